@@ -1,0 +1,6 @@
+// Builds dist/ once per test run: PID-1 and process tests exec the real CLI.
+import { execFileSync } from 'node:child_process';
+
+export default function setup(): void {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}
