@@ -1,0 +1,6 @@
+import { VERSION } from '../../core/version.js';
+
+export async function run(): Promise<number> {
+  process.stdout.write(`pilotfish ${VERSION}\n`);
+  return 0;
+}

@@ -1,0 +1,39 @@
+/**
+ * One base error with a stable `code`, and a subclass per failure family.
+ * Codes are part of the public interface: scripts and tests match on them.
+ */
+export type ErrorCode =
+  | 'PF_CONFIG_READ'
+  | 'PF_CONFIG_PARSE'
+  | 'PF_CONFIG_INVALID'
+  | 'PF_CLI_USAGE'
+  | 'PF_CLI_UNKNOWN_COMMAND'
+  | 'PF_JOB_SPAWN'
+  | 'PF_JOB_NOT_FOUND'
+  | 'PF_JOB_TIMEOUT'
+  | 'PF_NATIVE_UNAVAILABLE'
+  | 'PF_USER_UNKNOWN'
+  | 'PF_INTERNAL';
+
+export class PilotfishError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'PilotfishError';
+  }
+}
+
+export class UsageError extends PilotfishError {
+  constructor(message: string, code: 'PF_CLI_USAGE' | 'PF_CLI_UNKNOWN_COMMAND' = 'PF_CLI_USAGE') {
+    super(code, message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Narrow an unknown thrown value to something with a message, without losing it. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,12 @@
+/**
+ * The subsystems a config asks for, in start order. Each concern adds one line here; the
+ * supervisor knows nothing about any of them.
+ */
+import type { Config } from '../config/schema.js';
+import type { Subsystem, SubsystemFactory } from './subsystem.js';
+
+export const FACTORIES: SubsystemFactory[] = [];
+
+export function createSubsystems(config: Config): Subsystem[] {
+  return FACTORIES.map((make) => make(config)).filter((s): s is Subsystem => s !== undefined);
+}

@@ -1,0 +1,142 @@
+/**
+ * One process of a job: spawned as the leader of its own process group, so that stopping it
+ * reaches everything it started; its exit normalised to the shell's conventions.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Logger } from '../log/logger.js';
+
+export interface SpawnSpec {
+  job: string;
+  argv: readonly string[];
+  env: Record<string, string>;
+  cwd?: string;
+  uid?: number;
+  gid?: number;
+  logging: 'wrapped' | 'raw';
+  /** Give the process our stdin (only one process should). */
+  stdin?: boolean;
+  log: Logger;
+  /** Level of wrapped output lines; health checks log theirs at debug. */
+  lineLevel?: 'info' | 'debug';
+  /** Keep the last bytes of output, e.g. for a health check's Consul note. */
+  captureTail?: number;
+}
+
+export interface Exit {
+  /** The shell convention: the exit code, 128+n for a death by signal n, 127 not found, 126 not executable. */
+  code: number;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all. */
+  spawnError?: string;
+  output?: string;
+}
+
+export interface Proc {
+  readonly pid: number | undefined;
+  readonly exited: Promise<Exit>;
+  /** Signal the whole process group; false if it is already gone. */
+  signalGroup(signal: NodeJS.Signals | 0): boolean;
+  /** True while any process of the group is alive. */
+  groupAlive(): boolean;
+}
+
+const MAX_LINE = 64 * 1024;
+const CLOSE_GRACE_MS = 100;
+
+export function spawnProcess(spec: SpawnSpec): Proc {
+  const [file, ...args] = spec.argv as [string, ...string[]];
+  const raw = spec.logging === 'raw';
+  const level = spec.lineLevel ?? 'info';
+  let tail = '';
+  const capture = (text: string): void => {
+    if (!spec.captureTail) return;
+    tail = (tail + text).slice(-spec.captureTail);
+  };
+
+  const child: ChildProcess = spawn(file, args, {
+    env: spec.env,
+    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
+    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
+    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    detached: true, // setsid: the child leads a new process group
+    stdio: [spec.stdin ? 'inherit' : 'ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
+  });
+
+  const pid = child.pid;
+  if (!raw) {
+    for (const [stream, readable] of [
+      ['stdout', child.stdout],
+      ['stderr', child.stderr],
+    ] as const) {
+      if (!readable) continue;
+      let carry = '';
+      readable.setEncoding('utf8');
+      readable.on('data', (chunk: string) => {
+        capture(chunk);
+        const text = carry + chunk;
+        const lines = text.split('\n');
+        carry = (lines.pop() as string).slice(-MAX_LINE);
+        for (const line of lines) spec.log[level]({ job: spec.job, pid, stream }, line.slice(0, MAX_LINE));
+      });
+      readable.on('end', () => {
+        if (carry) spec.log[level]({ job: spec.job, pid, stream }, carry);
+        carry = '';
+      });
+    }
+  }
+
+  const exited = new Promise<Exit>((resolve) => {
+    let done = false;
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      if (done || child.pid !== undefined) return;
+      done = true;
+      const notFound = err.code === 'ENOENT';
+      const reason = notFound
+        ? `cannot run "${file}": no such file or directory (is it installed and on PATH?)`
+        : err.code === 'EACCES'
+          ? `cannot run "${file}": permission denied (is it executable?)`
+          : `cannot run "${file}": ${err.message}`;
+      resolve({ code: notFound ? 127 : 126, signal: null, spawnError: reason });
+    });
+    // Prefer 'close' (the output pipes drained, so the last lines are logged before the exit),
+    // but do not wait long: a background process may hold the pipes open indefinitely.
+    child.once('exit', (code, signal) => {
+      const finish = (): void => {
+        if (done) return;
+        done = true;
+        const n = signal ? (constants.signals[signal] ?? 0) : 0;
+        resolve({ code: signal ? 128 + n : (code ?? 0), signal, ...(spec.captureTail ? { output: tail } : {}) });
+      };
+      if (raw) return finish();
+      const grace = setTimeout(finish, CLOSE_GRACE_MS);
+      child.once('close', () => {
+        clearTimeout(grace);
+        finish();
+      });
+    });
+  });
+
+  return {
+    pid,
+    exited,
+    signalGroup(signal) {
+      if (pid === undefined) return false;
+      try {
+        process.kill(-pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    groupAlive() {
+      if (pid === undefined) return false;
+      try {
+        process.kill(-pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
