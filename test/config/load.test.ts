@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
+import { parseConfig } from '../../src/config/load.js';
+import { jsonSchema } from '../../src/config/schema.js';
+
+function issues(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+  try {
+    parseConfig(text, 'test.yaml', env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.message.split('\n');
+    throw error;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('config', () => {
+  it('parses a minimal config with defaults', () => {
+    const config = parseConfig('jobs:\n  - name: app\n    exec: sleep 1\n', 'x.yaml', {});
+    expect(config.stopTimeout).toBe(10_000);
+    expect(config.logging).toEqual({ level: 'info', format: 'json' });
+    expect(config.jobs[0]).toMatchObject({ name: 'app', exec: 'sleep 1', stopSignal: 'SIGTERM', main: false, restarts: { max: 0 } });
+  });
+
+  it('parses durations in every accepted form', () => {
+    const config = parseConfig(
+      `stopTimeout: 1m
+jobs:
+  - name: a
+    exec: [x]
+    timeout: 250ms
+    health: {exec: ["true"], interval: 5, timeout: 1.5s}
+`,
+      'x.yaml',
+      {},
+    );
+    expect(config.stopTimeout).toBe(60_000);
+    expect(config.jobs[0]?.timeout).toBe(250);
+    expect(config.jobs[0]?.health).toMatchObject({ interval: 5000, timeout: 1500 });
+  });
+
+  it('accepts JSON', () => {
+    const config = parseConfig('{"jobs": [{"name": "a", "exec": ["true"], "main": true}]}', 'x.json', {});
+    expect(config.jobs[0]?.main).toBe(true);
+  });
+
+  it('interpolates ${VAR} and ${VAR:-default} in values, never in keys', () => {
+    const config = parseConfig(
+      `jobs:
+  - name: \${NAME}
+    exec: [echo, "\${GREETING:-hello}", "$$HOME"]
+    env: { PORT: "\${PORT:-8080}" }
+    port: \${PORT:-8080}
+`,
+      'x.yaml',
+      { NAME: 'web', PORT: '' },
+    );
+    expect(config.jobs[0]).toMatchObject({ name: 'web', exec: ['echo', 'hello', '$HOME'], env: { PORT: '8080' }, port: 8080 });
+  });
+
+  it('names file, line, column and key path, with a suggestion for a typo', () => {
+    const out = issues(`logging:
+  level: debugg
+jobs:
+  - name: app
+    exec: [x]
+    helth:
+      exec: [true]
+    restarts: sometimes
+`);
+    expect(out).toEqual([
+      'test.yaml:2:10: logging.level: expected one of trace, debug, info, warn, error, fatal, silent (did you mean "debug"?)',
+      'test.yaml:6:5: jobs[0].helth: unknown key "helth" (did you mean "health"?)',
+      'test.yaml:8:15: jobs[0].restarts: expected a number, "unlimited", "never", or {max, backoff}',
+    ]);
+  });
+
+  it('reports an unset variable with its position', () => {
+    expect(issues('jobs:\n  - name: a\n    exec: ${NOPE}\n')).toEqual([
+      'test.yaml:3:11: jobs[0].exec: environment variable NOPE is not set; give a default with ${NOPE:-value}',
+    ]);
+  });
+
+  it('reports missing keys, duplicates, two mains and unknown sources', () => {
+    expect(issues('jobs:\n  - exec: [x]\n')).toEqual(['test.yaml:2:5: jobs[0].name: missing required key']);
+    const out = issues(`jobs:
+  - name: app
+    exec: [x]
+    main: true
+  - name: app
+    exec: [y]
+    main: true
+    when: {source: ap, once: exitSuccess}
+`);
+    expect(out).toContain('test.yaml:5:11: jobs[1].name: duplicate job name "app"');
+    expect(out).toContain('test.yaml:7:11: jobs[1].main: only one job can be main');
+    expect(out).toContain('test.yaml:8:20: jobs[1].when.source: unknown event source "ap" (did you mean "app"?)');
+  });
+
+  it('rejects YAML syntax errors with a position', () => {
+    const out = issues('jobs:\n  - name: [unclosed\n');
+    expect(out[0]).toMatch(/^test\.yaml:\d+:\d+: /);
+  });
+
+  it('rejects inconsistent when clauses', () => {
+    const out = issues(`jobs:
+  - name: a
+    exec: [x]
+    when: {interval: 5s, source: pilotfish}
+`);
+    expect(out[0]).toMatch(/jobs\[0\]\.when: set exactly one of source, interval or all/);
+  });
+
+  it('generates a draft-07 JSON Schema that rejects unknown keys', () => {
+    const schema = jsonSchema() as { $schema: string; additionalProperties: boolean; properties: Record<string, unknown> };
+    expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['jobs', 'logging', 'signals', 'stopTimeout']));
+  });
+});
