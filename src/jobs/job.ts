@@ -48,11 +48,15 @@ interface Trigger {
   each: boolean;
 }
 
-/** The event a `when: {source}` waits for when neither once nor each is given. */
-function defaultEvent(source: string): EventCode {
-  if (source === GLOBAL_SOURCE) return 'startup';
-  if (source.startsWith('SIG')) return 'signal';
-  return 'exitSuccess';
+/**
+ * A `when` clause as a trigger. With neither once nor each, a signal source means each
+ * `signal`, `pilotfish` means once `startup`, and anything else once `exitSuccess`.
+ */
+function trigger(source: string, once: EventCode | undefined, each: EventCode | undefined): Trigger {
+  if (each) return { source, code: each, each: true };
+  if (once) return { source, code: once, each: false };
+  if (source.startsWith('SIG')) return { source, code: 'signal', each: true };
+  return { source, code: source === GLOBAL_SOURCE ? 'startup' : 'exitSuccess', each: false };
 }
 
 export class Job {
@@ -83,10 +87,8 @@ export class Job {
     this.name = config.name;
     const w = config.when;
     if (!w) this.#triggers = [{ source: GLOBAL_SOURCE, code: 'startup', each: false }];
-    else if (w.source !== undefined)
-      this.#triggers = [{ source: w.source, code: w.each ?? w.once ?? defaultEvent(w.source), each: w.each !== undefined }];
-    else if (w.all)
-      this.#triggers = w.all.map((t) => ({ source: t.source, code: t.each ?? t.once ?? defaultEvent(t.source), each: t.each !== undefined }));
+    else if (w.source !== undefined) this.#triggers = [trigger(w.source, w.once, w.each)];
+    else if (w.all) this.#triggers = w.all.map((t) => trigger(t.source, t.once, t.each));
     else this.#triggers = [];
     if (w?.all) this.#resetAll();
     if (config.user !== undefined) this.#user = resolveUser(config.user);

@@ -58,3 +58,19 @@ export function alive(pid: number): boolean {
   const p = readProc(pid);
   return p !== undefined && p.state !== 'Z';
 }
+
+/** The host pid of the process that has pid `nsPid` inside the PID namespace led by `root`. */
+export function hostPid(root: number, nsPid: number): number | undefined {
+  for (const p of [{ pid: root }, ...descendants(root)]) {
+    try {
+      const line = readFileSync(`/proc/${p.pid}/status`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('NSpid:'));
+      const ids = line?.split(/\s+/).slice(1).map(Number) ?? [];
+      if (ids[ids.length - 1] === nsPid) return p.pid;
+    } catch {
+      // gone
+    }
+  }
+  return undefined;
+}
