@@ -38,7 +38,9 @@ it('(f) an interval task that overruns its timeout has its whole process group k
   );
   // The pids the script saw are namespace pids: map them to host pids while they live.
   const root = await pf.pid();
-  const nsPids = await waitFor(() => existsSync(pidsFile) && readFileSync(pidsFile, 'utf8').trim().split('\n')[0]?.split(' ').map(Number));
+  const nsPids: number[] = await waitFor(() =>
+    existsSync(pidsFile) ? readFileSync(pidsFile, 'utf8').trim().split('\n')[0]?.split(' ').map(Number) : undefined,
+  );
   expect(nsPids).toHaveLength(2);
   const first = nsPids.map((p) => hostPid(root, p));
   expect(first.every((p) => typeof p === 'number')).toBe(true);

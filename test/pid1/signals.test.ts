@@ -56,7 +56,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s as PID 1', (signal) => {
 it('SIGKILLs a process group that ignores its stop signal once stopTimeout has passed', async () => {
   const f = files();
   const config = lifecycle(f, { stopTimeout: '500ms' });
-  (config.jobs[0] as { env: Record<string, string> }).env.IGNORE_TERM = '1';
+  (config.jobs[0] as unknown as { env: Record<string, string> }).env.IGNORE_TERM = '1';
   const pf = startPilotfish(config, { pid1: true });
   await pf.waitForLog((l) => l.job === 'app' && l.msg === 'ready');
   await pf.signal('SIGTERM');
