@@ -3,9 +3,9 @@
 // load on demand. Bundling halves Pilotfish's start time (measured in bench/startup); type
 // checking is a separate step (`npm run typecheck`). koffi stays external: it ships native binaries.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
+// dist/ is not emptied first: test runs in parallel may be executing it. Chunk names are
+// content hashes, so a stale chunk is never loaded by a fresh main.js.
 await build({
   entryPoints: { main: 'src/cli/main.ts' },
   outdir: 'dist/cli',
