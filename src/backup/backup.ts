@@ -1,0 +1,251 @@
+/**
+ * Making a snapshot: walk the directory sources and run the stream sources, chunk what
+ * changed, upload the chunks the repository lacks (in parallel, with bounded memory), then
+ * write the manifest, last.
+ *
+ * Files whose size, mtime, ctime and inode match the previous snapshot reuse its chunk list
+ * without being read: that keeps an unchanged re-run cheap.
+ */
+import { createReadStream } from 'node:fs';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { PilotfishError } from '../core/errors.js';
+import { chunkParams, chunkStream, type ChunkParams } from './chunker.js';
+import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
+import { newSnapshotName, type ChunkRef, type FileEntry, type Manifest, type SnapshotStats, type SourceRecord } from './format.js';
+import { pool, Semaphore, TaskSet } from './limit.js';
+import type { Progress } from './progress.js';
+import type { Repository } from './repo.js';
+import { runStreamSource } from './stream.js';
+
+/** Chunks at least this big are checked for existence before upload (smaller: just PUT). */
+const HEAD_THRESHOLD = 256 * 1024;
+const STAT_WIDTH = 64;
+
+export interface BackupOptions {
+  concurrency: number;
+  reason?: string;
+  parent?: Manifest | undefined;
+  progress?: Progress | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+export class Uploader {
+  readonly #known = new Set<string>();
+  readonly #tasks = new TaskSet();
+  readonly #slots: Semaphore;
+  /** Bytes of chunks read but not yet stored: what bounds memory. */
+  readonly #bytes: Semaphore;
+  newChunks = 0;
+  reusedChunks = 0;
+  uploadedBytes = 0;
+
+  constructor(
+    readonly repo: Repository,
+    concurrency: number,
+    known: Iterable<string>,
+    readonly progress?: Progress,
+  ) {
+    for (const id of known) this.#known.add(id);
+    this.#slots = new Semaphore(concurrency);
+    this.#bytes = new Semaphore(Math.max(64 * 1024 * 1024, concurrency * 2 * 1024 * 1024));
+  }
+
+  /** Store a chunk unless the repository has it; returns its reference at once (upload continues). */
+  async add(plain: Buffer): Promise<ChunkRef> {
+    this.#tasks.check();
+    const id = this.repo.codec.id(plain);
+    const ref: ChunkRef = [id, plain.length];
+    if (this.#known.has(id)) {
+      this.reusedChunks++;
+      this.progress?.advance(plain.length);
+      return ref;
+    }
+    this.#known.add(id);
+    await this.#bytes.take(plain.length);
+    await this.#slots.take();
+    this.#tasks.add(
+      (async () => {
+        try {
+          if (plain.length >= HEAD_THRESHOLD && (await this.repo.hasChunk(id))) {
+            this.reusedChunks++;
+            return;
+          }
+          const stored = await this.repo.putChunk(id, plain); // not `+= await`: runs interleave
+          this.uploadedBytes += stored;
+          this.newChunks++;
+        } finally {
+          this.#slots.give();
+          this.#bytes.give(plain.length);
+          this.progress?.advance(plain.length);
+        }
+      })(),
+    );
+    return ref;
+  }
+
+  /** Chunk a stream and store its chunks. */
+  async addStream(source: AsyncIterable<Uint8Array>, params: ChunkParams): Promise<{ refs: ChunkRef[]; size: number }> {
+    const refs: ChunkRef[] = [];
+    let size = 0;
+    for await (const chunk of chunkStream(source, params)) {
+      refs.push(await this.add(chunk));
+      size += chunk.length;
+    }
+    return { refs, size };
+  }
+
+  settle(): Promise<void> {
+    return this.#tasks.settle();
+  }
+}
+
+export async function createSnapshot(repo: Repository, sources: readonly SourceConfig[], options: BackupOptions): Promise<Manifest> {
+  const started = Date.now();
+  const params = chunkParams(repo.chunkSize);
+  const parent = options.parent;
+  const known: string[] = [];
+  const previous = new Map<string, FileEntry>();
+  if (parent) {
+    for (const e of parent.entries) {
+      for (const [id] of e.c ?? []) known.push(id);
+      const src = parent.sources[e.s];
+      if (src && e.t === 'f') previous.set(`${src.name}\0${e.p}`, e);
+    }
+    for (const s of parent.sources) for (const [id] of s.chunks ?? []) known.push(id);
+  } else {
+    // A first backup (or one after a lost manifest): learn what an interrupted run left behind.
+    for await (const o of repo.listChunks()) known.push(o.key.slice(o.key.lastIndexOf('/') + 1));
+  }
+  const up = new Uploader(repo, options.concurrency, known, options.progress);
+  known.length = 0;
+
+  const records: SourceRecord[] = [];
+  const entries: FileEntry[] = [];
+  const stats: SnapshotStats = { files: 0, dirs: 0, bytes: 0, chunks: 0, newChunks: 0, reusedChunks: 0, uploadedBytes: 0, durationMs: 0 };
+
+  for (const source of sources) {
+    const index = records.length;
+    if (isDirSource(source)) {
+      records.push({ name: sourceName(source), kind: 'dir', path: source.path });
+      const found = await walk(source, index);
+      options.progress?.addTotal(found.reduce((n, e) => n + (e.t === 'f' ? (e.sz ?? 0) : 0), 0));
+      await pool(found, options.concurrency, async (e) => {
+        options.signal?.throwIfAborted();
+        if (e.t === 'd') stats.dirs++;
+        if (e.t !== 'f') return;
+        stats.files++;
+        stats.bytes += e.sz ?? 0;
+        const old = previous.get(`${records[index]?.name}\0${e.p}`);
+        if (old && old.sz === e.sz && old.mt === e.mt && old.ct === e.ct && old.i === e.i && old.c) {
+          e.c = old.c;
+          up.reusedChunks += old.c.length;
+          options.progress?.advance(e.sz ?? 0);
+          return;
+        }
+        e.c = await storeFile(up, join(source.path, e.p), e, params);
+      });
+      entries.push(...found);
+    } else {
+      const out = await runStreamSource(source, (stdout: Readable) => up.addStream(stdout, params), options.signal);
+      records.push({ name: source.name, kind: 'stream', chunks: out.refs, size: out.size });
+      stats.bytes += out.size;
+    }
+  }
+  await up.settle();
+  options.signal?.throwIfAborted();
+
+  const name = newSnapshotName();
+  stats.chunks = entries.reduce((n, e) => n + (e.c?.length ?? 0), 0) + records.reduce((n, r) => n + (r.chunks?.length ?? 0), 0);
+  stats.newChunks = up.newChunks;
+  stats.reusedChunks = up.reusedChunks;
+  stats.uploadedBytes = up.uploadedBytes;
+  const manifest: Manifest = {
+    version: 1,
+    name,
+    time: new Date().toISOString(),
+    host: hostname(),
+    reason: options.reason ?? 'manual',
+    sources: records,
+    entries,
+    stats,
+  };
+  await repo.writeManifest(manifest);
+  stats.durationMs = Date.now() - started;
+  return manifest;
+}
+
+async function storeFile(up: Uploader, path: string, e: FileEntry, params: ChunkParams): Promise<ChunkRef[]> {
+  try {
+    if ((e.sz ?? 0) <= params.min) {
+      const data = await readFile(path);
+      e.sz = data.length;
+      return data.length === 0 ? [] : [await up.add(data)];
+    }
+    const { refs, size } = await up.addStream(createReadStream(path, { highWaterMark: 1024 * 1024 }), params);
+    e.sz = size;
+    return refs;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // Deleted while we ran: record it empty; the next backup sees the truth.
+      e.sz = 0;
+      return [];
+    }
+    throw error;
+  }
+}
+
+/** Every directory, file and symlink under a source, parents before children. */
+export async function walk(source: DirSource, index: number): Promise<FileEntry[]> {
+  const out: FileEntry[] = [];
+  const excluded = (rel: string): boolean => source.exclude.some((x) => (x.endsWith('/') ? `${rel}/`.startsWith(x) : rel === x));
+  let root;
+  try {
+    root = await lstat(source.path);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw new PilotfishError('PF_BACKUP_SOURCE', `cannot read backup source ${source.path}: ${(cause as Error).message}`, { cause });
+  }
+  if (!root.isDirectory()) throw new PilotfishError('PF_BACKUP_SOURCE', `backup source ${source.path} is not a directory`);
+  out.push(entryOf(index, '', root));
+  let level = [''];
+  while (level.length > 0) {
+    const next: string[] = [];
+    await pool(level, STAT_WIDTH, async (dir) => {
+      let names;
+      try {
+        names = await readdir(join(source.path, dir));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      names.sort();
+      const rels = names.map((n) => (dir ? `${dir}/${n}` : n)).filter((r) => !excluded(r));
+      const stats = await Promise.all(rels.map((r) => lstat(join(source.path, r)).catch(() => undefined)));
+      for (let k = 0; k < rels.length; k++) {
+        const st = stats[k];
+        const rel = rels[k] as string;
+        if (!st) continue;
+        if (st.isDirectory()) {
+          out.push(entryOf(index, rel, st));
+          next.push(rel);
+        } else if (st.isFile()) {
+          out.push({ ...entryOf(index, rel, st), sz: st.size, ct: st.ctimeMs, i: st.ino });
+        } else if (st.isSymbolicLink()) {
+          const target = await readlink(join(source.path, rel)).catch(() => undefined);
+          if (target !== undefined) out.push({ ...entryOf(index, rel, st), l: target });
+        }
+        // sockets, fifos and devices are skipped: they are not state
+      }
+    });
+    level = next;
+  }
+  out.sort((a, b) => (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
+  return out;
+}
+
+function entryOf(s: number, p: string, st: { mode: number; uid: number; gid: number; mtimeMs: number; isDirectory(): boolean; isSymbolicLink(): boolean }): FileEntry {
+  return { s, p, t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f', m: st.mode & 0o7777, u: st.uid, g: st.gid, mt: st.mtimeMs };
+}

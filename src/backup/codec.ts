@@ -1,0 +1,118 @@
+/**
+ * Blobs: how a chunk or a manifest is stored. One header byte of version, one of flags, then
+ * the (compressed) payload, sealed with AES-256-GCM when a key is set. The blob's name is the
+ * GCM additional data, so a blob moved under another name fails to open.
+ *
+ *   [1][flags][payload]                      plain
+ *   [1][flags][nonce 12][ciphertext][tag 16] encrypted
+ *
+ * Chunk names: SHA-256 of the plaintext, or HMAC-SHA256 under the derived MAC key when
+ * encrypted. Restore recomputes it for every chunk.
+ */
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { PilotfishError } from '../core/errors.js';
+import type { Keys } from './keys.js';
+
+export type Compression = 'deflate' | 'brotli' | 'none';
+
+const VERSION = 1;
+const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2 };
+const ENCRYPTED = 0x80;
+/** Compressed output larger than this share of the input is stored raw instead. */
+const WORTH_IT = 0.97;
+
+const deflate = promisify(zlib.deflateRaw);
+const inflate = promisify(zlib.inflateRaw);
+const brotli = promisify(zlib.brotliCompress);
+const unbrotli = promisify(zlib.brotliDecompress);
+
+export interface CodecOptions {
+  compression: Compression;
+  level: number;
+  keys?: Keys | undefined;
+}
+
+export class Codec {
+  constructor(readonly options: CodecOptions) {}
+
+  get encrypted(): boolean {
+    return this.options.keys !== undefined;
+  }
+
+  /** The content address of a chunk. */
+  id(plain: Uint8Array): string {
+    const keys = this.options.keys;
+    return (keys ? createHmac('sha256', keys.mac) : createHash('sha256')).update(plain).digest('hex');
+  }
+
+  async seal(plain: Buffer, name: string): Promise<Buffer> {
+    let body = plain;
+    let comp: Compression = 'none';
+    if (this.options.compression !== 'none' && plain.length > 64) {
+      const packed = await this.#compress(plain);
+      if (packed.length < plain.length * WORTH_IT) {
+        body = packed;
+        comp = this.options.compression;
+      }
+    }
+    const keys = this.options.keys;
+    const header = Buffer.from([VERSION, COMP_CODE[comp] | (keys ? ENCRYPTED : 0)]);
+    if (!keys) return Buffer.concat([header, body]);
+    const nonce = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', keys.enc, nonce);
+    cipher.setAAD(Buffer.concat([header, Buffer.from(name)]));
+    const out = Buffer.concat([header, nonce, cipher.update(body), cipher.final(), cipher.getAuthTag()]);
+    return out;
+  }
+
+  async open(blob: Buffer, name: string): Promise<Buffer> {
+    if (blob.length < 2 || blob[0] !== VERSION) throw corrupt(name, 'unknown blob version');
+    const flags = blob[1] as number;
+    let body = blob.subarray(2);
+    if (flags & ENCRYPTED) {
+      const keys = this.options.keys;
+      if (!keys) throw new PilotfishError('PF_BACKUP_KEY', `${name} is encrypted; configure backup.encryption.key`);
+      if (body.length < 28) throw corrupt(name, 'truncated');
+      const decipher = createDecipheriv('aes-256-gcm', keys.enc, body.subarray(0, 12));
+      decipher.setAAD(Buffer.concat([blob.subarray(0, 2), Buffer.from(name)]));
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      try {
+        body = Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]);
+      } catch (cause) {
+        throw corrupt(name, 'authentication failed (corrupt, or another key)', cause);
+      }
+    } else if (this.options.keys) {
+      throw corrupt(name, 'not encrypted, but this repository is');
+    }
+    const comp = flags & 0x7f;
+    try {
+      if (comp === 1) return await inflate(body);
+      if (comp === 2) return await unbrotli(body);
+    } catch (cause) {
+      throw corrupt(name, 'cannot decompress', cause);
+    }
+    if (comp !== 0) throw corrupt(name, `unknown compression ${comp}`);
+    return body;
+  }
+
+  /** Open a chunk and check that its content matches its name. */
+  async openChunk(blob: Buffer, id: string): Promise<Buffer> {
+    const plain = await this.open(blob, id);
+    if (this.id(plain) !== id) throw corrupt(id, 'content does not match its hash');
+    return plain;
+  }
+
+  #compress(plain: Buffer): Promise<Buffer> {
+    const level = this.options.level;
+    if (this.options.compression === 'brotli') {
+      return brotli(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11), [zlib.constants.BROTLI_PARAM_SIZE_HINT]: plain.length } });
+    }
+    return deflate(plain, { level: Math.min(level, 9) });
+  }
+}
+
+export function corrupt(name: string, why: string, cause?: unknown): PilotfishError {
+  return new PilotfishError('PF_BACKUP_CORRUPT', `backup object ${name} is corrupt: ${why}`, { cause });
+}

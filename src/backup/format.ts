@@ -1,0 +1,110 @@
+/**
+ * The repository layout, crash-safe by construction:
+ *
+ *   config                     created once: format version, chunk size, key check
+ *   chunks/<ab>/<id>           content-addressed blobs, written first
+ *   snapshots/<time>-<rand>    one manifest per snapshot, written last; names sort by time
+ *   lock.json                  the writer lease
+ *
+ * A snapshot exists only once its manifest does, and a manifest is only written after every
+ * chunk it names has been stored, so a crash leaves only unreferenced chunks (collected later).
+ */
+import { randomBytes } from 'node:crypto';
+
+export const FORMAT_VERSION = 1;
+export const CONFIG_KEY = 'config';
+export const LOCK_KEY = 'lock.json';
+export const SNAPSHOT_PREFIX = 'snapshots/';
+export const CHUNK_PREFIX = 'chunks/';
+
+/** A chunk reference: its id and its plaintext length. */
+export type ChunkRef = [id: string, size: number];
+
+export interface FileEntry {
+  /** Index into {@link Manifest.sources}. */
+  s: number;
+  /** Path relative to the source root, '/'-separated; '' is the root itself. */
+  p: string;
+  /** f: file, d: directory, l: symlink. */
+  t: 'f' | 'd' | 'l';
+  m: number;
+  u: number;
+  g: number;
+  /** mtime in ms. */
+  mt: number;
+  sz?: number;
+  c?: ChunkRef[];
+  /** Symlink target. */
+  l?: string;
+  /** ctime and inode: change detection for the next backup only. */
+  ct?: number;
+  i?: number;
+}
+
+export interface SourceRecord {
+  name: string;
+  kind: 'dir' | 'stream';
+  /** The path it was backed up from (directories). */
+  path?: string;
+  /** Stream sources: the chunks of the command's output, in order. */
+  chunks?: ChunkRef[];
+  size?: number;
+}
+
+export interface SnapshotStats {
+  files: number;
+  dirs: number;
+  bytes: number;
+  chunks: number;
+  newChunks: number;
+  reusedChunks: number;
+  uploadedBytes: number;
+  durationMs: number;
+}
+
+export interface Manifest {
+  version: number;
+  name: string;
+  time: string;
+  host: string;
+  reason: string;
+  sources: SourceRecord[];
+  entries: FileEntry[];
+  stats: SnapshotStats;
+}
+
+export interface RepoConfig {
+  version: number;
+  avgChunk: number;
+  encrypted: boolean;
+  /** HMAC of a constant under the chunk-id key: tells a wrong key apart from corruption. */
+  keyCheck?: string;
+}
+
+export function chunkKey(id: string): string {
+  return `${CHUNK_PREFIX}${id.slice(0, 2)}/${id}`;
+}
+
+export function chunkIdOf(key: string): string {
+  return key.slice(key.lastIndexOf('/') + 1);
+}
+
+/** `snapshots/20261123T230134.123Z-1a2b3c4d`: lexical order is time order. */
+export function newSnapshotName(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '');
+  return `${SNAPSHOT_PREFIX}${stamp}-${randomBytes(4).toString('hex')}`;
+}
+
+export function snapshotTime(name: string): Date | undefined {
+  const m = /(\d{8}T\d{6}\.\d{3}Z)/.exec(name);
+  if (!m?.[1]) return undefined;
+  const s = m[1];
+  const iso = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}T${s.slice(9, 11)}:${s.slice(11, 13)}:${s.slice(13)}`;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** The short id users type: the manifest name without its prefix. */
+export function shortName(name: string): string {
+  return name.startsWith(SNAPSHOT_PREFIX) ? name.slice(SNAPSHOT_PREFIX.length) : name;
+}

@@ -1,0 +1,122 @@
+/** The repository: a store, a codec and the layout in format.ts. */
+import { createHmac } from 'node:crypto';
+import { PilotfishError } from '../core/errors.js';
+import { Codec, corrupt } from './codec.js';
+import {
+  CHUNK_PREFIX,
+  CONFIG_KEY,
+  FORMAT_VERSION,
+  SNAPSHOT_PREFIX,
+  chunkKey,
+  type Manifest,
+  type RepoConfig,
+} from './format.js';
+import type { Store, StoreObject } from './store/types.js';
+
+export class Repository {
+  #config: RepoConfig | undefined;
+
+  constructor(
+    readonly store: Store,
+    readonly codec: Codec,
+    readonly avgChunk: number,
+  ) {}
+
+  /** The repository's chunk size (fixed at creation, so dedup keeps working if the config changes). */
+  get chunkSize(): number {
+    return this.#config?.avgChunk ?? this.avgChunk;
+  }
+
+  /** Read the repository config, creating it on first use; refuse a key or format mismatch. */
+  async open(): Promise<void> {
+    const keys = this.codec.options.keys;
+    const keyCheck = keys ? createHmac('sha256', keys.mac).update('pilotfish-key-check').digest('hex').slice(0, 16) : undefined;
+    const wanted: RepoConfig = { version: FORMAT_VERSION, avgChunk: this.avgChunk, encrypted: keys !== undefined, ...(keyCheck ? { keyCheck } : {}) };
+    let raw = await this.store.get(CONFIG_KEY);
+    if (!raw) {
+      await this.store.putIfAbsent(CONFIG_KEY, Buffer.from(JSON.stringify(wanted)));
+      raw = await this.store.get(CONFIG_KEY);
+    }
+    let found: RepoConfig;
+    try {
+      found = JSON.parse(String(raw)) as RepoConfig;
+    } catch (cause) {
+      throw corrupt(`${this.store.describe} ${CONFIG_KEY}`, 'not JSON', cause);
+    }
+    if (found.version !== FORMAT_VERSION) {
+      throw new PilotfishError('PF_BACKUP_STORE', `${this.store.describe} has backup format ${found.version}; this Pilotfish reads ${FORMAT_VERSION}`);
+    }
+    if (found.encrypted !== wanted.encrypted) {
+      throw new PilotfishError(
+        'PF_BACKUP_KEY',
+        found.encrypted
+          ? `${this.store.describe} is encrypted; set backup.encryption.key`
+          : `${this.store.describe} is not encrypted; remove backup.encryption or use a new prefix`,
+      );
+    }
+    if (found.keyCheck !== wanted.keyCheck) {
+      throw new PilotfishError('PF_BACKUP_KEY', `${this.store.describe} was encrypted with another key; use the original key`);
+    }
+    this.#config = found;
+  }
+
+  /** Snapshot names, newest first. */
+  async snapshotNames(): Promise<string[]> {
+    const names: string[] = [];
+    for await (const o of this.store.list(SNAPSHOT_PREFIX)) names.push(o.key);
+    return names.sort().reverse();
+  }
+
+  async readManifest(name: string): Promise<Manifest> {
+    const blob = await this.store.get(name);
+    if (!blob) throw corrupt(name, 'missing');
+    const plain = await this.codec.open(blob, name);
+    let m: Manifest;
+    try {
+      m = JSON.parse(plain.toString('utf8')) as Manifest;
+    } catch (cause) {
+      throw corrupt(name, 'not a manifest', cause);
+    }
+    if (m.version !== FORMAT_VERSION || !Array.isArray(m.entries) || !Array.isArray(m.sources)) throw corrupt(name, 'not a manifest');
+    return m;
+  }
+
+  async writeManifest(m: Manifest): Promise<void> {
+    await this.store.put(m.name, await this.codec.seal(Buffer.from(JSON.stringify(m)), m.name));
+  }
+
+  /** The newest manifest that parses, skipping (and reporting) the others. */
+  async latest(onSkip?: (name: string, error: unknown) => void): Promise<Manifest | undefined> {
+    for (const name of await this.snapshotNames()) {
+      try {
+        return await this.readManifest(name);
+      } catch (error) {
+        if (!(error instanceof PilotfishError) || error.code !== 'PF_BACKUP_CORRUPT') throw error;
+        onSkip?.(name, error);
+      }
+    }
+    return undefined;
+  }
+
+  async putChunk(id: string, plain: Buffer): Promise<number> {
+    const key = chunkKey(id);
+    const blob = await this.codec.seal(plain, id);
+    await this.store.put(key, blob);
+    return blob.length;
+  }
+
+  hasChunk(id: string): Promise<boolean> {
+    return this.store.has(chunkKey(id));
+  }
+
+  /** A chunk's plaintext, verified against its id. */
+  async getChunk(id: string): Promise<Buffer> {
+    const blob = await this.store.get(chunkKey(id));
+    if (!blob) throw corrupt(id, 'missing chunk');
+    return this.codec.openChunk(blob, id);
+  }
+
+  listChunks(): AsyncIterable<StoreObject> {
+    return this.store.list(CHUNK_PREFIX);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Retention (keep-last, hourly, daily) and garbage collection. GC runs only under the writer
+ * lease, deletes only chunks no remaining manifest references, and only those older than the
+ * safety margin, so the chunks of an upload in progress are never collected.
+ */
+import { chunkIdOf, snapshotTime } from './format.js';
+import type { Repository } from './repo.js';
+
+export interface RetentionPolicy {
+  keepLast: number;
+  hourly: number;
+  daily: number;
+}
+
+/** The names to keep, given names newest first. */
+export function selectKept(names: readonly string[], policy: RetentionPolicy): Set<string> {
+  const keep = new Set(names.slice(0, policy.keepLast));
+  const bucketed = (size: number, count: number): void => {
+    const seen = new Set<number>();
+    for (const name of names) {
+      if (seen.size >= count) break;
+      const t = snapshotTime(name);
+      if (!t) continue;
+      const bucket = Math.floor(t.getTime() / size);
+      if (seen.has(bucket)) continue;
+      seen.add(bucket);
+      keep.add(name); // the newest of each bucket
+    }
+  };
+  bucketed(3_600_000, policy.hourly);
+  bucketed(86_400_000, policy.daily);
+  return keep;
+}
+
+export interface PruneResult {
+  removedSnapshots: number;
+  removedChunks: number;
+  keptSnapshots: number;
+}
+
+export async function prune(repo: Repository, policy: RetentionPolicy, gc: { enabled: boolean; safetyMargin: number }, now = Date.now()): Promise<PruneResult> {
+  const names = await repo.snapshotNames();
+  const keep = selectKept(names, policy);
+  const drop = names.filter((n) => !keep.has(n));
+  for (const name of drop) await repo.store.delete(name);
+  let removedChunks = 0;
+  if (gc.enabled) {
+    const referenced = new Set<string>();
+    for (const name of keep) {
+      let m;
+      try {
+        m = await repo.readManifest(name);
+      } catch {
+        // An unreadable manifest: collect nothing this time rather than guess what it needs.
+        return { removedSnapshots: drop.length, removedChunks: 0, keptSnapshots: keep.size };
+      }
+      for (const e of m.entries) for (const [id] of e.c ?? []) referenced.add(id);
+      for (const s of m.sources) for (const [id] of s.chunks ?? []) referenced.add(id);
+    }
+    for await (const o of repo.listChunks()) {
+      if (referenced.has(chunkIdOf(o.key))) continue;
+      if (now - o.modified.getTime() < gc.safetyMargin) continue;
+      await repo.store.delete(o.key);
+      removedChunks++;
+    }
+  }
+  return { removedSnapshots: drop.length, removedChunks, keptSnapshots: keep.size };
+}

@@ -1,0 +1,107 @@
+/**
+ * The backup subsystem. `start()` restores per the policy BEFORE the supervisor publishes
+ * `startup`, so every job sees the restored tree; `restored` is published right after
+ * `startup` (jobs subscribe then) for jobs that want to wait on it explicitly with
+ * `when: {source: backup, once: restored}`. Triggers start after that.
+ */
+import type { Config } from '../config/schema.js';
+import { errorMessage, PilotfishError } from '../core/errors.js';
+import { GLOBAL_SOURCE } from '../core/events.js';
+import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';
+import { BackupService, type RestoreResult } from './service.js';
+import { activityTrigger, eventTrigger, intervalTrigger, type Trigger } from './triggers.js';
+
+export class BackupSubsystem implements Subsystem {
+  readonly name = 'backup';
+  readonly service: BackupService | undefined;
+  #ctx: SubsystemContext | undefined;
+  readonly #triggers: Trigger[] = [];
+  readonly #cleanup: Array<() => void> = [];
+  #stopped = false;
+  #inflight: Promise<unknown> | undefined;
+
+  constructor(readonly config: BackupConfig) {}
+
+  async start(ctx: SubsystemContext): Promise<void> {
+    this.#ctx = ctx;
+    const log = ctx.log.child({ component: 'backup' });
+    const service = new BackupService(this.config, log);
+    (this as { service: BackupService }).service = service;
+    const started = Date.now();
+    const result: RestoreResult = await service.restore();
+    const data = { snapshot: result.snapshot ?? null, reason: result.reason, skipped: result.skipped.length, durationMs: Date.now() - started };
+    if (result.snapshot) log.info(data, `restored snapshot ${result.snapshot}`);
+    else log.info(data, `nothing restored: ${result.reason}`);
+
+    const routes = ctx.routes;
+    if (routes) {
+      this.#cleanup.push(routes.add('POST', '/v1/backup', () => this.backup('control')));
+      this.#cleanup.push(routes.add('GET', '/v1/backup/snapshots', () => service.snapshots()));
+      this.#cleanup.push(routes.add('GET', '/v1/backup/status', () => service.status()));
+    }
+
+    const unsubscribe = ctx.bus.subscribe(
+      'backup-startup',
+      () => {
+        unsubscribe();
+        ctx.bus.publish({ code: 'restored', source: BACKUP_SOURCE, data });
+        if (!this.#stopped) this.#startTriggers(ctx);
+      },
+      (e) => e.code === 'startup' && e.source === GLOBAL_SOURCE,
+    );
+    this.#cleanup.push(unsubscribe);
+  }
+
+  #startTriggers(ctx: SubsystemContext): void {
+    const t = this.config.triggers;
+    const fire = (reason: string): void => void this.backup(reason).catch(() => undefined);
+    if (t.activity) {
+      const paths = t.activity.paths ?? this.config.sources.filter(isDirSource).map((s) => s.path);
+      if (paths.length > 0) this.#triggers.push(activityTrigger({ paths, quiet: t.activity.quiet, maxDelay: t.activity.maxDelay }, fire));
+    }
+    if (t.events.length > 0) this.#triggers.push(eventTrigger(ctx.bus, t.events, fire));
+    if (t.interval !== undefined && t.interval > 0) this.#triggers.push(intervalTrigger(t.interval, fire));
+  }
+
+  /** Run a backup and publish `backedUp` or `backupFailed`. */
+  async backup(reason: string): Promise<unknown> {
+    const ctx = this.#ctx;
+    const service = this.service;
+    if (!ctx || !service) throw new PilotfishError('PF_INTERNAL', 'backup subsystem not started');
+    const log = ctx.log.child({ component: 'backup' });
+    const run = service.backupNow(reason);
+    this.#inflight = run.catch(() => undefined);
+    try {
+      const result = await run;
+      const s = result.stats;
+      log.info({ snapshot: result.snapshot, reason, ...s }, `backed up ${s.files} files, uploaded ${s.uploadedBytes} bytes in ${s.durationMs} ms`);
+      ctx.bus.publish({ code: 'backedUp', source: BACKUP_SOURCE, data: { snapshot: result.snapshot, reason, ...s } });
+      return result;
+    } catch (error) {
+      const code = error instanceof PilotfishError ? error.code : 'PF_INTERNAL';
+      log.warn({ reason, code }, `backup failed: ${errorMessage(error)}`);
+      ctx.bus.publish({ code: 'backupFailed', source: BACKUP_SOURCE, data: { reason, code, error: errorMessage(error) } });
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    for (const c of this.#cleanup.splice(0)) c();
+    await Promise.all(this.#triggers.splice(0).map((t) => t.close()));
+    // Let a running backup finish (bounded): its manifest is the last thing written.
+    const wait = this.#ctx?.config.stopTimeout ?? 10_000;
+    if (this.#inflight) await Promise.race([this.#inflight, new Promise((r) => setTimeout(r, wait).unref())]);
+    this.service?.close();
+  }
+
+  status(): unknown {
+    return this.service?.status() ?? { running: false };
+  }
+}
+
+export function createBackup(config: Config): Subsystem | undefined {
+  const section = (config as { backup?: BackupConfig }).backup;
+  return section ? new BackupSubsystem(section) : undefined;
+}
