@@ -30,6 +30,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
     usage: 'pilotfish version',
     load: () => import('./commands/version.js'),
   },
+  backup: { summary: 'take a backup snapshot now', usage: 'pilotfish backup [--config FILE] [--json]', load: () => import('./commands/backup.js') },
+  restore: { summary: 'restore the newest good backup snapshot (or --snapshot NAME)', usage: 'pilotfish restore [--config FILE] [--snapshot NAME] [--policy always|if-empty] [--json]', load: () => import('./commands/restore.js') },
+  snapshots: { summary: 'list backup snapshots, newest first', usage: 'pilotfish snapshots [--config FILE] [--json]', load: () => import('./commands/snapshots.js') },
   help: {
     summary: 'show this help',
     usage: 'pilotfish help [COMMAND]',

@@ -3,6 +3,7 @@
  * validates configs and generates the JSON Schema (`pilotfish schema`), so they cannot drift.
  */
 import { z } from 'zod';
+import { backupSchema } from '../backup/config.js';
 import { jobSchema } from '../jobs/config.js';
 import { signalsSchema } from '../pid1/config.js';
 import { duration } from './types.js';
@@ -21,6 +22,7 @@ export const configSchema = z
     stopTimeout: duration.default(10_000).meta({ description: 'Default time a job gets to stop before SIGKILL.' }),
     signals: signalsSchema,
     jobs: z.array(jobSchema).min(1, 'at least one job is needed'),
+    backup: backupSchema.optional(),
   })
   .meta({ title: 'Pilotfish configuration' });
 

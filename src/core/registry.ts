@@ -4,8 +4,9 @@
  */
 import type { Config } from '../config/schema.js';
 import type { Subsystem, SubsystemFactory } from './subsystem.js';
+import { createBackup } from '../backup/subsystem.js';
 
-export const FACTORIES: SubsystemFactory[] = [];
+export const FACTORIES: SubsystemFactory[] = [createBackup];
 
 export function createSubsystems(config: Config): Subsystem[] {
   return FACTORIES.map((make) => make(config)).filter((s): s is Subsystem => s !== undefined);
