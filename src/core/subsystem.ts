@@ -4,6 +4,7 @@
  * another subsystem's internals.
  */
 import type { Config } from '../config/schema.js';
+import type { ControlRoutes } from '../control/routes.js';
 import type { JobConfig } from '../jobs/config.js';
 import type { JobStatus } from '../jobs/job.js';
 import type { Logger } from '../log/logger.js';
@@ -17,6 +18,46 @@ export interface SubsystemContext {
   jobs: () => JobStatus[];
   /** Ask the supervisor to stop Pilotfish with this exit code (e.g. on a fatal subsystem error). */
   requestShutdown: (reason: string, exitCode: number) => void;
+  /** The control plane's route table: add endpoints here (`ctx.routes.add('POST', '/v1/x', h)`). */
+  routes: ControlRoutes;
+  /** Operations on the running supervisor, for the control plane. */
+  control: SupervisorControl;
+}
+
+/** What the control plane may ask of the supervisor. Errors are PilotfishErrors with stable codes. */
+export interface SupervisorControl {
+  /** Re-read and validate the config, then restart only the jobs whose definition changed. */
+  reload(): Promise<ReloadResult>;
+  signalJob(name: string, signal: string): void;
+  restartJob(name: string): Promise<void>;
+  stopJob(name: string): Promise<void>;
+  /** Set (or, with `undefined`, remove) a variable in the environment of future children. */
+  putenv(key: string, value: string | undefined): void;
+  maintenance(on: boolean): boolean;
+  status(): SupervisorStatus;
+}
+
+export interface ReloadResult {
+  restarted: string[];
+  added: string[];
+  removed: string[];
+  unchanged: string[];
+  /** Top-level sections that changed but need a restart of Pilotfish to take effect. */
+  needsRestart: string[];
+}
+
+export interface SupervisorStatus {
+  pid: number;
+  uptimeMs: number;
+  stopping: boolean;
+  maintenance: boolean;
+  mainJob: string | null;
+  jobs: JobStatus[];
+  /** Names only: putenv values may be secrets. */
+  environ: string[];
+  reloads: number;
+  events: Record<string, number>;
+  subsystems: Record<string, unknown>;
 }
 
 export interface Subsystem {

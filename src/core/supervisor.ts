@@ -3,14 +3,17 @@
  * every ending takes (a signal, the main job ending, a fatal error).
  */
 import type { Config } from '../config/schema.js';
+import { SIGNALS } from '../config/types.js';
+import { planReload } from '../control/reload.js';
+import { ControlRoutes } from '../control/routes.js';
 import type { JobConfig } from '../jobs/config.js';
 import { Job, type JobStatus } from '../jobs/job.js';
 import type { Exit } from '../jobs/process.js';
 import type { Logger } from '../log/logger.js';
 import type { Signals } from '../pid1/signals.js';
-import { errorMessage } from './errors.js';
+import { errorMessage, PilotfishError } from './errors.js';
 import { EventBus, GLOBAL_SOURCE } from './events.js';
-import type { Subsystem, SubsystemContext } from './subsystem.js';
+import type { ReloadResult, Subsystem, SubsystemContext, SupervisorControl, SupervisorStatus } from './subsystem.js';
 
 export interface SupervisorOptions {
   config: Config;
@@ -19,6 +22,8 @@ export interface SupervisorOptions {
   subsystems?: Subsystem[];
   /** The environment children inherit; defaults to Pilotfish's own. */
   baseEnv?: NodeJS.ProcessEnv;
+  /** Re-reads and validates the config for `reload` (the `run` command knows the file). */
+  reloadConfig?: () => Promise<Config>;
 }
 
 /** Exit code when Pilotfish itself fails (EX_SOFTWARE). */
@@ -28,12 +33,20 @@ export class Supervisor {
   readonly bus: EventBus;
   readonly log: Logger;
   readonly jobs = new Map<string, Job>();
-  readonly #config: Config;
+  #config: Config;
   readonly #signals: Signals | undefined;
   readonly #subsystems: Subsystem[];
   readonly #baseEnv: NodeJS.ProcessEnv;
   /** Set by `putenv`: the environment of future children. */
   readonly environ = new Map<string, string>();
+  /** Control-plane endpoints, added to by any subsystem. */
+  readonly routes = new ControlRoutes();
+  readonly #reloadConfig: (() => Promise<Config>) | undefined;
+  readonly #startedAt = Date.now();
+  #maintenance = false;
+  #reloads = 0;
+  /** Reloads and job restarts/stops run one at a time, in order. */
+  #serial: Promise<unknown> = Promise.resolve();
   #stopping = false;
   #exitCode: number | undefined;
   #done!: (code: number) => void;
@@ -45,6 +58,7 @@ export class Supervisor {
     this.#signals = options.signals;
     this.#subsystems = options.subsystems ?? [];
     this.#baseEnv = options.baseEnv ?? process.env;
+    this.#reloadConfig = options.reloadConfig;
     this.bus = new EventBus({
       onProblem: (p) => {
         if (p.kind === 'dropped') this.log.warn({ subscriber: p.subscriber, dropped: p.dropped }, 'a slow subscriber lost events');
@@ -64,12 +78,17 @@ export class Supervisor {
 
   /** Start everything; resolves with the exit code once Pilotfish has stopped. */
   async run(): Promise<number> {
+    const self = this;
     const ctx: SubsystemContext = {
       bus: this.bus,
       log: this.log,
-      config: this.#config,
+      get config() {
+        return self.#config;
+      },
       jobs: () => this.status(),
       requestShutdown: (reason, code) => void this.shutdown(reason, code),
+      routes: this.routes,
+      control: this.control,
     };
     this.#signals?.attach(
       {
@@ -127,6 +146,7 @@ export class Supervisor {
     this.#stopping = true;
     this.log.info(`stopping: ${reason}`);
     await this.bus.request({ code: 'shutdown', source: GLOBAL_SOURCE }, this.#config.stopTimeout);
+    await this.#settled(this.#config.stopTimeout); // a reload or job restart in flight finishes first
     const main = this.mainJob();
     const stops: Promise<void>[] = [];
     for (const job of this.jobs.values()) {
@@ -145,6 +165,129 @@ export class Supervisor {
     const code = this.#exitCode ?? main?.status().lastExit?.code ?? 0;
     this.log.info({ exitCode: code }, 'stopped');
     this.#done(code);
+  }
+
+  /** The facade the control plane uses. */
+  readonly control: SupervisorControl = {
+    reload: () => this.#exclusive(() => this.#reload()),
+    signalJob: (name, signal) => {
+      const job = this.#job(name);
+      if (!(SIGNALS as readonly string[]).includes(signal))
+        throw new PilotfishError('PF_CONTROL_REFUSED', `unknown signal "${signal}"; use one of ${SIGNALS.join(', ')}`);
+      if (!job.signal(signal as NodeJS.Signals))
+        throw new PilotfishError('PF_JOB_NOT_RUNNING', `job ${name} is not running (state ${job.state})`);
+    },
+    restartJob: (name) => this.#exclusive(() => this.#replace(this.#job(name).config, true)),
+    stopJob: (name) => this.#exclusive(() => this.#job(name).stop()),
+    putenv: (key, value) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
+        throw new PilotfishError('PF_CONTROL_REFUSED', `"${key}" is not a variable name (letters, digits and _)`);
+      if (value === undefined) this.environ.delete(key);
+      else this.environ.set(key, value);
+    },
+    maintenance: (on) => {
+      if (on !== this.#maintenance) {
+        this.#maintenance = on;
+        this.log.info({ maintenance: on }, on ? 'entering maintenance' : 'leaving maintenance');
+        this.bus.publish({ code: on ? 'enterMaintenance' : 'exitMaintenance', source: GLOBAL_SOURCE });
+      }
+      return this.#maintenance;
+    },
+    status: () => this.#fullStatus(),
+  };
+
+  #job(name: string): Job {
+    const job = this.jobs.get(name);
+    if (!job) throw new PilotfishError('PF_JOB_NOT_FOUND', `no job named "${name}"; jobs: ${[...this.jobs.keys()].join(', ')}`);
+    return job;
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#serial.then(fn, fn);
+    this.#serial = run.catch(() => undefined);
+    return run;
+  }
+
+  async #settled(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.#serial, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  /** Stop a job (if any) and put a fresh one from `config` in its place; start it if asked. */
+  async #replace(config: JobConfig, start: boolean): Promise<void> {
+    const old = this.jobs.get(config.name);
+    if (old) {
+      old.detach();
+      await old.stop();
+    }
+    const job = this.#makeJob(config);
+    this.jobs.set(config.name, job);
+    job.attach();
+    if (start && !this.#stopping) job.startNow();
+  }
+
+  async #reload(): Promise<ReloadResult> {
+    if (!this.#reloadConfig) throw new PilotfishError('PF_CONTROL_REFUSED', 'this Pilotfish has no config file to reload');
+    if (this.#stopping) throw new PilotfishError('PF_CONTROL_REFUSED', 'Pilotfish is stopping; reload refused');
+    const next = await this.#reloadConfig(); // an invalid config throws here and nothing changes
+    if (this.#stopping) throw new PilotfishError('PF_CONTROL_REFUSED', 'Pilotfish is stopping; reload refused');
+    const plan = planReload(this.#config, next);
+    this.#config = next;
+    this.log.level = next.logging.level;
+    const active = new Set([...this.jobs.values()].filter((j) => j.isActive()).map((j) => j.name));
+    const retire = async (name: string): Promise<void> => {
+      const job = this.jobs.get(name);
+      job?.detach();
+      await job?.stop();
+    };
+    await Promise.allSettled([...plan.removed, ...plan.changed.map((j) => j.name)].map(retire));
+    const kept = new Map(this.jobs);
+    this.jobs.clear(); // rebuilt in the new config's order
+    for (const jc of next.jobs) {
+      const fresh = plan.changed.includes(jc) || plan.added.includes(jc);
+      const job = fresh ? this.#makeJob(jc) : (kept.get(jc.name) as Job);
+      this.jobs.set(jc.name, job);
+      if (!fresh) continue;
+      job.attach();
+      const onStartup = !jc.when || (jc.when.source === GLOBAL_SOURCE && (jc.when.once ?? jc.when.each ?? 'startup') === 'startup');
+      if (!this.#stopping && (active.has(jc.name) || (onStartup && !kept.has(jc.name)))) job.startNow();
+    }
+    this.#signals?.reconfigure(next.signals, this.mainJob()?.name);
+    this.#reloads++;
+    const result: ReloadResult = {
+      restarted: plan.changed.map((j) => j.name),
+      added: plan.added.map((j) => j.name),
+      removed: plan.removed,
+      unchanged: plan.unchanged,
+      needsRestart: plan.needsRestart,
+    };
+    this.log.info(result, 'config reloaded');
+    this.bus.publish({ code: 'reloaded', source: GLOBAL_SOURCE, data: { ...result } });
+    return result;
+  }
+
+  #fullStatus(): SupervisorStatus {
+    const subsystems: Record<string, unknown> = {};
+    for (const sub of this.#subsystems) {
+      try {
+        if (sub.status) subsystems[sub.name] = sub.status();
+      } catch (error) {
+        subsystems[sub.name] = { error: errorMessage(error) };
+      }
+    }
+    return {
+      pid: process.pid,
+      uptimeMs: Date.now() - this.#startedAt,
+      stopping: this.#stopping,
+      maintenance: this.#maintenance,
+      mainJob: this.mainJob()?.name ?? null,
+      jobs: this.status(),
+      environ: [...this.environ.keys()],
+      reloads: this.#reloads,
+      events: Object.fromEntries(this.bus.counts()),
+      subsystems,
+    };
   }
 
   #makeJob(config: JobConfig): Job {

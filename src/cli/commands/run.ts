@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const { config } = await loadConfig(file);
     log = createLogger(config.logging);
-    supervisor = new Supervisor({ config, log, signals, subsystems: createSubsystems(config) });
+    supervisor = new Supervisor({ config, log, signals, subsystems: createSubsystems(config), reloadConfig: async () => (await loadConfig(file)).config });
     signals.reconfigure(config.signals, supervisor.mainJob()?.name);
     log.info({ config: file, pid: process.pid, init: pid1.isInit, subreaper: pid1.subreaper }, 'pilotfish starting');
     code = await supervisor.run();

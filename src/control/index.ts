@@ -1,0 +1,61 @@
+/**
+ * The control subsystem: serves the route table (core endpoints plus whatever other subsystems
+ * add to `ctx.routes`) on the control socket.
+ */
+import type { Config } from '../config/schema.js';
+import { errorMessage } from '../core/errors.js';
+import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import { resolveUser } from '../jobs/user.js';
+import { DEFAULT_SOCKET, type ControlConfig } from './config.js';
+import { addCoreEndpoints } from './endpoints.js';
+import { startControlServer, type ControlServer } from './server.js';
+
+/** The socket a `run` listens on and the CLI talks to: config, then $PILOTFISH_SOCKET, then the default. */
+export function socketPath(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return configured ?? (env.PILOTFISH_SOCKET || DEFAULT_SOCKET);
+}
+
+export class ControlSubsystem implements Subsystem {
+  readonly name = 'control';
+  #server: ControlServer | undefined;
+  #removers: Array<() => void> = [];
+  #error: string | undefined;
+
+  constructor(private readonly config: ControlConfig) {}
+
+  async start(ctx: SubsystemContext): Promise<void> {
+    this.#removers = addCoreEndpoints(ctx.routes, ctx.control);
+    const socket = socketPath(this.config.socket);
+    const explicit = this.config.socket !== undefined || Boolean(process.env.PILOTFISH_SOCKET);
+    try {
+      const gid = this.config.group !== undefined ? resolveUser(`0:${this.config.group}`).gid : undefined;
+      this.#server = await startControlServer({
+        socket,
+        mode: this.config.mode,
+        ...(gid !== undefined ? { gid } : {}),
+        routes: ctx.routes,
+        log: ctx.log,
+      });
+    } catch (error) {
+      // A socket the user asked for must work; the default one is best effort (e.g. a non-root
+      // user cannot write /var/run), so Pilotfish still runs its jobs without a control plane.
+      if (explicit) throw error;
+      this.#error = errorMessage(error);
+      ctx.log.warn({ socket }, `control plane off: ${this.#error}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const remove of this.#removers.splice(0)) remove();
+    await this.#server?.close();
+    this.#server = undefined;
+  }
+
+  status(): unknown {
+    return this.#server ? { socket: this.#server.socket } : { socket: null, error: this.#error ?? 'not started' };
+  }
+}
+
+export function createControl(config: Config): Subsystem | undefined {
+  return config.control.enabled ? new ControlSubsystem(config.control) : undefined;
+}

@@ -1,0 +1,45 @@
+/**
+ * What a reload changes: the jobs whose normalized definition differs are restarted, new jobs
+ * are added, removed jobs are stopped, and everything else keeps running untouched
+ * (ContainerPilot tore every process down on reload).
+ */
+import type { Config } from '../config/schema.js';
+import type { JobConfig } from '../jobs/config.js';
+
+export interface ReloadPlan {
+  changed: JobConfig[];
+  added: JobConfig[];
+  removed: string[];
+  unchanged: string[];
+  /** Top-level sections, other than those a reload applies, that differ. */
+  needsRestart: string[];
+}
+
+/** Sections a reload applies live. Every other section is owned by a subsystem started once. */
+const LIVE_SECTIONS = new Set(['jobs', 'signals', 'logging', 'stopTimeout', '$schema']);
+
+/** A stable text form of a validated job (Infinity survives, key order is the schema's). */
+export function normalizeJob(job: JobConfig): string {
+  return JSON.stringify(job, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));
+}
+
+export function planReload(before: Config, after: Config): ReloadPlan {
+  const old = new Map(before.jobs.map((j) => [j.name, j]));
+  const plan: ReloadPlan = { changed: [], added: [], removed: [], unchanged: [], needsRestart: [] };
+  for (const job of after.jobs) {
+    const prev = old.get(job.name);
+    if (!prev) plan.added.push(job);
+    else if (normalizeJob(prev) !== normalizeJob(job)) plan.changed.push(job);
+    else plan.unchanged.push(job.name);
+  }
+  const next = new Set(after.jobs.map((j) => j.name));
+  for (const name of old.keys()) if (!next.has(name)) plan.removed.push(name);
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  for (const key of keys) {
+    if (LIVE_SECTIONS.has(key)) continue;
+    const a = (before as Record<string, unknown>)[key];
+    const b = (after as Record<string, unknown>)[key];
+    if (JSON.stringify(a) !== JSON.stringify(b)) plan.needsRestart.push(key);
+  }
+  return plan;
+}

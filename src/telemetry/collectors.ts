@@ -1,0 +1,118 @@
+/** Pilotfish's own metrics: jobs, health checks, events, maintenance, reloads. */
+import { VERSION } from '../core/version.js';
+import type { SubsystemContext } from '../core/subsystem.js';
+import { counter, gauge, unregister } from './metrics.js';
+
+/** Register the built-in metrics; returns the function that removes them and their subscription. */
+export function registerBuiltins(ctx: SubsystemContext): () => void {
+  const names: string[] = [];
+  const track = <T,>(name: string, m: T): T => {
+    names.push(name);
+    return m;
+  };
+  track('pilotfish_build_info', gauge('pilotfish_build_info', 'Always 1; the version is a label.', { labels: ['version'] })).set({ version: VERSION }, 1);
+
+  // Counters fed from job status: a job replaced by a reload or restart starts counting from 0
+  // again, so keep a running total per job name.
+  const seen = new Map<string, { runs: number; restarts: number }>();
+  const totals = new Map<string, { runs: number; restarts: number }>();
+  const refreshTotals = (): void => {
+    for (const job of ctx.jobs()) {
+      const last = seen.get(job.name) ?? { runs: 0, restarts: 0 };
+      const total = totals.get(job.name) ?? { runs: 0, restarts: 0 };
+      total.runs += job.runs >= last.runs ? job.runs - last.runs : job.runs;
+      total.restarts += job.restarts >= last.restarts ? job.restarts - last.restarts : job.restarts;
+      seen.set(job.name, { runs: job.runs, restarts: job.restarts });
+      totals.set(job.name, total);
+    }
+  };
+  track(
+    'pilotfish_job_starts_total',
+    counter('pilotfish_job_starts_total', 'Processes started, by job.', {
+      labels: ['job'],
+      collect() {
+        refreshTotals();
+        this.reset();
+        for (const [job, t] of totals) this.inc({ job }, t.runs);
+      },
+    }),
+  );
+  track(
+    'pilotfish_job_restarts_total',
+    counter('pilotfish_job_restarts_total', 'Automatic restarts after an exit, by job.', {
+      labels: ['job'],
+      collect() {
+        refreshTotals();
+        this.reset();
+        for (const [job, t] of totals) this.inc({ job }, t.restarts);
+      },
+    }),
+  );
+  const exits = track(
+    'pilotfish_job_exits_total',
+    counter('pilotfish_job_exits_total', 'Process exits, by job and result (success or failure).', { labels: ['job', 'result'] }),
+  );
+  const checks = track(
+    'pilotfish_health_checks_total',
+    counter('pilotfish_health_checks_total', 'Health check runs, by job and result (passed or failed).', { labels: ['job', 'result'] }),
+  );
+  track(
+    'pilotfish_job_running',
+    gauge('pilotfish_job_running', '1 while the job has a running process, else 0.', {
+      labels: ['job'],
+      collect() {
+        this.reset();
+        for (const job of ctx.jobs()) this.set({ job: job.name }, job.state === 'running' ? 1 : 0);
+      },
+    }),
+  );
+  track(
+    'pilotfish_job_healthy',
+    gauge('pilotfish_job_healthy', '1 while the job passes its health check, else 0 (jobs with a health check only).', {
+      labels: ['job'],
+      collect() {
+        this.reset();
+        for (const job of ctx.jobs()) if (job.health !== null) this.set({ job: job.name }, job.health === 'healthy' ? 1 : 0);
+      },
+    }),
+  );
+  track(
+    'pilotfish_events_total',
+    counter('pilotfish_events_total', 'Events published on the bus, by code.', {
+      labels: ['code'],
+      collect() {
+        this.reset();
+        for (const [code, n] of ctx.bus.counts()) this.inc({ code }, n);
+      },
+    }),
+  );
+  track(
+    'pilotfish_maintenance',
+    gauge('pilotfish_maintenance', '1 while in maintenance mode, else 0.', {
+      collect() {
+        this.set(ctx.control.status().maintenance ? 1 : 0);
+      },
+    }),
+  );
+  track(
+    'pilotfish_reloads_total',
+    counter('pilotfish_reloads_total', 'Successful config reloads.', {
+      collect() {
+        this.reset();
+        this.inc(ctx.control.status().reloads);
+      },
+    }),
+  );
+  const unsubscribe = ctx.bus.subscribe(
+    'telemetry',
+    (ev) => {
+      if (ev.code === 'exitSuccess' || ev.code === 'exitFailed') exits.inc({ job: ev.source, result: ev.code === 'exitSuccess' ? 'success' : 'failure' });
+      else checks.inc({ job: ev.source, result: ev.code === 'healthPassed' ? 'passed' : 'failed' });
+    },
+    (ev) => ev.code === 'exitSuccess' || ev.code === 'exitFailed' || ev.code === 'healthPassed' || ev.code === 'healthFailed',
+  );
+  return () => {
+    unsubscribe();
+    for (const n of names) unregister(n);
+  };
+}

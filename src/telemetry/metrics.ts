@@ -1,0 +1,97 @@
+/**
+ * The shared metrics registry and helpers, so subsystems record metrics without knowing
+ * prom-client. Helpers get-or-create by name, so calling them again (a restart, a test) is safe.
+ *
+ *   import { metrics } from '../telemetry/metrics.js';
+ *   metrics.consulErrors().inc({ operation: 'register' });
+ *
+ * Naming: `pilotfish_<thing>_<unit>`, counters end in `_total`, labels stay low-cardinality
+ * (a job or operation name, never an id, path or value).
+ */
+import client from 'prom-client';
+
+export const registry = new client.Registry();
+export const CONTENT_TYPE = client.prometheusContentType;
+
+export type Counter = client.Counter<string>;
+export type Gauge = client.Gauge<string>;
+export type Histogram = client.Histogram<string>;
+type Collect<T> = (this: T) => void | Promise<void>;
+
+function existing<T>(name: string, kind: string): T | undefined {
+  const found = registry.getSingleMetric(name) as (T & { type?: unknown }) | undefined;
+  if (found && (found as unknown as { constructor: { name: string } }).constructor.name !== kind) {
+    throw new Error(`metric ${name} is already registered with another type`);
+  }
+  return found;
+}
+
+function checkName(name: string, internal: boolean): void {
+  if (internal && !name.startsWith('pilotfish_')) throw new Error(`metric ${name} must start with pilotfish_`);
+}
+
+export interface MetricOptions<T> {
+  labels?: string[];
+  /** Called at each scrape to refresh the value (for values read from elsewhere). */
+  collect?: Collect<T>;
+  /** False for user-declared metrics, which may have any valid name. */
+  internal?: boolean;
+}
+
+export function counter(name: string, help: string, options: MetricOptions<Counter> = {}): Counter {
+  checkName(name, options.internal ?? true);
+  if (!name.endsWith('_total') && (options.internal ?? true)) throw new Error(`counter ${name} must end in _total`);
+  return (
+    existing<Counter>(name, 'Counter') ??
+    new client.Counter({ name, help, labelNames: options.labels ?? [], registers: [registry], ...(options.collect ? { collect: options.collect } : {}) })
+  );
+}
+
+export function gauge(name: string, help: string, options: MetricOptions<Gauge> = {}): Gauge {
+  checkName(name, options.internal ?? true);
+  return (
+    existing<Gauge>(name, 'Gauge') ??
+    new client.Gauge({ name, help, labelNames: options.labels ?? [], registers: [registry], ...(options.collect ? { collect: options.collect } : {}) })
+  );
+}
+
+/** A histogram in seconds; the default buckets span 10 ms to 30 min (backups, restores, requests). */
+export function histogram(name: string, help: string, options: { labels?: string[]; buckets?: number[] } = {}): Histogram {
+  checkName(name, true);
+  return (
+    existing<Histogram>(name, 'Histogram') ??
+    new client.Histogram({
+      name,
+      help,
+      labelNames: options.labels ?? [],
+      buckets: options.buckets ?? [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 1800],
+      registers: [registry],
+    })
+  );
+}
+
+/** Remove a metric (e.g. a user-declared one on shutdown). */
+export function unregister(name: string): void {
+  registry.removeSingleMetric(name);
+}
+
+/** The Prometheus text exposition of every registered metric. */
+export function exposition(): Promise<string> {
+  return registry.metrics();
+}
+
+/**
+ * The metrics of the other subsystems, declared here once so names, help and labels stay
+ * consistent. Each is created on first use: a metric appears once its subsystem records it.
+ */
+export const metrics = {
+  consulErrors: () => counter('pilotfish_consul_errors_total', 'Failed Consul requests, by operation.', { labels: ['operation'] }),
+  vaultErrors: () => counter('pilotfish_vault_errors_total', 'Failed Vault requests, by operation.', { labels: ['operation'] }),
+  backupBytes: () => counter('pilotfish_backup_bytes_total', 'Bytes uploaded by backups (after compression).'),
+  backupDuration: () => histogram('pilotfish_backup_duration_seconds', 'How long backups took, by result.', { labels: ['result'] }),
+  backupLastSuccess: () => gauge('pilotfish_backup_last_success_timestamp_seconds', 'Unix time of the last successful backup.'),
+  restoreDuration: () => histogram('pilotfish_restore_duration_seconds', 'How long restores took, by result.', { labels: ['result'] }),
+  electionPrimary: () => gauge('pilotfish_election_primary', '1 while this instance is the primary, else 0.'),
+  electionTransitions: () =>
+    counter('pilotfish_election_transitions_total', 'Role changes, by the role taken (primary or replica).', { labels: ['to'] }),
+};
