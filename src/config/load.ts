@@ -187,7 +187,9 @@ function crossCheck(config: Config, where: Positions): ConfigIssue[] {
  * Sources other than jobs and signals that subsystems publish from (watches, templates, ...).
  * Each subsystem that names its own sources adds a reader here.
  */
-export const sourceReaders: Array<(config: Config) => Iterable<string>> = [];
+export const sourceReaders: Array<(config: Config) => Iterable<string>> = [
+  (c) => [...c.watches.map((w) => w.name), ...c.templates.map((t) => t.name)], // consul watches, templates
+];
 
 function extraSources(config: Config): string[] {
   return sourceReaders.flatMap((read) => [...read(config)]);

@@ -4,7 +4,9 @@
  */
 import { z } from 'zod';
 import { backupSchema } from '../backup/config.js';
+import { consulSchema, watchesSchema } from '../consul/config.js';
 import { jobSchema } from '../jobs/config.js';
+import { templatesSchema } from '../templates/config.js';
 import { signalsSchema } from '../pid1/config.js';
 import { duration } from './types.js';
 
@@ -22,6 +24,9 @@ export const configSchema = z
     stopTimeout: duration.default(10_000).meta({ description: 'Default time a job gets to stop before SIGKILL.' }),
     signals: signalsSchema,
     jobs: z.array(jobSchema).min(1, 'at least one job is needed'),
+    consul: consulSchema.optional(),
+    watches: watchesSchema,
+    templates: templatesSchema,
     backup: backupSchema.optional(),
   })
   .meta({ title: 'Pilotfish configuration' });

@@ -5,8 +5,10 @@
 import type { Config } from '../config/schema.js';
 import type { Subsystem, SubsystemFactory } from './subsystem.js';
 import { createBackup } from '../backup/subsystem.js';
+import { createConsul } from '../consul/subsystem.js';
+import { createTemplates } from '../templates/subsystem.js';
 
-export const FACTORIES: SubsystemFactory[] = [createBackup];
+export const FACTORIES: SubsystemFactory[] = [createBackup, createConsul, createTemplates] /* consul before templates: it provides their key:, tree:, service: data */;
 
 export function createSubsystems(config: Config): Subsystem[] {
   return FACTORIES.map((make) => make(config)).filter((s): s is Subsystem => s !== undefined);

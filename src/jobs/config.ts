@@ -83,6 +83,10 @@ export const jobSchema = z.strictObject({
   tags: z.array(z.string()).default([]),
   interfaces: z.union([z.string(), z.array(z.string())]).optional(),
   initialStatus: z.enum(['passing', 'warning', 'critical']).optional(),
+  serviceId: z.string().min(1).optional().meta({ description: 'Consul service ID; defaults to <name>-<hostname>.' }),
+  meta: z.record(z.string(), z.string()).optional().meta({ description: 'Consul service meta.' }),
+  deregisterCriticalServiceAfter: duration.optional().meta({ description: 'Consul removes the service after its check is critical this long.' }),
+  enableTagOverride: boolLike.optional().meta({ description: 'Let other agents edit the tags (Consul EnableTagOverride).' }),
   main: boolLike.default(false).meta({ description: "Pilotfish exits with this job's exit code when it ends." }),
   logging: z
     .enum(['wrapped', 'raw'])

@@ -1,0 +1,202 @@
+/**
+ * The Consul subsystem: reach Consul at start (with backoff, or carry on if optional), load KV
+ * environment, register every job that has a `port`, feed their TTL checks from health events,
+ * deregister each one before its process is signalled, run the `watches:`, and offer Consul's
+ * template data sources. While Consul is down the app keeps running; everything catches up.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../config/schema.js';
+import { errorMessage } from '../core/errors.js';
+import { GLOBAL_SOURCE, type BusEvent } from '../core/events.js';
+import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { JobConfig } from '../jobs/config.js';
+import { templateSources } from '../templates/sources.js';
+import { chooseAddress } from './address.js';
+import { createClient, reasonOf, waitForConsul, type ConsulClient, type Endpoint } from './client.js';
+import { consulSchema, type ConsulConfig } from './config.js';
+import { StartupGate } from './gate.js';
+import { KvEnvironment } from './kvenv.js';
+import { Registration, type ServiceSpec } from './register.js';
+import { registerConsulSources } from './sources.js';
+import { Watch } from './watch.js';
+
+export function serviceSpec(job: JobConfig, host = hostname()): ServiceSpec {
+  const port = job.port as number;
+  return {
+    job: job.name,
+    name: job.name,
+    id: job.serviceId ?? `${job.name}-${host}`,
+    address: chooseAddress(job.interfaces),
+    port,
+    tags: job.tags,
+    meta: job.meta ?? {},
+    ...(job.health ? { ttl: job.health.ttl ?? job.health.interval * 2 } : {}),
+    initialStatus: job.initialStatus ?? 'critical',
+    ...(job.deregisterCriticalServiceAfter !== undefined ? { deregisterCriticalServiceAfter: job.deregisterCriticalServiceAfter } : {}),
+    enableTagOverride: job.enableTagOverride ?? false,
+  };
+}
+
+export class ConsulSubsystem implements Subsystem {
+  readonly name = 'consul';
+  readonly #config: ConsulConfig;
+  #client: ConsulClient | undefined;
+  #endpoint: Endpoint | undefined;
+  #kv: KvEnvironment | undefined;
+  #gate: StartupGate | undefined;
+  readonly #registrations = new Map<string, Registration>();
+  readonly #watches: Watch[] = [];
+  readonly #unsubscribe: Array<() => void> = [];
+  readonly #abort = new AbortController();
+  #resync: NodeJS.Timeout | undefined;
+
+  constructor(private readonly root: Config) {
+    this.#config = root.consul ?? consulSchema.parse({});
+  }
+
+  async start(ctx: SubsystemContext): Promise<void> {
+    const log = ctx.log.child({ component: 'consul' });
+    const { client, endpoint } = createClient(this.#config);
+    this.#client = client;
+    this.#endpoint = endpoint;
+    const { timeout, optional } = this.#config.startup;
+    let reachable = true;
+    try {
+      await waitForConsul(
+        client,
+        endpoint,
+        timeout,
+        (reason, attempt) => {
+          if (attempt % 5 === 0) log.warn({ address: endpoint.address }, `waiting for Consul at ${endpoint.address}: ${reason}`);
+        },
+        this.#abort.signal,
+      );
+      log.info({ address: endpoint.address }, `connected to Consul at ${endpoint.address}`);
+    } catch (error) {
+      if (!optional) throw error;
+      reachable = false;
+      log.warn({ address: endpoint.address }, `${errorMessage(error)}; starting without it (consul.startup.optional)`);
+    }
+
+    registerConsulSources(templateSources(ctx.bus), client, log, this.#config.datacenter);
+
+    if (this.#config.kv.length > 0) {
+      this.#kv = new KvEnvironment(this.#config.kv, client, log, this.#config.datacenter);
+      this.#kv.start();
+      if (reachable && !(await this.#kv.loaded(this.#config.requestTimeout)))
+        log.warn('Consul KV environment not loaded yet; jobs start without it and get it on their next start');
+    }
+
+    const token = this.#config.token ?? process.env.CONSUL_HTTP_TOKEN;
+    for (const job of this.root.jobs) {
+      if (job.port === undefined) continue;
+      const reg = new Registration(serviceSpec(job), client, log, token);
+      this.#registrations.set(job.name, reg);
+    }
+    this.#subscribe(ctx);
+    if (reachable) await Promise.all([...this.#registrations.values()].map((r) => r.register()));
+
+    this.#gate = new StartupGate(ctx.bus);
+    const gate = this.#gate;
+    for (const wc of this.root.watches) {
+      const watch = new Watch(wc, client, log, (code, source, data) => gate.publish({ code, source, ...(data ? { data } : {}) }));
+      this.#watches.push(watch);
+      watch.start();
+    }
+
+    if (this.#registrations.size > 0) {
+      this.#resync = setInterval(() => void this.#resyncOnce(log), this.#config.resync);
+      this.#resync.unref();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    if (this.#resync) clearInterval(this.#resync);
+    for (const u of this.#unsubscribe.splice(0)) u();
+    for (const w of this.#watches) w.stop();
+    this.#kv?.stop();
+    this.#gate?.close();
+    // Jobs that never ran (or whose stop hook timed out) are still registered: remove them now.
+    await Promise.allSettled([...this.#registrations.values()].map((r) => r.deregister('Pilotfish is stopping')));
+    this.#client?.destroy();
+  }
+
+  env(job: JobConfig): Record<string, string> {
+    return this.#kv?.env(job.name) ?? {};
+  }
+
+  status(): unknown {
+    return {
+      address: this.#endpoint?.address ?? null,
+      services: [...this.#registrations.values()].map((r) => r.status()),
+      watches: this.#watches.map((w) => w.status()),
+      kvEnv: this.#kv?.names() ?? {},
+    };
+  }
+
+  #subscribe(ctx: SubsystemContext): void {
+    const regs = this.#registrations;
+    if (regs.size > 0) {
+      this.#unsubscribe.push(
+        ctx.bus.subscribe(
+          'consul:heartbeat',
+          (ev) => {
+            const reg = regs.get(ev.source);
+            const output = typeof ev.data?.output === 'string' ? ev.data.output : '';
+            void reg?.heartbeat(ev.code === 'healthPassed', output);
+          },
+          (ev) => (ev.code === 'healthPassed' || ev.code === 'healthFailed') && regs.has(ev.source),
+        ),
+        ctx.bus.subscribe(
+          'consul:deregister',
+          (ev: BusEvent) => {
+            const reg = regs.get(ev.source);
+            if (!reg) return;
+            if (ev.code === 'stopped') return reg.unpark();
+            // The job's stop sequence waits for this before it signals the process.
+            ev.waitUntil?.(reg.deregister(`job ${ev.source} is stopping`));
+          },
+          (ev) => (ev.code === 'stopping' || ev.code === 'stopped') && regs.has(ev.source),
+        ),
+        ctx.bus.subscribe(
+          'consul:maintenance',
+          (ev) => {
+            const on = ev.code === 'enterMaintenance';
+            const reason = typeof ev.data?.reason === 'string' ? ev.data.reason : 'pilotfish maintenance';
+            return Promise.all([...regs.values()].map((r) => r.maintenance(on, reason))).then(() => undefined);
+          },
+          (ev) => (ev.code === 'enterMaintenance' || ev.code === 'exitMaintenance') && ev.source === GLOBAL_SOURCE,
+        ),
+      );
+    }
+  }
+
+  async #resyncOnce(log: SubsystemContext['log']): Promise<void> {
+    const client = this.#client;
+    if (!client) return;
+    let known: Set<string>;
+    try {
+      const list = (await client.agent.service.list()) as Record<string, unknown>;
+      known = new Set(Object.keys(list));
+    } catch (error) {
+      log.debug({ err: reasonOf(error) }, 'Consul resync skipped');
+      return;
+    }
+    // Jobs without a health check have no heartbeat to notice a lost registration: this does.
+    for (const reg of this.#registrations.values()) {
+      if (reg.pendingInitial) await reg.register();
+      else await reg.resync(known);
+    }
+  }
+}
+
+export function createConsul(config: Config): Subsystem | undefined {
+  const needed = config.consul !== undefined || config.watches.length > 0;
+  return needed ? new ConsulSubsystem(config) : undefined;
+}
+
+/** Watch names are event sources for `when:` (read by the config cross-check). */
+export function watchSources(config: Config): string[] {
+  return config.watches.map((w) => w.name);
+}
