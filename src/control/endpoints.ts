@@ -31,7 +31,8 @@ function stringField(req: ControlRequest, key: string): string {
 export function addCoreEndpoints(routes: ControlRoutes, control: SupervisorControl): Array<() => void> {
   routes.reserve('POST', '/v1/metric', 'telemetry', 'add a telemetry: section with the metrics to accept');
   routes.reserve('POST', '/v1/backup', 'backup', 'add a backup: section');
-  routes.reserve('GET', '/v1/snapshots', 'backup', 'add a backup: section');
+  routes.reserve('GET', '/v1/backup/snapshots', 'backup', 'add a backup: section');
+  routes.reserve('GET', '/v1/backup/status', 'backup', 'add a backup: section');
   routes.reserve('POST', '/v1/stepdown', 'election', 'add an election: section');
   return [
     routes.add('GET', '/v1', () => ({ endpoints: routes.list() })),

@@ -58,6 +58,8 @@ export interface SupervisorStatus {
   reloads: number;
   events: Record<string, number>;
   subsystems: Record<string, unknown>;
+  /** For spotting leaks: live libuv resources by type, bus subscribers, memory. */
+  runtime: { resources: Record<string, number>; subscribers: number; rssBytes: number; heapUsedBytes: number };
 }
 
 export interface Subsystem {

@@ -287,6 +287,12 @@ export class Supervisor {
       reloads: this.#reloads,
       events: Object.fromEntries(this.bus.counts()),
       subsystems,
+      runtime: {
+        resources: countBy(process.getActiveResourcesInfo()),
+        subscribers: Object.keys(this.bus.backlog()).length,
+        rssBytes: process.memoryUsage.rss(),
+        heapUsedBytes: process.memoryUsage().heapUsed,
+      },
     };
   }
 
@@ -309,3 +315,8 @@ export class Supervisor {
   }
 }
 
+function countBy(items: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const item of items) out[item] = (out[item] ?? 0) + 1;
+  return out;
+}
