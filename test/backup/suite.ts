@@ -1,0 +1,257 @@
+/** The store-independent backup tests, run against the local store and against the real MinIO. */
+import { execFileSync } from 'node:child_process';
+import { appendFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
+import { chunkKey, SNAPSHOT_PREFIX } from '../../src/backup/format.js';
+import { StoreLease } from '../../src/backup/lease.js';
+import { BackupService, createStore } from '../../src/backup/service.js';
+import { PilotfishError } from '../../src/core/errors.js';
+import { configFor, log, makeTree, pseudoRandom, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
+
+/** Small chunks so a small test tree still spans many chunks. */
+const SMALL_CHUNKS = { chunking: { avgSize: 64 * 1024 }, retention: { keepLast: 100, hourly: 0, daily: 0 } };
+
+function pair(kind: StoreKind, extra: Record<string, unknown> = {}) {
+  const src = join(tempDir(), 'src');
+  const dst = join(tempDir(), 'dst');
+  const config = configFor(kind, src, { ...SMALL_CHUNKS, ...extra });
+  const restoreConfig: BackupConfig = { ...config, sources: [{ path: dst, name: 'data', exclude: [] }] };
+  const services: BackupService[] = [];
+  const svc = (c: BackupConfig): BackupService => {
+    const s = new BackupService(c, log);
+    services.push(s);
+    return s;
+  };
+  return { src, dst, config, restoreConfig, writer: svc(config), reader: svc(restoreConfig), svc, close: () => services.forEach((s) => s.close()) };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (error) {
+    return error instanceof PilotfishError ? error.code : String(error);
+  }
+}
+
+export function storeSuite(kind: StoreKind): void {
+  const cleanup: Array<() => void> = [];
+  beforeAll(() => {
+    if (kind === 's3') useS3Env();
+  });
+  afterAll(() => cleanup.forEach((c) => c()));
+
+  it('round-trips a tree: modes, symlinks, empty dirs, a large file, many small files', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 300, bigBytes: 3 * 1024 * 1024 });
+    const result = await p.writer.backupNow();
+    expect(result.stats.files).toBe(304);
+    const restored = await p.reader.restore({ policy: 'always' });
+    expect(restored.snapshot).toBe(result.snapshot);
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+    // Nothing of the staging directory is left beside the target.
+    expect((await readdir(join(p.dst, '..'))).filter((n) => n.includes('pilotfish-restore'))).toEqual([]);
+  });
+
+  it('uploads only the changed chunks after a small change', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 20, bigBytes: 4 * 1024 * 1024 });
+    const first = await p.writer.backupNow();
+    expect(first.stats.uploadedBytes).toBeGreaterThan(4 * 1024 * 1024);
+    // Insert 100 bytes into the middle of the big file (shifts everything after it) and touch one small file.
+    const big = join(p.src, 'big.bin');
+    const data = pseudoRandom(4 * 1024 * 1024, 1);
+    await writeFile(big, Buffer.concat([data.subarray(0, 2_000_000), Buffer.alloc(100, 7), data.subarray(2_000_000)]));
+    await appendFile(join(p.src, 'many/f3.txt'), 'changed\n');
+    const second = await p.writer.backupNow();
+    expect(second.stats.newChunks).toBeLessThanOrEqual(4);
+    expect(second.stats.uploadedBytes).toBeLessThan(600 * 1024);
+    await p.reader.restore({ policy: 'always' });
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+    // An unchanged re-run reads nothing and uploads nothing.
+    const third = await p.writer.backupNow();
+    expect(third.stats.newChunks).toBe(0);
+    expect(third.stats.uploadedBytes).toBe(0);
+  });
+
+  it('falls back to the previous snapshot when a chunk of the latest is corrupt, and when its manifest is', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 10, bigBytes: 512 * 1024 });
+    const v1 = await treeDigest(p.src);
+    const s1 = await p.writer.backupNow();
+    await writeFile(join(p.src, 'new.bin'), pseudoRandom(200_000, 9));
+    const s2 = await p.writer.backupNow();
+    const repo = await p.writer.open();
+    const m1 = await repo.readManifest(SNAPSHOT_PREFIX + s1.snapshot);
+    const m2 = await repo.readManifest(SNAPSHOT_PREFIX + s2.snapshot);
+    const old = new Set(m1.entries.flatMap((e) => (e.c ?? []).map(([id]) => id)));
+    const fresh = m2.entries.flatMap((e) => (e.c ?? []).map(([id]) => id)).find((id) => !old.has(id)) as string;
+    const original = (await repo.store.get(chunkKey(fresh))) as Buffer;
+    const flipped = Buffer.from(original);
+    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0xff;
+    await repo.store.put(chunkKey(fresh), flipped);
+
+    const r = await p.reader.restore({ policy: 'always' });
+    expect(r.snapshot).toBe(s1.snapshot);
+    expect(r.skipped.map((s) => s.snapshot)).toEqual([s2.snapshot]);
+    expect(r.skipped[0]?.error).toMatch(/corrupt/);
+    expect(await treeDigest(p.dst)).toEqual(v1);
+
+    // A manifest that does not parse is skipped too.
+    await repo.store.put(chunkKey(fresh), original);
+    const s3 = await p.writer.backupNow();
+    await repo.store.put(SNAPSHOT_PREFIX + s3.snapshot, Buffer.from('garbage'));
+    const r2 = await p.reader.restore({ policy: 'always' });
+    expect(r2.snapshot).toBe(s2.snapshot);
+  });
+
+  it('restores by policy: if-empty leaves data alone, no snapshot is not an error unless required', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    const nothing = await p.reader.restore({ policy: 'always' });
+    expect(nothing).toMatchObject({ reason: 'no snapshot exists yet' });
+    const required = p.svc({ ...p.restoreConfig, restore: { policy: 'always', required: true } });
+    expect(await codeOf(required.restore())).toBe('PF_BACKUP_NOTHING_TO_RESTORE');
+
+    await makeTree(p.src, { small: 3, bigBytes: 0 });
+    await p.writer.backupNow();
+    await mkdir(p.dst, { recursive: true });
+    await writeFile(join(p.dst, 'mine'), 'keep me');
+    expect(await p.reader.restore({ policy: 'if-empty' })).toMatchObject({ reason: 'the sources are not empty' });
+    expect(await readdir(p.dst)).toEqual(['mine']);
+    await rm(join(p.dst, 'mine'));
+    expect((await p.reader.restore({ policy: 'if-empty' })).snapshot).toBeDefined();
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+  });
+
+  it('encrypts with AES-256-GCM: names are keyed, content unreadable without the key, round trip works', async () => {
+    const keyFile = join(tempDir(), 'key');
+    await writeFile(keyFile, `${pseudoRandom(32, 5).toString('hex')}\n`);
+    const p = pair(kind, { encryption: { key: { file: keyFile } } });
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 5, bigBytes: 300_000 });
+    await writeFile(join(p.src, 'secret.txt'), 'the plaintext marker 12345');
+    await p.writer.backupNow();
+    await p.reader.restore({ policy: 'always' });
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+    const repo = await p.writer.open();
+    for await (const o of repo.listChunks()) {
+      const blob = (await repo.store.get(o.key)) as Buffer;
+      expect(blob.includes('the plaintext marker')).toBe(false);
+    }
+    const otherKey = join(tempDir(), 'key2');
+    await writeFile(otherKey, pseudoRandom(32, 6));
+    const wrong = p.svc({ ...p.restoreConfig, encryption: { key: { file: otherKey } } });
+    expect(await codeOf(wrong.restore({ policy: 'always' }))).toBe('PF_BACKUP_KEY');
+    const none = p.svc({ ...p.restoreConfig, encryption: undefined });
+    expect(await codeOf(none.restore({ policy: 'always' }))).toBe('PF_BACKUP_KEY');
+  });
+
+  it('lets one writer at a time use a prefix; an expired lease is taken over and the old holder learns it', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 100, bigBytes: 2 * 1024 * 1024 });
+    const second = p.svc(p.config);
+    const outcomes = await Promise.allSettled([p.writer.backupNow(), second.backupNow()]);
+    const ok = outcomes.filter((o) => o.status === 'fulfilled');
+    const busy = outcomes.filter((o) => o.status === 'rejected' && (o.reason as PilotfishError).code === 'PF_BACKUP_BUSY');
+    expect(ok.length + busy.length).toBe(2);
+    expect(ok.length).toBeGreaterThanOrEqual(1);
+    // After the first released it, the other can write; both snapshots restore.
+    await second.backupNow();
+    expect((await p.reader.restore({ policy: 'always' })).skipped).toEqual([]);
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+
+    const store = createStore(p.config);
+    cleanup.push(() => store.close?.());
+    const a = new StoreLease(store, 3_000);
+    const b = new StoreLease(store, 3_000);
+    const held = await a.tryAcquire();
+    expect(held).toBeDefined();
+    expect(await b.tryAcquire()).toBeUndefined();
+    expect(await b.holder()).toBe(a.owner);
+    // B's clock runs past A's expiry: A looks dead, B takes over.
+    const late = new StoreLease(store, 300, () => Date.now() + 120_000);
+    const taken = await late.tryAcquire();
+    expect(taken).toBeDefined();
+    await expect.poll(() => held?.lost.aborted, { timeout: 30_000 }).toBe(true);
+    await taken?.release();
+    await held?.release();
+  });
+
+  it('round-trips a command-stream source', async () => {
+    const dir = tempDir();
+    const input = join(dir, 'dump.bin');
+    const output = join(dir, 'restored.bin');
+    await writeFile(input, Buffer.concat([pseudoRandom(700_000, 3), Buffer.from('tail\n')]));
+    const base = configFor(kind, join(dir, 'unused'), SMALL_CHUNKS);
+    const config = backupSchema.parse({
+      ...base,
+      sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }],
+    });
+    // `restore` as a string with shell: true; both run as their own process group.
+    const service = new BackupService(config, log);
+    cleanup.push(() => service.close());
+    const r = await service.backupNow();
+    expect(r.stats.bytes).toBe(700_005);
+    const back = await service.restore({ policy: 'always' });
+    expect(back.snapshot).toBe(r.snapshot);
+    expect(execFileSync('cmp', [input, output]).length).toBe(0);
+    // A failing command fails the backup and writes no snapshot.
+    const failing = new BackupService(backupSchema.parse({ ...config, sources: [{ name: 'db', command: 'false', restore: 'true' }] }), log);
+    cleanup.push(() => failing.close());
+    expect(await codeOf(failing.backupNow())).toBe('PF_BACKUP_SOURCE');
+    expect((await service.snapshots()).length).toBe(1);
+  });
+
+  it('keeps what retention asks and collects unreferenced chunks older than the margin', async () => {
+    const p = pair(kind, { retention: { keepLast: 2, hourly: 0, daily: 0 }, gc: { safetyMargin: 0 } });
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 3, bigBytes: 0 });
+    for (let i = 0; i < 4; i++) {
+      await writeFile(join(p.src, 'changing.bin'), pseudoRandom(100_000, 100 + i));
+      await p.writer.backupNow();
+    }
+    const list = await p.writer.snapshots();
+    expect(list.length).toBe(2);
+    const repo = await p.writer.open();
+    const referenced = new Set<string>();
+    for (const s of list) for (const e of (await repo.readManifest(SNAPSHOT_PREFIX + s.name)).entries) for (const [id] of e.c ?? []) referenced.add(id);
+    const stored: string[] = [];
+    for await (const o of repo.listChunks()) stored.push(o.key.slice(o.key.lastIndexOf('/') + 1));
+    expect(stored.sort()).toEqual([...referenced].sort());
+    await p.reader.restore({ policy: 'always' });
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+  });
+
+  it('fails clearly on a full disk and leaves the target untouched', async () => {
+    if (process.getuid?.() !== 0) return;
+    const mnt = tempDir('pf-enospc-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', mnt]);
+    } catch {
+      return; // no permission to mount here: covered where tests run as root with CAP_SYS_ADMIN
+    }
+    try {
+      const p = pair(kind);
+      cleanup.push(p.close);
+      await makeTree(p.src, { small: 5, bigBytes: 3 * 1024 * 1024 });
+      await p.writer.backupNow();
+      const target = join(mnt, 'data');
+      await mkdir(target);
+      await writeFile(join(target, 'old'), 'old data');
+      const svc = p.svc({ ...p.config, sources: [{ path: target, name: 'data', exclude: [] }] });
+      expect(await codeOf(svc.restore({ policy: 'always' }))).toBe('PF_BACKUP_NO_SPACE');
+      expect((await readdir(mnt)).sort()).toEqual(['data']);
+      expect(await readdir(target)).toEqual(['old']);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+}
+
