@@ -144,7 +144,9 @@ export class Watcher {
         this.#index = res.index > 0 && res.index >= previous ? res.index : 0;
         const content = normalize(this.query, res.body);
         const print = fingerprint(content);
-        if (print !== this.#last) {
+        const changed = print !== this.#last;
+        this.options.log.trace({ watch: this.options.label, index: res.index, changed }, `${this.options.label}: answer at index ${res.index}`);
+        if (changed) {
           this.#last = print;
           this.#updates++;
           this.onContent(content);
