@@ -58,7 +58,8 @@ export class BackupSubsystem implements Subsystem {
     const fire = (reason: string): void => void this.backup(reason).catch(() => undefined);
     if (t.activity) {
       const paths = t.activity.paths ?? this.config.sources.filter(isDirSource).map((s) => s.path);
-      if (paths.length > 0) this.#triggers.push(activityTrigger({ paths, quiet: t.activity.quiet, maxDelay: t.activity.maxDelay }, fire));
+      const onReady = (): void => ctx.log.info({ component: 'backup', paths }, 'watching for activity');
+      if (paths.length > 0) this.#triggers.push(activityTrigger({ paths, quiet: t.activity.quiet, maxDelay: t.activity.maxDelay, onReady }, fire));
     }
     if (t.events.length > 0) this.#triggers.push(eventTrigger(ctx.bus, t.events, fire));
     if (t.interval !== undefined && t.interval > 0) this.#triggers.push(intervalTrigger(t.interval, fire));

@@ -8,7 +8,7 @@ import { chunkKey, SNAPSHOT_PREFIX } from '../../src/backup/format.js';
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
 import { PilotfishError } from '../../src/core/errors.js';
-import { configFor, log, makeTree, pseudoRandom, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
+import { configFor, log, makeTree, rawConfigFor, pseudoRandom, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
 
 /** Small chunks so a small test tree still spans many chunks. */
 const SMALL_CHUNKS = { chunking: { avgSize: 64 * 1024 }, retention: { keepLast: 100, hourly: 0, daily: 0 } };
@@ -189,7 +189,7 @@ export function storeSuite(kind: StoreKind): void {
     const input = join(dir, 'dump.bin');
     const output = join(dir, 'restored.bin');
     await writeFile(input, Buffer.concat([pseudoRandom(700_000, 3), Buffer.from('tail\n')]));
-    const base = configFor(kind, join(dir, 'unused'), SMALL_CHUNKS);
+    const base = rawConfigFor(kind, join(dir, 'unused'), SMALL_CHUNKS);
     const config = backupSchema.parse({
       ...base,
       sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }],
@@ -203,7 +203,7 @@ export function storeSuite(kind: StoreKind): void {
     expect(back.snapshot).toBe(r.snapshot);
     expect(execFileSync('cmp', [input, output]).length).toBe(0);
     // A failing command fails the backup and writes no snapshot.
-    const failing = new BackupService(backupSchema.parse({ ...config, sources: [{ name: 'db', command: 'false', restore: 'true' }] }), log);
+    const failing = new BackupService(backupSchema.parse({ ...base, sources: [{ name: 'db', command: 'false', restore: 'true' }] }), log);
     cleanup.push(() => failing.close());
     expect(await codeOf(failing.backupNow())).toBe('PF_BACKUP_SOURCE');
     expect((await service.snapshots()).length).toBe(1);
