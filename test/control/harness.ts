@@ -38,8 +38,9 @@ export async function startControlled(
 ): Promise<Controlled> {
   const dir = mkdtempSync(join(tmpdir(), 'pf-control-'));
   if (typeof config === 'function') config = config(dir);
-  const socket = join(dir, 'pilotfish.sock');
-  const control = { socket, ...((config.control as object | undefined) ?? {}) };
+  const given = (config.control ?? {}) as { socket?: string };
+  const socket = given.socket ?? join(dir, 'pilotfish.sock');
+  const control = { ...given, socket };
   const running = startPilotfish({ ...config, control }, { dir });
   const api = <T,>(method: string, path: string, body?: unknown): Promise<Reply<T>> => call<T>(socket, method, path, body);
   try {
