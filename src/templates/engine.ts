@@ -6,6 +6,7 @@
  *   `toString`, ... are empty. Liquid has no expression that calls a function or evaluates JS.
  * - No file system: `include`, `render` and `layout` are disabled, so a template cannot read
  *   other files.
+ * - Data is copied as plain JSON first: liquidjs would call a function found in the data.
  * - Limits on parse size, render time and memory, so a template cannot hang the supervisor.
  */
 import { Liquid, type Template } from 'liquidjs';
@@ -45,9 +46,17 @@ export function parseTemplate(engine: Liquid, text: string, label: string): Temp
   }
 }
 
+/**
+ * Data as plain JSON values: liquidjs calls a function it finds in the data, so none may
+ * reach it (sources deliver JSON anyway; this makes it a guarantee).
+ */
+export function plainData(data: Record<string, unknown>): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(data, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))) as Record<string, unknown>;
+}
+
 export async function renderTemplate(engine: Liquid, parsed: Template[], data: Record<string, unknown>, label: string): Promise<string> {
   try {
-    return (await engine.render(parsed, data)) as string;
+    return (await engine.render(parsed, plainData(data))) as string;
   } catch (cause) {
     throw new PilotfishError('PF_TEMPLATE_RENDER', `template ${label} failed to render: ${(cause as Error).message}`, { cause });
   }

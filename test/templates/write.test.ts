@@ -1,0 +1,64 @@
+// Writing rendered files: atomic replace with mode, and the in-place fallback for a
+// bind-mounted file (rename onto a mount point fails with EBUSY).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { writeFileAtomic } from '../../src/templates/write.js';
+
+function canBindMount(): boolean {
+  if (process.getuid?.() !== 0) return false;
+  try {
+    execFileSync('mount', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('writeFileAtomic', () => {
+  it('replaces the file by rename, sets the mode, and leaves no temp file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-write-'));
+    const file = join(dir, 'out.conf');
+    writeFileSync(file, 'old');
+    const inode = statSync(file).ino;
+    expect(await writeFileAtomic(file, 'new', { mode: 0o600 })).toBe('renamed');
+    expect(readFileSync(file, 'utf8')).toBe('new');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(file).ino).not.toBe(inode); // a new file took its place: readers never see half
+    expect(readdirSync(dir)).toEqual(['out.conf']);
+    // Without a mode, the existing file's mode is kept.
+    expect(await writeFileAtomic(file, 'newer')).toBe('renamed');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('sets the owner', async () => {
+    if (process.getuid?.() !== 0) return;
+    const dir = mkdtempSync(join(tmpdir(), 'pf-write-'));
+    const file = join(dir, 'owned');
+    await writeFileAtomic(file, 'x', { uid: 65534, gid: 65534, mode: 0o644 });
+    expect(statSync(file).uid).toBe(65534);
+    expect(statSync(file).gid).toBe(65534);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.runIf(canBindMount())('falls back to an in-place write for a bind-mounted file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-write-'));
+    const source = join(dir, 'host-side');
+    const target = join(dir, 'mounted');
+    writeFileSync(source, 'old');
+    writeFileSync(target, '');
+    execFileSync('mount', ['--bind', source, target]);
+    try {
+      expect(await writeFileAtomic(target, 'new content', { mode: 0o644 })).toBe('in-place');
+      expect(readFileSync(target, 'utf8')).toBe('new content');
+      expect(readFileSync(source, 'utf8')).toBe('new content'); // the host side sees it
+      expect(readdirSync(dir).sort()).toEqual(['host-side', 'mounted']);
+    } finally {
+      execFileSync('umount', [target]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
