@@ -128,9 +128,3 @@ export function isDirSource(s: SourceConfig): s is DirSource {
 export function sourceName(s: SourceConfig): string {
   return s.name ?? (s as DirSource).path;
 }
-
-// `backup` is an event source when the section exists. load.ts imports the schema that imports
-// this file, so register lazily to avoid an import cycle; configs are read asynchronously.
-void import('../config/load.js').then(({ sourceReaders }) => {
-  sourceReaders.push((config) => ((config as { backup?: unknown }).backup ? [BACKUP_SOURCE] : []));
-});

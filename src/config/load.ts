@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { FORWARDABLE } from '../pid1/config.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
-import { configSchema, jsonSchema, type Config } from './schema.js';
+import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
 import { knownKeys, nearest } from './suggest.js';
 import { GLOBAL_SOURCE } from '../core/events.js';
 
@@ -165,7 +165,7 @@ function crossCheck(config: Config, where: Positions): ConfigIssue[] {
   for (const i of mains.slice(1)) issues.push(where.issue(['jobs', i, 'main'], 'only one job can be main'));
 
   const sources = new Set<string>([GLOBAL_SOURCE, ...names.keys(), ...FORWARDABLE, 'SIGTERM', 'SIGINT']);
-  for (const extra of extraSources(config)) sources.add(extra);
+  for (const extra of eventSources(config)) sources.add(extra);
   const checkSource = (source: string, path: PropertyKey[]): void => {
     if (sources.has(source)) return;
     const guess = nearest(source, [...sources]);
@@ -181,16 +181,4 @@ function crossCheck(config: Config, where: Positions): ConfigIssue[] {
     });
   }
   return issues;
-}
-
-/**
- * Sources other than jobs and signals that subsystems publish from (watches, templates, ...).
- * Each subsystem that names its own sources adds a reader here.
- */
-export const sourceReaders: Array<(config: Config) => Iterable<string>> = [
-  (c) => [...c.watches.map((w) => w.name), ...c.templates.map((t) => t.name)], // consul watches, templates
-];
-
-function extraSources(config: Config): string[] {
-  return sourceReaders.flatMap((read) => [...read(config)]);
 }

@@ -3,10 +3,12 @@
  * validates configs and generates the JSON Schema (`pilotfish schema`), so they cannot drift.
  */
 import { z } from 'zod';
-import { backupSchema } from '../backup/config.js';
+import { BACKUP_SOURCE, backupSchema } from '../backup/config.js';
+import { controlSchema } from '../control/config.js';
 import { consulSchema, watchesSchema } from '../consul/config.js';
 import { jobSchema } from '../jobs/config.js';
 import { templatesSchema } from '../templates/config.js';
+import { telemetrySchema } from '../telemetry/config.js';
 import { signalsSchema } from '../pid1/config.js';
 import { duration } from './types.js';
 
@@ -27,11 +29,27 @@ export const configSchema = z
     consul: consulSchema.optional(),
     watches: watchesSchema,
     templates: templatesSchema,
+    control: controlSchema,
+    telemetry: telemetrySchema.optional(),
     backup: backupSchema.optional(),
   })
   .meta({ title: 'Pilotfish configuration' });
 
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * Event sources beyond jobs, signals and `pilotfish`, so `when.source` can be checked: one line
+ * per concern that publishes under names of its own. (Declared here, where every section is
+ * already imported, rather than registered at runtime: registration from a concern's config
+ * module made an import cycle with the loader.)
+ */
+export function eventSources(config: Config): string[] {
+  return [
+    ...config.watches.map((w) => w.name), // consul watches
+    ...config.templates.map((t) => t.name), // templates
+    ...(config.backup ? [BACKUP_SOURCE] : []), // backup: restored, backedUp, backupFailed
+  ];
+}
 
 let cached: Record<string, unknown> | undefined;
 
