@@ -56,6 +56,8 @@ export interface SupervisorStatus {
   /** Names only: putenv values may be secrets. */
   environ: string[];
   reloads: number;
+  /** Processes started and automatic restarts per job name since Pilotfish started, across reloads and restarts. */
+  jobTotals: Record<string, { runs: number; restarts: number }>;
   events: Record<string, number>;
   subsystems: Record<string, unknown>;
   /** For spotting leaks: live libuv resources by type, bus subscribers, memory. */

@@ -45,6 +45,8 @@ export class Supervisor {
   readonly #startedAt = Date.now();
   #maintenance = false;
   #reloads = 0;
+  /** Runs and restarts of job instances replaced by a reload or restart, by job name. */
+  readonly #retired = new Map<string, { runs: number; restarts: number }>();
   /** Reloads and job restarts/stops run one at a time, in order. */
   #serial: Promise<unknown> = Promise.resolve();
   #stopping = false;
@@ -220,6 +222,7 @@ export class Supervisor {
     if (old) {
       old.detach();
       await old.stop();
+      this.#remember(old);
     }
     const job = this.#makeJob(config);
     this.jobs.set(config.name, job);
@@ -238,8 +241,10 @@ export class Supervisor {
     const active = new Set([...this.jobs.values()].filter((j) => j.isActive()).map((j) => j.name));
     const retire = async (name: string): Promise<void> => {
       const job = this.jobs.get(name);
-      job?.detach();
-      await job?.stop();
+      if (!job) return;
+      job.detach();
+      await job.stop();
+      this.#remember(job);
     };
     await Promise.allSettled([...plan.removed, ...plan.changed.map((j) => j.name)].map(retire));
     const kept = new Map(this.jobs);
@@ -267,7 +272,21 @@ export class Supervisor {
     return result;
   }
 
+  #remember(job: Job): void {
+    const { runs, restarts } = job.status();
+    const r = this.#retired.get(job.name) ?? { runs: 0, restarts: 0 };
+    this.#retired.set(job.name, { runs: r.runs + runs, restarts: r.restarts + restarts });
+  }
+
   #fullStatus(): SupervisorStatus {
+    const jobTotals: SupervisorStatus['jobTotals'] = {};
+    for (const [name, r] of this.#retired) jobTotals[name] = { ...r };
+    const jobs = this.status();
+    for (const j of jobs) {
+      const t = (jobTotals[j.name] ??= { runs: 0, restarts: 0 });
+      t.runs += j.runs;
+      t.restarts += j.restarts;
+    }
     const subsystems: Record<string, unknown> = {};
     for (const sub of this.#subsystems) {
       try {
@@ -282,9 +301,10 @@ export class Supervisor {
       stopping: this.#stopping,
       maintenance: this.#maintenance,
       mainJob: this.mainJob()?.name ?? null,
-      jobs: this.status(),
+      jobs,
       environ: [...this.environ.keys()],
       reloads: this.#reloads,
+      jobTotals,
       events: Object.fromEntries(this.bus.counts()),
       subsystems,
       runtime: {

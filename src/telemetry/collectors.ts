@@ -12,28 +12,15 @@ export function registerBuiltins(ctx: SubsystemContext): () => void {
   };
   track('pilotfish_build_info', gauge('pilotfish_build_info', 'Always 1; the version is a label.', { labels: ['version'] })).set({ version: VERSION }, 1);
 
-  // Counters fed from job status: a job replaced by a reload or restart starts counting from 0
-  // again, so keep a running total per job name.
-  const seen = new Map<string, { runs: number; restarts: number }>();
-  const totals = new Map<string, { runs: number; restarts: number }>();
-  const refreshTotals = (): void => {
-    for (const job of ctx.jobs()) {
-      const last = seen.get(job.name) ?? { runs: 0, restarts: 0 };
-      const total = totals.get(job.name) ?? { runs: 0, restarts: 0 };
-      total.runs += job.runs >= last.runs ? job.runs - last.runs : job.runs;
-      total.restarts += job.restarts >= last.restarts ? job.restarts - last.restarts : job.restarts;
-      seen.set(job.name, { runs: job.runs, restarts: job.restarts });
-      totals.set(job.name, total);
-    }
-  };
+  // Totals from the supervisor survive a job being replaced by a reload or a restart.
+  const totals = (): Array<[string, { runs: number; restarts: number }]> => Object.entries(ctx.control.status().jobTotals);
   track(
     'pilotfish_job_starts_total',
     counter('pilotfish_job_starts_total', 'Processes started, by job.', {
       labels: ['job'],
       collect() {
-        refreshTotals();
         this.reset();
-        for (const [job, t] of totals) this.inc({ job }, t.runs);
+        for (const [job, t] of totals()) this.inc({ job }, t.runs);
       },
     }),
   );
@@ -42,9 +29,8 @@ export function registerBuiltins(ctx: SubsystemContext): () => void {
     counter('pilotfish_job_restarts_total', 'Automatic restarts after an exit, by job.', {
       labels: ['job'],
       collect() {
-        refreshTotals();
         this.reset();
-        for (const [job, t] of totals) this.inc({ job }, t.restarts);
+        for (const [job, t] of totals()) this.inc({ job }, t.restarts);
       },
     }),
   );
