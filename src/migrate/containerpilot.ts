@@ -36,7 +36,12 @@ function convertLogging(cp: unknown, notes: Notes): Obj | undefined {
   if (!isObj(cp)) return undefined;
   notes.unknown(cp, ['level', 'format', 'output'], 'logging');
   const out: Obj = {};
-  if (typeof cp.level === 'string') {
+  const templated = typeof cp.level === 'string' ? /^\$\{(\w+)(?::-(\w+))?\}$/.exec(cp.level) : null;
+  if (templated) {
+    const fallback = templated[2] ? LEVELS[templated[2].toUpperCase()] : undefined;
+    out.level = `\${${templated[1]}${fallback ? `:-${fallback}` : ''}}`;
+    notes.add('logging.level', `${templated[1]} must now hold a lowercase level (debug, info, warn, error)`);
+  } else if (typeof cp.level === 'string') {
     const level = LEVELS[cp.level.toUpperCase()];
     if (level) out.level = level;
     else notes.add('logging.level', `unknown level ${cp.level}; left at info`);
@@ -77,7 +82,7 @@ function convertWhen(cp: unknown, notes: Notes, path: string): Obj | undefined {
   for (const k of ['once', 'each'] as const) {
     if (cp[k] === undefined) continue;
     if ((EVENT_CODES as readonly unknown[]).includes(cp[k])) out[k] = cp[k];
-    else notes.add(`${path}.${k}`, `event ${String(cp[k])} does not exist in Pilotfish; dropped`);
+    else notes.add(`${path}.${k}`, `event ${String(cp[k])} does not exist in Pilotfish; the job now waits for its source's default event: pick one of ${EVENT_CODES.join(', ')}`);
   }
   if (cp.interval !== undefined) out.interval = cp.interval;
   if (cp.timeout !== undefined) out.timeout = cp.timeout;

@@ -50,7 +50,9 @@ export function convertTemplates(source: string): { text: string; notes: Templat
       return;
     }
     const raw = source.slice(i, end + 2);
-    const converted = convertExpression(source.slice(i + 2, end));
+    const expr = source.slice(i + 2, end);
+    // Inside a JSON5 string the template's own quotes are escaped: \" or \'.
+    const converted = convertExpression(inString ? expr.replace(/\\(["'])/g, '$1') : expr);
     if (converted) {
       if (!converted.defaulted) undefaulted.add(converted.text.slice(2, -1));
       const text = quote === "'" ? converted.text.replace(/'/g, "\\'") : converted.text.replace(/"/g, '\\"');
