@@ -3,6 +3,8 @@
 // load on demand. Bundling halves Pilotfish's start time (measured in bench/startup); type
 // checking is a separate step (`npm run typecheck`). koffi stays external: it ships native binaries.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 
 // dist/ is not emptied first: test runs in parallel may be executing it. Chunk names are
 // content hashes, so a stale chunk is never loaded by a fresh main.js.
@@ -21,3 +23,6 @@ await build({
   banner: { js: "import{createRequire as __pfRequire}from'node:module';const require=__pfRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+
+// The JSON Schema beside the bundle, for editors: `# yaml-language-server: $schema=dist/pilotfish.schema.json`.
+writeFileSync('dist/pilotfish.schema.json', execFileSync(process.execPath, ['dist/cli/main.js', 'schema']));

@@ -111,3 +111,24 @@ it('health checks publish transitions once, not on every heartbeat', async () =>
   await waitFor(() => pf.logs.filter((l) => l.job === 'app.health').length >= 0 && pf.logs.length > 0);
   expect(pf.logs.filter((l) => l.msg === 'job app is healthy')).toHaveLength(1);
 });
+
+it('drops privileges to `user`, runs in `cwd`, and adds the job env and PILOTFISH_JOB', async () => {
+  const pf = startPilotfish(
+    {
+      jobs: [
+        {
+          name: 'who',
+          exec: `id -u; id -g; pwd; echo "$GREETING $PILOTFISH_JOB"`,
+          shell: true,
+          user: 'nobody',
+          cwd: '/tmp',
+          env: { GREETING: 'hello' },
+        },
+        { name: 'app', main: true, exec: ['sleep', '1000'] },
+      ],
+    },
+  );
+  await pf.waitForLog((l) => l.job === 'who' && l.msg === 'job who exited');
+  const lines = pf.logs.filter((l) => l.job === 'who' && l.stream === 'stdout').map((l) => l.msg);
+  expect(lines).toEqual(['65534', '65534', '/tmp', 'hello who']);
+});
