@@ -6,6 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { boolLike, command, duration, eventCode, intLike, name } from '../config/types.js';
+import { vaultKeySchema } from '../vault/config.js';
 
 /** The event source name backup events are published under. */
 export const BACKUP_SOURCE = 'backup';
@@ -55,6 +56,7 @@ const hook = z.strictObject({
  */
 export const keySourceSchema = z.union([
   z.strictObject({ file: absPath.meta({ description: 'A file holding the key: 32+ raw bytes, or hex or base64 text.' }) }),
+  vaultKeySchema, // {vault: {secret, field}}: a field of a vault.secrets entry (src/vault/keysource.ts)
 ]);
 
 export const backupSchema = z

@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { PilotfishError } from '../core/errors.js';
 import { redactor } from '../log/redact.js';
 import type { KeySourceConfig } from './config.js';
+import { vaultKeySource } from '../vault/keysource.js';
 
 export interface KeySource {
   /** A description safe for logs, e.g. "file /run/secrets/backup.key". */
@@ -27,6 +28,7 @@ export type KeySourceFactory = (config: Record<string, unknown>) => KeySource;
 
 export const KEY_SOURCES: Record<string, KeySourceFactory> = {
   file: (config) => fileKey(String(config.file)),
+  vault: (config) => vaultKeySource(config.vault as { secret: string; field: string }),
 };
 
 export function fileKey(path: string): KeySource {

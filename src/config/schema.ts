@@ -10,6 +10,7 @@ import { jobSchema } from '../jobs/config.js';
 import { templatesSchema } from '../templates/config.js';
 import { telemetrySchema } from '../telemetry/config.js';
 import { signalsSchema } from '../pid1/config.js';
+import { vaultSchema } from '../vault/config.js';
 import { duration } from './types.js';
 
 export const loggingSchema = z
@@ -32,6 +33,7 @@ export const configSchema = z
     control: controlSchema,
     telemetry: telemetrySchema.optional(),
     backup: backupSchema.optional(),
+    vault: vaultSchema.optional(),
   })
   .meta({ title: 'Pilotfish configuration' });
 
@@ -48,6 +50,7 @@ export function eventSources(config: Config): string[] {
     ...config.watches.map((w) => w.name), // consul watches
     ...config.templates.map((t) => t.name), // templates
     ...(config.backup ? [BACKUP_SOURCE] : []), // backup: restored, backedUp, backupFailed
+    ...(config.vault?.secrets.map((s) => s.name) ?? []), // vault secrets: changed on rotation
   ];
 }
 

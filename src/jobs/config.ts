@@ -1,6 +1,7 @@
 /** `jobs:` — the job schema (validation) beside the job runtime (job.ts). */
 import { z } from 'zod';
 import { boolLike, command, duration, envMap, eventCode, intLike, name, signalName } from '../config/types.js';
+import { jobSecretsSchema, onSecretChangeSchema } from '../vault/config.js';
 
 const trigger = z.strictObject({
   source: z.string().min(1).meta({ description: 'A job, watch or signal name, or "pilotfish".' }),
@@ -68,6 +69,8 @@ export const jobSchema = z.strictObject({
   exec: command.meta({ description: 'The command: an argv array, or a string split like a shell would.' }),
   shell: boolLike.default(false).meta({ description: 'Give a string exec to /bin/sh -c.' }),
   env: envMap.default({}),
+  secrets: jobSecretsSchema,
+  onSecretChange: onSecretChangeSchema,
   cwd: z.string().optional(),
   user: z
     .string()

@@ -1,0 +1,215 @@
+/**
+ * The Vault subsystem. start() logs in and reads every configured secret BEFORE jobs start, so
+ * a job's first process already has its secrets; it fails the start (exit 1) with an error naming
+ * the address, the path and the reason, or, with `startup.failFast: false`, waits with backoff.
+ * Then it keeps the token and the secrets fresh; on a change it rewrites files, feeds templates,
+ * publishes `changed` (source = the secret's name) and applies each job's `onSecretChange`.
+ */
+import type { Config } from '../config/schema.js';
+import { errorMessage, PilotfishError } from '../core/errors.js';
+import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { JobConfig } from '../jobs/config.js';
+import type { Logger } from '../log/logger.js';
+import { templateSources } from '../templates/sources.js';
+import { createAuthenticator } from './auth.js';
+import { delay, nextDelay } from './backoff.js';
+import { VaultClient } from './client.js';
+import type { VaultConfig } from './config.js';
+import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource } from './deliver.js';
+import { fileContent, fileOwner, writeSecretFile } from './files.js';
+import { readPath, SecretSet, type SecretData } from './secrets.js';
+import { VaultSession } from './session.js';
+
+let running: VaultSubsystem | undefined;
+
+/** The Vault subsystem of this process once it has started (for the backup key source). */
+export function runningVault(): VaultSubsystem | undefined {
+  return running;
+}
+
+export class VaultSubsystem implements Subsystem {
+  readonly name = 'vault';
+  #ctx: SubsystemContext | undefined;
+  #log: Logger | undefined;
+  #client: VaultClient | undefined;
+  #session: VaultSession | undefined;
+  #secrets: SecretSet | undefined;
+  #source: SecretTemplateSource | undefined;
+  #writes: Promise<void> = Promise.resolve();
+  readonly #stop = new AbortController();
+  readonly #fileErrors = new Map<string, string>();
+  #ready!: () => void;
+  /** Resolves once every secret has been read (the backup key source waits on it). */
+  readonly ready = new Promise<void>((resolve) => (this.#ready = resolve));
+
+  constructor(
+    readonly config: VaultConfig,
+    private readonly processEnv: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  async start(ctx: SubsystemContext): Promise<void> {
+    this.#ctx = ctx;
+    const log = ctx.log.child({ component: 'vault' });
+    this.#log = log;
+    const names = new Set(this.config.secrets.map((s) => s.name));
+    checkReferences(ctx.config.jobs, names);
+    const address = this.config.address ?? this.processEnv.VAULT_ADDR;
+    if (!address) throw new PilotfishError('PF_VAULT_CONFIG', 'no Vault address: set vault.address or $VAULT_ADDR');
+    const client = new VaultClient({ address, namespace: this.config.namespace, caFile: this.config.caFile, timeout: this.config.timeout, retry: this.config.retry });
+    this.#client = client;
+    const session = new VaultSession(client, createAuthenticator(this.config.auth, this.processEnv), {
+      renewAt: this.config.renewAt,
+      backoff: this.config.retry.backoff,
+      log,
+    });
+    this.#session = session;
+    const secrets = new SecretSet(this.config.secrets, session, {
+      refresh: this.config.refresh,
+      renewAt: this.config.renewAt,
+      backoff: this.config.retry.backoff,
+      log,
+      onChange: (name) => this.#changed(name),
+    });
+    this.#secrets = secrets;
+    await this.#startup(async () => {
+      if (session.logins === 0) await session.start();
+      await secrets.readAll();
+      const problems = checkFields(ctx.config.jobs, (n) => secrets.get(n), (n) => this.#pathOf(n));
+      if (problems.length > 0) throw new PilotfishError('PF_VAULT_SECRET', problems.join('; '));
+      for (const file of this.config.files) await this.#writeFile(file, true);
+    });
+    this.#source = new SecretTemplateSource(names, (n) => secrets.get(n));
+    templateSources(ctx.bus).register('secret', this.#source);
+    secrets.start();
+    running = this;
+    this.#ready();
+    log.info({ address, secrets: [...names], files: this.config.files.length }, `vault: ${names.size} secret(s) read from ${address}`);
+  }
+
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#secrets?.stop();
+    this.#session?.stop();
+    this.#client?.close();
+    await this.#writes;
+    if (running === this) running = undefined;
+  }
+
+  env(job: JobConfig): Record<string, string> {
+    return this.#secrets ? jobEnv(job, (n) => this.#secrets?.get(n)) : {};
+  }
+
+  /** One field of a secret (its last good value), e.g. for the backup key. */
+  getSecret(name: string, field: string): string | undefined {
+    const value = this.#secrets?.get(name)?.[field];
+    return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
+  }
+
+  /** Names, paths, versions, lease TTLs and errors; never a value. */
+  status(): unknown {
+    const now = Date.now();
+    return {
+      address: this.#client?.address ?? null,
+      auth: this.#session?.status() ?? null,
+      secrets: [...(this.#secrets?.states.values() ?? [])].map((s) => ({
+        name: s.config.name,
+        path: s.config.path,
+        engine: s.config.engine,
+        version: s.current?.version ?? null,
+        fields: Object.keys(s.current?.data ?? {}),
+        leaseTtlSeconds: s.current?.leaseId ? Math.max(0, Math.round((s.current.leaseMs - (now - s.obtainedAt)) / 1000)) : null,
+        renewable: s.current?.renewable ?? false,
+        reads: s.reads,
+        changes: s.changes,
+        renewals: s.renewals,
+        lastReadAgoSeconds: s.obtainedAt ? Math.round((now - s.obtainedAt) / 1000) : null,
+        lastError: s.lastError ?? null,
+      })),
+      files: this.config.files.map((f) => ({ path: f.path, secret: f.secret, field: f.field ?? null, lastError: this.#fileErrors.get(f.path) ?? null })),
+    };
+  }
+
+  #pathOf(name: string): string {
+    const s = this.config.secrets.find((c) => c.name === name);
+    return s ? readPath(s) : name;
+  }
+
+  /** Run `attempt` until it succeeds: once with failFast, else with backoff until startup.timeout. */
+  async #startup(attempt: () => Promise<void>): Promise<void> {
+    const { failFast, timeout } = this.config.startup;
+    const deadline = timeout > 0 ? Date.now() + timeout : Infinity;
+    for (let n = 0; ; n++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (failFast || this.#stop.signal.aborted) throw error;
+        const wait = Math.min(nextDelay(n, this.config.retry.backoff), deadline - Date.now());
+        if (wait <= 0)
+          throw new PilotfishError('PF_VAULT_UNAVAILABLE', `gave up waiting for Vault after ${timeout}ms (vault.startup.timeout): ${errorMessage(error)}`, { cause: error });
+        this.#log?.warn({ attempt: n + 1, retryInMs: wait }, `vault: not ready, waiting (startup.failFast is false): ${errorMessage(error)}`);
+        await delay(wait, this.#stop.signal);
+      }
+    }
+  }
+
+  async #writeFile(file: VaultConfig['files'][number], strict: boolean): Promise<void> {
+    const data = this.#secrets?.get(file.secret) as SecretData;
+    try {
+      const owner = fileOwner(file, this.#ctx?.config.jobs ?? []);
+      await writeSecretFile(file.path, fileContent(file, data), parseInt(file.mode, 8), owner);
+      this.#fileErrors.delete(file.path);
+      this.#log?.info({ secret: file.secret, path: file.path }, `vault: wrote ${file.path}`);
+    } catch (error) {
+      if (strict) throw error;
+      this.#fileErrors.set(file.path, errorMessage(error));
+      this.#log?.error({ secret: file.secret, path: file.path }, `vault: ${errorMessage(error)}; the file keeps its previous content`);
+    }
+  }
+
+  /** A secret changed (values already redacted): files, templates, `changed`, then job policies. */
+  #changed(name: string): void {
+    const ctx = this.#ctx;
+    if (!ctx) return;
+    this.#writes = this.#writes.then(async () => {
+      for (const file of this.config.files) if (file.secret === name) await this.#writeFile(file, false);
+      this.#source?.changed(name);
+      const version = this.#secrets?.states.get(name)?.current?.version;
+      ctx.bus.publish({ code: 'changed', source: name, data: { secret: name, ...(version !== undefined ? { version } : {}) } });
+      for (const job of dependentJobs(name, ctx.config.jobs, this.config.files)) await this.#react(job, name);
+    });
+  }
+
+  async #react(job: JobConfig, secret: string): Promise<void> {
+    const ctx = this.#ctx as SubsystemContext;
+    const log = this.#log as Logger;
+    const policy = job.onSecretChange;
+    if (!policy) {
+      if (job.secrets && Object.keys(job.secrets).length > 0)
+        log.info({ job: job.name, secret }, `vault: secret ${secret} changed; job ${job.name} keeps its environment until it restarts (set onSecretChange)`);
+      return;
+    }
+    try {
+      if ('signal' in policy) {
+        ctx.control.signalJob(job.name, policy.signal);
+        log.info({ job: job.name, secret, signal: policy.signal }, `vault: secret ${secret} changed: sent ${policy.signal} to job ${job.name}`);
+      } else {
+        log.info({ job: job.name, secret }, `vault: secret ${secret} changed: restarting job ${job.name}`);
+        await ctx.control.restartJob(job.name);
+      }
+    } catch (error) {
+      log.warn({ job: job.name, secret }, `vault: secret ${secret} changed, but job ${job.name} could not be told: ${errorMessage(error)}`);
+    }
+  }
+}
+
+export function createVault(config: Config): Subsystem | undefined {
+  if (config.vault) return new VaultSubsystem(config.vault);
+  const user = config.jobs.find((j) => j.secrets && Object.keys(j.secrets).length > 0);
+  if (!user) return undefined;
+  // A job asks for secrets but nothing provides them: fail the start clearly, not silently.
+  return {
+    name: 'vault',
+    start: () => Promise.reject(new PilotfishError('PF_VAULT_CONFIG', `job ${user.name} has secrets: but there is no vault: section (see docs/vault.md)`)),
+    stop: async () => {},
+  };
+}
