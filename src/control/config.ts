@@ -11,11 +11,11 @@ const mode = z
   })
   .transform((v) => parseInt(String(v).replace(/^0o/, ''), 8))
   .refine((m) => !Number.isNaN(m) && m <= 0o777, 'expected a file mode such as "0600"')
-  .meta({ description: 'Socket file mode, in octal: "0600" (owner only) or "0660" (with `group`).' });
+  .meta({ description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`.' });
 
 export const controlSchema = z
   .strictObject({
-    enabled: boolLike.default(true),
+    enabled: boolLike.default(true).meta({ description: 'Default true. Without a control plane, the CLI cannot reach this Pilotfish.' }),
     socket: z.string().min(1).optional().meta({
       description: `Socket path. Defaults to $PILOTFISH_SOCKET, then ${DEFAULT_SOCKET}. When set here, failing to listen is fatal.`,
     }),

@@ -14,7 +14,7 @@ export const customMetricSchema = z.strictObject({
 
 export const telemetrySchema = z
   .strictObject({
-    port: intLike(1, 65535).default(9090),
+    port: intLike(1, 65535).default(9090).meta({ description: 'TCP port of /metrics and /status (default 9090).' }),
     address: z.string().optional().meta({ description: 'IP address to listen on; default all (0.0.0.0).' }),
     interface: z
       .string()
