@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { BACKUP_SOURCE, backupSchema } from '../backup/config.js';
 import { controlSchema } from '../control/config.js';
+import { ELECTION_SOURCE, electionSchema } from '../election/config.js';
 import { consulSchema, watchesSchema } from '../consul/config.js';
 import { jobSchema } from '../jobs/config.js';
 import { templatesSchema } from '../templates/config.js';
@@ -33,6 +34,7 @@ export const configSchema = z
     control: controlSchema,
     telemetry: telemetrySchema.optional(),
     backup: backupSchema.optional(),
+    election: electionSchema.optional(),
     vault: vaultSchema.optional(),
   })
   .meta({ title: 'Pilotfish configuration' });
@@ -50,6 +52,7 @@ export function eventSources(config: Config): string[] {
     ...config.watches.map((w) => w.name), // consul watches
     ...config.templates.map((t) => t.name), // templates
     ...(config.backup ? [BACKUP_SOURCE] : []), // backup: restored, backedUp, backupFailed
+    ...(config.election ? [ELECTION_SOURCE] : []), // election: elected, demoted
     ...(config.vault?.secrets.map((s) => s.name) ?? []), // vault secrets: changed on rotation
   ];
 }

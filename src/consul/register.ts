@@ -44,6 +44,8 @@ export class Registration {
   #pendingInitial = true;
   #queue: Promise<unknown> = Promise.resolve();
   #lastStatus: 'passing' | 'critical' | undefined;
+  /** The election's role tag (`primary`/`replica`), shown beside the job's own tags. */
+  #role: string | undefined;
   readonly #warn = new RateLimitedWarning();
 
   constructor(
@@ -146,6 +148,15 @@ export class Registration {
     });
   }
 
+  /** Show the election role as a tag: re-registers (same ID and check, check status kept). */
+  setRole(role: 'primary' | 'replica'): Promise<void> {
+    return this.#run(async () => {
+      if (this.#role === role) return;
+      this.#role = role;
+      if (this.#registered && !this.#parked) await this.#tryRegister();
+    });
+  }
+
   /** Re-register if the agent no longer lists the service (no heartbeat needed to notice). */
   resync(known: ReadonlySet<string>): Promise<void> {
     return this.#run(async () => {
@@ -174,7 +185,7 @@ export class Registration {
       Name: s.name,
       Address: s.address,
       Port: s.port,
-      Tags: s.tags,
+      Tags: this.#role ? [...s.tags.filter((t) => t !== 'primary' && t !== 'replica'), this.#role] : s.tags,
       Meta: s.meta,
       EnableTagOverride: s.enableTagOverride,
     };

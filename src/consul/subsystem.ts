@@ -159,6 +159,12 @@ export class ConsulSubsystem implements Subsystem {
           },
           (ev) => (ev.code === 'stopping' || ev.code === 'stopped') && regs.has(ev.source),
         ),
+        // The election's events (docs/election.md) carry the elected job and its role: tag it.
+        ctx.bus.subscribe(
+          'consul:role',
+          (ev) => regs.get(ev.data?.job as string)?.setRole(ev.code === 'elected' ? 'primary' : 'replica'),
+          (ev) => (ev.code === 'elected' || ev.code === 'demoted') && ev.source === 'election' && regs.has(ev.data?.job as string),
+        ),
         ctx.bus.subscribe(
           'consul:maintenance',
           (ev) => {

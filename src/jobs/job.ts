@@ -38,7 +38,7 @@ export interface JobStatus {
 }
 
 /** The events that may start jobs during shutdown: the stop hooks. */
-const STOP_EVENTS: ReadonlySet<EventCode> = new Set(['shutdown', 'stopping', 'stopped']);
+const STOP_EVENTS: ReadonlySet<EventCode> = new Set(['shutdown', 'stopping', 'stopped', 'demoted']); // demoted: a primary demotes its app while stopping (election)
 /** The most a stop phase waits for its hooks when they set no timeout of their own. */
 const HOOK_WAIT_MIN_MS = 30_000;
 

@@ -1,0 +1,401 @@
+/**
+ * The election state machine: one Consul session, one lock key, one role.
+ *
+ *   session (TTL, lock-delay, checks) → acquire the key with our address → primary
+ *   renew every ttl/2, after the health gate; watch the key with blocking queries
+ *   renewal failed / session gone / key held by another session → demote at once
+ *
+ * Every decision runs through one serial queue, so a demotion never interleaves with an
+ * acquisition. The role is a belief with an expiry: this instance counts as primary only while
+ * its last good renewal (timed from when the request was sent) is younger than the TTL, so a
+ * blocked event loop cannot keep it primary. It never becomes primary again without a new
+ * acquisition. Times are monotonic (performance.now).
+ */
+import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
+import { ConsulCallError, type ElectionConsul, type KeyState, type SessionSpec } from './consul.js';
+import { runCandidateGate } from './gate.js';
+import type { EventBus } from '../core/events.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../log/logger.js';
+
+export type Role = 'primary' | 'replica';
+
+export interface ElectorDeps {
+  config: ElectionConfig;
+  consul: ElectionConsul;
+  bus: EventBus;
+  log: Logger;
+  key: string;
+  /** The elected job. */
+  job: string;
+  /** Who we are, written into the key: {id, address, port, ...meta}. */
+  identity: { id: string; address: string; port?: number; [k: string]: unknown };
+  session: SessionSpec;
+  /** Timeout of each non-blocking Consul request. */
+  requestTimeout: number;
+  /** May this instance hold the lock (the job runs and its health check passes)? */
+  eligible: () => boolean;
+  /** The environment the candidate gate runs with. */
+  gateEnv: () => Record<string, string>;
+}
+
+const now = (): number => performance.now();
+
+function backoffMs(attempt: number): number {
+  return Math.min(250 * 2 ** Math.min(attempt, 4), 2_000);
+}
+
+export class Elector {
+  #role: Role = 'replica';
+  #session: string | undefined;
+  #lastRenewAt = -Infinity;
+  #lockIndex = 0;
+  /** ModifyIndex of our acquisition: older views of the key are stale for a primary. */
+  #acquiredIndex = 0;
+  #holder: KeyState | undefined;
+  #holderKnown = false;
+  #primaryAddr = '';
+  #lastPrimaryId: string | undefined;
+  #keyVanishedAt = 0;
+  #holdUntil = 0;
+  #started = false;
+  #stopping = false;
+  #failures = 0;
+  #elections = 0;
+  #demotions = 0;
+  #chain: Promise<void> = Promise.resolve();
+  #stepQueued = false;
+  #retry: NodeJS.Timeout | undefined;
+  readonly #abort = new AbortController();
+  readonly #timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly d: ElectorDeps) {}
+
+  get role(): Role {
+    return this.#role;
+  }
+
+  /** Primary only while the last good renewal is younger than the TTL. */
+  isPrimary(): boolean {
+    return this.#role === 'primary' && now() - this.#lastRenewAt < this.d.config.ttl;
+  }
+
+  env(): Record<string, string> {
+    const primary = this.isPrimary();
+    const token = primary ? this.#lockIndex : this.#holder?.session ? this.#holder.lockIndex : undefined;
+    return {
+      PILOTFISH_ROLE: primary ? 'primary' : 'replica',
+      PILOTFISH_PRIMARY_ADDR: this.#primaryAddr,
+      PILOTFISH_FENCING_TOKEN: token !== undefined ? String(token) : '',
+    };
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      role: this.isPrimary() ? 'primary' : 'replica',
+      key: this.d.key,
+      session: this.#session ?? null,
+      lockIndex: this.#role === 'primary' ? this.#lockIndex : null,
+      primary: this.#primaryAddr || null,
+      lastRenewalAgeMs: Number.isFinite(this.#lastRenewAt) ? Math.round(now() - this.#lastRenewAt) : null,
+      elections: this.#elections,
+      demotions: this.#demotions,
+    };
+  }
+
+  /** Start watching the key and renewing; campaigning waits for {@link begin}. */
+  start(): void {
+    void this.#watchLoop();
+    void this.#renewLoop();
+    const fence = setInterval(() => {
+      if (this.#role !== 'primary') return;
+      const age = now() - this.#lastRenewAt;
+      if (age > this.d.config.ttl - this.d.config.watchdog.margin)
+        void this.#serial(() => this.#lose(`no successful session renewal for ${Math.round(age)}ms`));
+    }, 250);
+    fence.unref();
+    this.#timers.push(fence);
+  }
+
+  /** Pilotfish has started (jobs are attached): from now on this instance may run for primary. */
+  begin(): void {
+    this.#started = true;
+    this.kick();
+  }
+
+  /** Re-evaluate soon (health changed, the key changed, a retry is due). */
+  kick(): void {
+    if (this.#stepQueued || this.#stopping) return;
+    this.#stepQueued = true;
+    void this.#serial(async () => {
+      this.#stepQueued = false;
+      await this.#step();
+    });
+  }
+
+  /** Give up the role now (the stall watchdog, a failed health gate). */
+  lose(reason: string): Promise<void> {
+    return this.#serial(() => this.#lose(reason));
+  }
+
+  /**
+   * Planned step-down: demote, release the key (no lock-delay applies to a release), destroy
+   * the session, and stay out of the race for `holdMs` so another instance takes over.
+   */
+  stepDown(reason: string, holdMs: number): Promise<boolean> {
+    return this.#serial(async () => {
+      const was = this.#role === 'primary';
+      await this.#stepDown(reason, holdMs);
+      return was;
+    });
+  }
+
+  /** Pilotfish is stopping: step down (before any job is stopped) and end every loop. */
+  async shutdown(): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort();
+    if (this.#retry) clearTimeout(this.#retry);
+    await this.#serial(() => this.#stepDown('Pilotfish is stopping', 0));
+  }
+
+  stop(): void {
+    this.#stopping = true;
+    this.#abort.abort();
+    if (this.#retry) clearTimeout(this.#retry);
+    for (const t of this.#timers) clearInterval(t);
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#chain.then(fn);
+    this.#chain = run.then(
+      () => undefined,
+      (error: unknown) => this.d.log.error({ err: errorMessage(error) }, `election step failed: ${errorMessage(error)}`),
+    );
+    return run;
+  }
+
+  #later(ms: number): void {
+    if (this.#stopping) return;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = setTimeout(() => this.kick(), Math.max(10, ms));
+    this.#retry.unref();
+  }
+
+  async #step(): Promise<void> {
+    if (this.#stopping || !this.#started) return;
+    const { log } = this.d;
+    if (this.#role === 'primary') {
+      if (!this.d.eligible()) return this.#stepDown(`job ${this.d.job} is not healthy`, 0);
+      if (this.#holderKnown && this.#holder?.session !== this.#session) return this.#lose('the key is no longer held by this session');
+      return;
+    }
+    if (!this.d.eligible() || !this.#holderKnown) return;
+    const t = now();
+    if (t < this.#holdUntil) return this.#later(this.#holdUntil - t);
+    if (this.#holder?.session && this.#holder.session !== this.#session) return; // another instance is primary
+    // Consul lost the key (restart with lost state): the last primary gets the first chance.
+    if (this.#holder === undefined && this.#keyVanishedAt > 0 && this.#lastPrimaryId && this.#lastPrimaryId !== this.d.identity.id) {
+      const until = this.#keyVanishedAt + this.d.config.ttl;
+      if (t < until) return this.#later(until - t);
+    }
+    if (!this.#session) {
+      try {
+        const sent = now();
+        this.#session = await this.d.consul.createSession(this.d.session, this.d.requestTimeout);
+        this.#lastRenewAt = sent;
+        this.#failures = 0;
+        log.info({ session: this.#session, checks: this.d.session.checks }, 'created a Consul session for the election');
+      } catch (error) {
+        const attempt = this.#failures++;
+        if (attempt % 10 === 0) log.warn({ err: errorMessage(error) }, `cannot create a Consul session (will retry): ${errorMessage(error)}`);
+        return this.#later(backoffMs(attempt));
+      }
+    }
+    if (this.d.config.candidate) {
+      const gate = await runCandidateGate(this.d.config.candidate, this.d.gateEnv(), log);
+      if (!gate.ok) {
+        log.info({ reason: gate.reason }, `candidate gate failed; not running for primary: ${gate.reason}`);
+        return this.#later(this.d.config.candidate.interval);
+      }
+      if (this.#stopping || !this.d.eligible() || (this.#holder?.session && this.#holder.session !== this.#session)) return;
+    }
+    await this.#acquire(this.#session);
+  }
+
+  async #acquire(session: string): Promise<void> {
+    const { consul, key, log, requestTimeout } = this.d;
+    const value = JSON.stringify(this.d.identity);
+    let won: boolean;
+    let state: KeyState | undefined;
+    try {
+      won = await consul.acquire(key, session, value, requestTimeout);
+      if (won) state = (await consul.readKey(key, { index: 0, waitMs: 0, consistent: true })).state;
+    } catch (error) {
+      if (error instanceof ConsulCallError && error.sessionGone) return this.#lose(`session ${session} is gone: ${error.message}`);
+      log.warn({ err: errorMessage(error) }, `cannot acquire ${key} (will retry): ${errorMessage(error)}`);
+      return this.#later(backoffMs(this.#failures++));
+    }
+    if (!won) return; // someone else was faster; the watch shows who
+    if (state?.session !== session) return this.#later(backoffMs(this.#failures++));
+    if (this.#stopping || this.#session !== session || now() - this.#lastRenewAt >= this.d.config.ttl) {
+      await consul.release(key, session, requestTimeout).catch(() => false);
+      return;
+    }
+    this.#failures = 0;
+    this.#role = 'primary';
+    this.#lockIndex = state.lockIndex;
+    this.#acquiredIndex = state.modifyIndex;
+    this.#holder = state;
+    this.#primaryAddr = addressOf(value);
+    this.#lastPrimaryId = this.d.identity.id;
+    this.#elections++;
+    log.info({ key, lockIndex: state.lockIndex, session }, `elected primary (${key}, fencing token ${state.lockIndex})`);
+    this.d.bus.publish({ code: 'elected', source: ELECTION_SOURCE, data: { key, lockIndex: state.lockIndex, job: this.d.job, role: 'primary' } });
+  }
+
+  /** Something went wrong: demote if primary, forget the session, and try again later. */
+  async #lose(reason: string): Promise<void> {
+    if (this.#role === 'primary') await this.#demote(reason);
+    const old = this.#session;
+    this.#session = undefined;
+    if (old) void this.d.consul.destroySession(old, Math.min(2_000, this.d.requestTimeout)).catch(() => undefined);
+    this.#later(backoffMs(this.#failures++));
+  }
+
+  async #stepDown(reason: string, holdMs: number): Promise<void> {
+    if (this.#role === 'primary') await this.#demote(reason);
+    const session = this.#session;
+    this.#session = undefined;
+    this.#holdUntil = now() + holdMs;
+    if (!session) return;
+    const timeout = Math.min(3_000, this.d.requestTimeout);
+    await this.d.consul.release(this.d.key, session, timeout).catch(() => false);
+    await this.d.consul.destroySession(session, timeout).catch((error: unknown) => {
+      this.d.log.debug({ err: errorMessage(error) }, 'could not destroy the election session');
+    });
+    if (holdMs > 0) this.#later(holdMs);
+  }
+
+  /**
+   * Stop being primary: the role flips first (children started from now on see `replica`),
+   * then `demoted` runs the demote hooks. They must finish before Consul could hand the lock to
+   * another instance: TTL after the last good renewal (lease), which is logged when missed.
+   */
+  async #demote(reason: string): Promise<void> {
+    const { log, key, bus } = this.d;
+    const deadline = this.#lastRenewAt + this.d.config.ttl;
+    this.#role = 'replica';
+    this.#demotions++;
+    log.warn({ key, lockIndex: this.#lockIndex, reason }, `demoting: ${reason}`);
+    const budget = Math.max(1_000, deadline - now());
+    const finished = await bus.request(
+      { code: 'demoted', source: ELECTION_SOURCE, data: { key, lockIndex: this.#lockIndex, job: this.d.job, role: 'replica', reason } },
+      budget,
+    );
+    const late = now() - deadline;
+    if (!finished) log.error({ budgetMs: Math.round(budget) }, `demote hooks did not finish within ${Math.round(budget)}ms`);
+    if (late > 0)
+      log.error({ lateMs: Math.round(late) }, `demotion finished ${Math.round(late)}ms after the lock could have passed to another instance`);
+    else log.info({ spareMs: Math.round(-late) }, 'demoted to replica');
+  }
+
+  async #renewLoop(): Promise<void> {
+    const { consul, config, log } = this.d;
+    const renewTimeout = Math.min(this.d.requestTimeout, config.ttl / 4);
+    let wait = config.ttl / 2;
+    while (!this.#stopping) {
+      await sleep(wait, this.#abort.signal);
+      wait = config.ttl / 2;
+      const id = this.#session;
+      if (this.#stopping || !id) continue;
+      // The health gate comes before the renewal: an unhealthy app must not keep the lock.
+      if (this.#role === 'primary' && !this.d.eligible()) {
+        await this.#serial(() => this.#stepDown(`health gate: job ${this.d.job} is not healthy`, 0));
+        continue;
+      }
+      const sent = now();
+      try {
+        await consul.renewSession(id, renewTimeout);
+        if (this.#session === id) this.#lastRenewAt = sent;
+      } catch (error) {
+        if (this.#stopping) break;
+        const gone = error instanceof ConsulCallError && error.sessionGone;
+        const why = gone ? `the session was invalidated (${errorMessage(error)})` : `session renewal failed: ${errorMessage(error)}`;
+        if (this.#role !== 'primary') log.info({ err: errorMessage(error) }, `election session lost: ${why}`);
+        await this.#serial(async () => {
+          if (this.#session === id) await this.#lose(why);
+        });
+        wait = 1_000;
+      }
+    }
+  }
+
+  async #watchLoop(): Promise<void> {
+    const { consul, key, config, log } = this.d;
+    let index = 0;
+    let errors = 0;
+    while (!this.#stopping) {
+      try {
+        const out = await consul.readKey(key, { index, waitMs: config.watchWait, signal: this.#abort.signal });
+        errors = 0;
+        index = out.index < index || out.index <= 0 ? 0 : out.index; // Consul restarted: start over
+        this.#onKey(out.state, out.index);
+      } catch (error) {
+        if (this.#stopping) break;
+        if (this.#holderKnown) log.warn({ err: errorMessage(error) }, `lost sight of ${key}: ${errorMessage(error)}`);
+        this.#holderKnown = false;
+        index = 0;
+        await sleep(backoffMs(errors++), this.#abort.signal);
+      }
+    }
+  }
+
+  #onKey(state: KeyState | undefined, index: number): void {
+    if (this.#role === 'primary' && index < this.#acquiredIndex) return; // a read from before our acquisition
+    this.#holderKnown = true;
+    this.#holder = state;
+    if (state?.session) {
+      this.#primaryAddr = addressOf(state.value);
+      this.#lastPrimaryId = idOf(state.value) ?? this.#lastPrimaryId;
+      this.#keyVanishedAt = 0;
+    } else {
+      this.#primaryAddr = '';
+      if (state === undefined && this.#lastPrimaryId && this.#keyVanishedAt === 0) this.#keyVanishedAt = now();
+    }
+    this.kick();
+  }
+}
+
+function parse(value: string): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(value) as unknown;
+    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function idOf(value: string): string | undefined {
+  const id = parse(value)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** host:port of the primary from the key's value (or the raw value if it is not ours). */
+function addressOf(value: string): string {
+  const v = parse(value);
+  if (!v || typeof v.address !== 'string') return value.slice(0, 200);
+  return typeof v.port === 'number' ? `${v.address}:${v.port}` : v.address;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,176 @@
+/**
+ * The election subsystem: wires an {@link Elector} to the rest of Pilotfish.
+ *
+ * - Health: the elected job's health events decide whether this instance may hold the lock.
+ * - Events: `elected` / `demoted` (source `election`, data: key, lockIndex, job, role). One
+ *   `demoted` with `initial: true` is published at startup, so the app starts read-only and
+ *   the service is tagged `replica`; the Consul subsystem sets the `primary`/`replica` tag
+ *   from these events.
+ * - Environment: PILOTFISH_ROLE, PILOTFISH_PRIMARY_ADDR, PILOTFISH_FENCING_TOKEN for every job.
+ * - Shutdown: the primary demotes and releases the key while `shutdown` is handled, before any
+ *   job is stopped. `POST /v1/stepdown` (pilotfish stepdown) does the same without stopping.
+ * - The stall watchdog demotes (or kills the job) after an event-loop stall near the lease.
+ */
+import { hostname } from 'node:os';
+import type { Config } from '../config/schema.js';
+import { chooseAddress } from '../consul/address.js';
+import { consulDefaults } from '../consul/config.js';
+import { serviceSpec } from '../consul/subsystem.js';
+import { ControlError } from '../control/routes.js';
+import { PilotfishError } from '../core/errors.js';
+import { GLOBAL_SOURCE } from '../core/events.js';
+import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { JobConfig } from '../jobs/config.js';
+import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
+import { ElectionConsul } from './consul.js';
+import { Elector } from './elector.js';
+import { StallWatchdog } from './watchdog.js';
+
+/** Events of the elected job that change whether it may hold the lock. */
+const HEALTH_CODES = new Set(['healthPassed', 'healthFailed', 'healthy', 'unhealthy', 'stopped', 'exitSuccess', 'exitFailed']);
+
+export class ElectionSubsystem implements Subsystem {
+  readonly name = 'election';
+  readonly #config: ElectionConfig;
+  #elector: Elector | undefined;
+  #watchdog: StallWatchdog | undefined;
+  #healthy = false;
+  readonly #cleanup: Array<() => void> = [];
+
+  constructor(private readonly root: Config) {
+    this.#config = root.election as ElectionConfig;
+  }
+
+  async start(ctx: SubsystemContext): Promise<void> {
+    const log = ctx.log.child({ component: 'election' });
+    const cfg = this.#config;
+    const job = this.#electedJob();
+    const spec = job.port !== undefined ? serviceSpec(job) : undefined;
+    const key = cfg.key ?? `service/${job.name}/primary`;
+    const wanted = cfg.checks ?? (spec?.ttl !== undefined ? ['service'] : []);
+    const checks = wanted.map((c) => {
+      if (c !== 'service') return c;
+      if (spec?.ttl === undefined)
+        throw new PilotfishError('PF_ELECTION_CONFIG', `election.checks names "service", but job ${job.name} has no port and health check, so no service check exists; give it both or drop "service"`);
+      return `service:${spec.id}`;
+    });
+    const serviceCheck = spec?.ttl !== undefined && checks.includes(`service:${spec.id}`) ? spec.ttl : undefined;
+    // How long after the last sign of life Consul may hand the lock on, at the earliest.
+    const leaseMs = Math.min(cfg.ttl, serviceCheck !== undefined ? serviceCheck + cfg.lockDelay : Infinity);
+    const identity = {
+      id: spec?.id ?? `${job.name}-${hostname()}`,
+      address: spec?.address ?? chooseAddress(job.interfaces),
+      ...(spec ? { port: spec.port } : {}),
+      node: hostname(),
+      ...cfg.meta,
+    };
+    const consulConfig = this.root.consul ?? consulDefaults();
+    const elector: Elector = new Elector({
+      config: cfg,
+      consul: new ElectionConsul(consulConfig),
+      bus: ctx.bus,
+      log,
+      key,
+      job: job.name,
+      identity,
+      session: { name: `pilotfish ${identity.id} ${key}`, ttlMs: cfg.ttl, lockDelayMs: cfg.lockDelay, behavior: cfg.behavior, checks },
+      requestTimeout: consulConfig.requestTimeout,
+      eligible: () => this.#eligible(ctx, job),
+      gateEnv: (): Record<string, string> => ({ ...(process.env as Record<string, string>), ...elector.env() }),
+    });
+    this.#elector = elector;
+
+    this.#cleanup.push(
+      ctx.bus.subscribe(
+        'election:health',
+        (ev) => {
+          this.#healthy = ev.code === 'healthPassed' || ev.code === 'healthy';
+          elector.kick();
+        },
+        (ev) => ev.source === job.name && HEALTH_CODES.has(ev.code),
+      ),
+      ctx.bus.subscribe(
+        'election:startup',
+        () => {
+          ctx.bus.publish({ code: 'demoted', source: ELECTION_SOURCE, data: { key, job: job.name, role: 'replica', initial: true } });
+          elector.begin();
+        },
+        (ev) => ev.code === 'startup' && ev.source === GLOBAL_SOURCE,
+      ),
+      ctx.bus.subscribe(
+        'election:shutdown',
+        (ev) => ev.waitUntil?.(elector.shutdown()),
+        (ev) => ev.code === 'shutdown' && ev.source === GLOBAL_SOURCE,
+      ),
+      ctx.routes.add('POST', '/v1/stepdown', async () => {
+        if (!elector.isPrimary()) {
+          const primary = elector.status().primary;
+          throw new ControlError(409, `this instance is not the primary${primary ? `; the primary is ${String(primary)}` : ''}`, 'PF_ELECTION_NOT_PRIMARY');
+        }
+        const status = elector.status();
+        await elector.stepDown('step-down requested', cfg.ttl);
+        return { steppedDown: true, key, lockIndex: status.lockIndex };
+      }),
+    );
+
+    const threshold = Math.max(500, leaseMs - cfg.watchdog.margin);
+    this.#watchdog = new StallWatchdog(threshold, (stalledMs) => {
+      if (elector.role !== 'primary') return log.warn({ stalledMs }, `the event loop stalled for ${stalledMs}ms`);
+      log.error({ stalledMs, thresholdMs: threshold, action: cfg.watchdog.action }, `the event loop stalled for ${stalledMs}ms (lease ${leaseMs}ms): ${cfg.watchdog.action}`);
+      if (cfg.watchdog.action === 'kill') this.#killJob(ctx, job.name);
+      void elector.lose(`the event loop stalled for ${stalledMs}ms`);
+    });
+    this.#watchdog.start();
+    elector.start();
+    log.info(
+      { key, ttlMs: cfg.ttl, lockDelayMs: cfg.lockDelay, checks, leaseMs, watchdogMs: threshold, consul: consulConfig.address ?? process.env.CONSUL_HTTP_ADDR },
+      `election for job ${job.name} on ${key}`,
+    );
+  }
+
+  async stop(): Promise<void> {
+    for (const undo of this.#cleanup.splice(0)) undo();
+    this.#watchdog?.stop();
+    this.#elector?.stop();
+  }
+
+  env(_job: JobConfig): Record<string, string> {
+    return this.#elector?.env() ?? { PILOTFISH_ROLE: 'replica', PILOTFISH_PRIMARY_ADDR: '', PILOTFISH_FENCING_TOKEN: '' };
+  }
+
+  status(): unknown {
+    return { ...this.#elector?.status(), watchdog: this.#watchdog?.status() ?? null };
+  }
+
+  #electedJob(): JobConfig {
+    const name = this.#config.job;
+    const job = name !== undefined ? this.root.jobs.find((j) => j.name === name) : this.root.jobs.find((j) => j.main);
+    if (!job) {
+      throw new PilotfishError(
+        'PF_ELECTION_CONFIG',
+        name !== undefined ? `election.job names "${name}", but there is no such job` : 'election needs a job: set election.job, or mark one job main: true',
+      );
+    }
+    return job;
+  }
+
+  #eligible(ctx: SubsystemContext, job: JobConfig): boolean {
+    const status = ctx.jobs().find((j) => j.name === job.name);
+    if (status?.state !== 'running') return false;
+    return job.health ? this.#healthy : true;
+  }
+
+  #killJob(ctx: SubsystemContext, name: string): void {
+    const pid = ctx.jobs().find((j) => j.name === name)?.pid;
+    if (!pid) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export function createElection(config: Config): Subsystem | undefined {
+  return (config as { election?: unknown }).election ? new ElectionSubsystem(config) : undefined;
+}
