@@ -140,16 +140,20 @@ export async function startControlServer(options: ControlServerOptions): Promise
   }
   if (options.gid !== undefined) await chown(socket, -1, options.gid);
   await chmod(socket, options.mode);
+  const ino = (await lstat(socket)).ino;
   server.on('error', (err) => log.error({ err }, 'control socket error'));
   log.info({ socket, mode: `0${options.mode.toString(8)}` }, 'control socket listening');
   return {
     socket,
     async close() {
+      // Closing unlinks the socket; if it is still there and still ours, remove it. A socket
+      // another Pilotfish has put at the same path since is left alone.
+      const ours = await lstat(socket).then((st) => st.ino === ino, () => false);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await unlink(socket).catch(() => undefined);
+      if (ours) await unlink(socket).catch(() => undefined);
     },
   };
 }

@@ -6,6 +6,7 @@ import type { Config } from '../config/schema.js';
 import { SIGNALS } from '../config/types.js';
 import { planReload } from '../control/reload.js';
 import { ControlRoutes } from '../control/routes.js';
+import { buildStatus } from '../control/status.js';
 import type { JobConfig } from '../jobs/config.js';
 import { Job, type JobStatus } from '../jobs/job.js';
 import type { Exit } from '../jobs/process.js';
@@ -204,7 +205,10 @@ export class Supervisor {
     return job;
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  /** Run after the reloads/restarts/stops queued before; refused once Pilotfish is stopping. */
+  #exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const fn = (): Promise<T> =>
+      this.#stopping ? Promise.reject(new PilotfishError('PF_CONTROL_REFUSED', 'Pilotfish is stopping; request refused')) : work();
     const run = this.#serial.then(fn, fn);
     this.#serial = run.catch(() => undefined);
     return run;
@@ -279,41 +283,18 @@ export class Supervisor {
   }
 
   #fullStatus(): SupervisorStatus {
-    const jobTotals: SupervisorStatus['jobTotals'] = {};
-    for (const [name, r] of this.#retired) jobTotals[name] = { ...r };
-    const jobs = this.status();
-    for (const j of jobs) {
-      const t = (jobTotals[j.name] ??= { runs: 0, restarts: 0 });
-      t.runs += j.runs;
-      t.restarts += j.restarts;
-    }
-    const subsystems: Record<string, unknown> = {};
-    for (const sub of this.#subsystems) {
-      try {
-        if (sub.status) subsystems[sub.name] = sub.status();
-      } catch (error) {
-        subsystems[sub.name] = { error: errorMessage(error) };
-      }
-    }
-    return {
-      pid: process.pid,
-      uptimeMs: Date.now() - this.#startedAt,
+    return buildStatus({
+      startedAt: this.#startedAt,
       stopping: this.#stopping,
       maintenance: this.#maintenance,
-      mainJob: this.mainJob()?.name ?? null,
-      jobs,
-      environ: [...this.environ.keys()],
+      mainJob: this.mainJob()?.name,
+      jobs: this.status(),
+      environ: this.environ.keys(),
       reloads: this.#reloads,
-      jobTotals,
-      events: Object.fromEntries(this.bus.counts()),
-      subsystems,
-      runtime: {
-        resources: countBy(process.getActiveResourcesInfo()),
-        subscribers: Object.keys(this.bus.backlog()).length,
-        rssBytes: process.memoryUsage.rss(),
-        heapUsedBytes: process.memoryUsage().heapUsed,
-      },
-    };
+      retired: this.#retired,
+      bus: this.bus,
+      subsystems: this.#subsystems,
+    });
   }
 
   #makeJob(config: JobConfig): Job {
@@ -333,10 +314,4 @@ export class Supervisor {
     const how = exit.signal ? `was killed by ${exit.signal}` : `exited with ${exit.code}`;
     void this.shutdown(`main job ${this.mainJob()?.name} ${how}`, exit.code);
   }
-}
-
-function countBy(items: string[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const item of items) out[item] = (out[item] ?? 0) + 1;
-  return out;
 }
