@@ -15,6 +15,7 @@ export interface SessionSpec {
   ttlMs: number;
   lockDelayMs: number;
   behavior: 'release' | 'delete';
+  /** Check IDs: `service:<id>` ones become ServiceChecks, the rest NodeChecks (e.g. serfHealth). */
   checks: string[];
 }
 
@@ -65,7 +66,9 @@ export class ElectionConsul {
       TTL: seconds(spec.ttlMs),
       LockDelay: `${spec.lockDelayMs}ms`,
       Behavior: spec.behavior,
-      Checks: spec.checks,
+      // Not the legacy `Checks`: with it, Consul still adds serfHealth as a node check.
+      NodeChecks: spec.checks.filter((c) => !c.startsWith('service:')),
+      ServiceChecks: spec.checks.filter((c) => c.startsWith('service:')).map((ID) => ({ ID })),
     };
     const out = (await this.#call('create session', 'PUT', '/v1/session/create', {}, timeoutMs, JSON.stringify(body))).json as { ID?: string };
     if (!out?.ID) throw new ConsulCallError('create session', 200, 'no session ID in the answer');
