@@ -39,26 +39,29 @@ function mask(bits: number): number {
 /** Length of the next chunk of `buf[start, end)`; `eof` says no more data follows. Returns -1 when more data is needed. */
 export function findCut(buf: Uint8Array, start: number, end: number, p: ChunkParams, eof: boolean): number {
   const n = end - start;
-  if (n <= p.min) return eof ? n : -1;
+  if (n < p.max && !eof) return -1; // decide only with a full window: no rescans
+  if (n <= p.min) return n;
   const bits = Math.round(Math.log2(p.avg));
   const maskS = mask(bits + 1);
   const maskL = mask(bits - 1);
-  const limit = Math.min(n, p.max);
-  const normal = Math.min(limit, p.avg);
+  const gear = GEAR;
+  // A plain Uint8Array view: V8 indexes it faster than a Buffer.
+  if (buf instanceof Buffer) buf = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  const limit = start + Math.min(n, p.max);
+  const normal = start + Math.min(n, p.avg);
   let h = 0;
-  let i = p.min;
+  let i = start + p.min;
   // FastCDC skips the first `min` bytes; the 32-bit gear hash only remembers the last 32 anyway.
-  for (let j = Math.max(0, p.min - 32); j < p.min; j++) h = ((h << 1) + (GEAR[buf[start + j] as number] as number)) | 0;
+  for (let j = i - 32; j < i; j++) h = ((h << 1) + (gear[buf[j] as number] as number)) | 0;
   for (; i < normal; i++) {
-    h = ((h << 1) + (GEAR[buf[start + i] as number] as number)) | 0;
-    if ((h & maskS) === 0) return i + 1;
+    h = ((h << 1) + (gear[buf[i] as number] as number)) | 0;
+    if ((h & maskS) === 0) return i + 1 - start;
   }
   for (; i < limit; i++) {
-    h = ((h << 1) + (GEAR[buf[start + i] as number] as number)) | 0;
-    if ((h & maskL) === 0) return i + 1;
+    h = ((h << 1) + (gear[buf[i] as number] as number)) | 0;
+    if ((h & maskL) === 0) return i + 1 - start;
   }
-  if (limit === p.max) return p.max;
-  return eof ? n : -1;
+  return limit - start;
 }
 
 /** Fixed-size chunking, kept for the benchmark's comparison. */

@@ -22,6 +22,7 @@ const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2 
 const ENCRYPTED = 0x80;
 /** Compressed output larger than this share of the input is stored raw instead. */
 const WORTH_IT = 0.97;
+const SAMPLE = 32 * 1024;
 
 const deflate = promisify(zlib.deflateRaw);
 const inflate = promisify(zlib.inflateRaw);
@@ -50,7 +51,7 @@ export class Codec {
   async seal(plain: Buffer, name: string): Promise<Buffer> {
     let body = plain;
     let comp: Compression = 'none';
-    if (this.options.compression !== 'none' && plain.length > 64) {
+    if (this.options.compression !== 'none' && plain.length > 64 && (await this.#worthTrying(plain))) {
       const packed = await this.#compress(plain);
       if (packed.length < plain.length * WORTH_IT) {
         body = packed;
@@ -102,6 +103,14 @@ export class Codec {
     const plain = await this.open(blob, id);
     if (this.id(plain) !== id) throw corrupt(id, 'content does not match its hash');
     return plain;
+  }
+
+  /** Big chunks: compress a 32 KiB sample first, and skip incompressible data (media, archives, encrypted files). */
+  async #worthTrying(plain: Buffer): Promise<boolean> {
+    if (plain.length < SAMPLE * 4) return true;
+    const at = Math.floor(plain.length / 2);
+    const sample = plain.subarray(at, at + SAMPLE);
+    return (await this.#compress(sample)).length < sample.length * 0.9;
   }
 
   #compress(plain: Buffer): Promise<Buffer> {
