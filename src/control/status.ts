@@ -55,6 +55,7 @@ export function buildStatus(p: StatusParts): SupervisorStatus {
     runtime: {
       resources: countBy(process.getActiveResourcesInfo()),
       subscribers: Object.keys(p.bus.backlog()).length,
+      processListeners: process.eventNames().reduce((n, name) => n + process.listenerCount(name), 0),
       rssBytes: process.memoryUsage.rss(),
       heapUsedBytes: process.memoryUsage().heapUsed,
     },

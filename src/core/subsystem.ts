@@ -61,7 +61,7 @@ export interface SupervisorStatus {
   events: Record<string, number>;
   subsystems: Record<string, unknown>;
   /** For spotting leaks: live libuv resources by type, bus subscribers, memory. */
-  runtime: { resources: Record<string, number>; subscribers: number; rssBytes: number; heapUsedBytes: number };
+  runtime: { resources: Record<string, number>; subscribers: number; processListeners: number; rssBytes: number; heapUsedBytes: number };
 }
 
 export interface Subsystem {

@@ -120,10 +120,11 @@ describe('reload', () => {
     expect(total(after.runtime.resources)).toBeLessThanOrEqual(total(before.runtime.resources) + 8);
     expect(after.runtime.resources.ProcessWrap ?? 0).toBeLessThanOrEqual((before.runtime.resources.ProcessWrap ?? 0) + 2);
     expect(after.runtime.subscribers).toBe(before.runtime.subscribers);
+    expect(after.runtime.processListeners).toBe(before.runtime.processListeners);
     expect(after.runtime.heapUsedBytes).toBeLessThan(before.runtime.heapUsedBytes + 40 * 1024 * 1024);
     const warnings = pf.logs.filter((l) => /MaxListenersExceeded|slow subscriber/.test(l.msg ?? ''));
     expect(warnings).toEqual([]);
     expect(pf.output()).not.toMatch(/MaxListenersExceededWarning/);
-    console.log(`200 reloads (100 restarting job b) in ${elapsed} ms; resources ${JSON.stringify(before.runtime.resources)} -> ${JSON.stringify(after.runtime.resources)}; heap ${(before.runtime.heapUsedBytes / 1e6).toFixed(1)} -> ${(after.runtime.heapUsedBytes / 1e6).toFixed(1)} MB`);
+    console.log(`200 reloads (100 restarting job b) in ${elapsed} ms; listeners ${before.runtime.processListeners} -> ${after.runtime.processListeners}; resources ${JSON.stringify(before.runtime.resources)} -> ${JSON.stringify(after.runtime.resources)}; heap ${(before.runtime.heapUsedBytes / 1e6).toFixed(1)} -> ${(after.runtime.heapUsedBytes / 1e6).toFixed(1)} MB`);
   }, 120_000);
 });
