@@ -44,6 +44,8 @@ export class Registration {
   #pendingInitial = true;
   #queue: Promise<unknown> = Promise.resolve();
   #lastStatus: 'passing' | 'critical' | undefined;
+  /** The latest health result not yet pushed: a slow Consul gets the newest only, never a backlog. */
+  #pendingBeat: { ok: boolean; output: string } | undefined;
   /** The election's role tag (`primary`/`replica`), shown beside the job's own tags. */
   #role: string | undefined;
   readonly #warn = new RateLimitedWarning();
@@ -53,6 +55,8 @@ export class Registration {
     private readonly client: ConsulClient,
     private readonly log: Logger,
     private readonly token: string | undefined,
+    /** Timeout of each call; a deregistration uses at most 3 s of it, so a stop is never held long. */
+    private readonly timeoutMs = 5_000,
   ) {
     this.checkId = `service:${spec.id}`;
   }
@@ -95,8 +99,14 @@ export class Registration {
 
   /** Push a health result to the TTL check, registering first if needed. */
   heartbeat(ok: boolean, output: string): Promise<void> {
+    const queued = this.#pendingBeat !== undefined;
+    this.#pendingBeat = { ok, output };
+    if (queued) return this.#queue.then(() => undefined); // the queued push will send this result
     return this.#run(async () => {
-      if (this.#parked || this.spec.ttl === undefined) return;
+      const beat = this.#pendingBeat;
+      this.#pendingBeat = undefined;
+      if (!beat || this.#parked || this.spec.ttl === undefined) return;
+      const { ok, output } = beat;
       if (!this.#registered && !(await this.#tryRegister())) return;
       try {
         await this.#update(ok, output);
@@ -121,7 +131,7 @@ export class Registration {
       this.#pendingInitial = false;
       if (!this.#registered) return;
       try {
-        await this.client.agent.service.deregister({ id: this.spec.id });
+        await this.client.agent.service.deregister({ id: this.spec.id, timeout: Math.min(this.timeoutMs, 3_000) } as never);
         this.log.info({ job: this.spec.job, serviceId: this.spec.id }, `deregistered service ${this.spec.id} (${reason})`);
       } catch (error) {
         this.#problem('cannot deregister', error);
@@ -140,7 +150,7 @@ export class Registration {
       this.#maintenance = enable ? reason : undefined;
       if (!this.#registered) return;
       try {
-        await this.client.agent.service.maintenance({ id: this.spec.id, enable, reason });
+        await this.client.agent.service.maintenance({ id: this.spec.id, enable, reason, timeout: this.timeoutMs } as never);
         this.log.info({ serviceId: this.spec.id }, `service ${this.spec.id} ${enable ? 'entered' : 'left'} maintenance`);
       } catch (error) {
         this.#problem('cannot change maintenance of', error);
@@ -210,6 +220,7 @@ export class Registration {
           body,
           headers: this.token ? { 'x-consul-token': this.token } : {},
           query: {},
+          timeout: this.timeoutMs,
         },
         (request: { err?: Error }, next: (a: boolean, err?: Error) => void) => next(false, request.err),
       );
@@ -232,8 +243,9 @@ export class Registration {
 
   async #update(ok: boolean, output: string): Promise<void> {
     const note = output.slice(-4096);
-    if (ok) await this.client.agent.check.pass({ id: this.checkId, note });
-    else await this.client.agent.check.fail({ id: this.checkId, note: note || 'health check failed' });
+    const timeout = this.timeoutMs;
+    if (ok) await this.client.agent.check.pass({ id: this.checkId, note, timeout } as never);
+    else await this.client.agent.check.fail({ id: this.checkId, note: note || 'health check failed', timeout } as never);
     if (this.#lastStatus !== (ok ? 'passing' : 'critical')) {
       this.#lastStatus = ok ? 'passing' : 'critical';
       this.log.debug({ serviceId: this.spec.id, status: this.#lastStatus }, `TTL check of ${this.spec.id} is ${this.#lastStatus}`);

@@ -90,7 +90,7 @@ export class ConsulSubsystem implements Subsystem {
     const token = this.#config.token ?? process.env.CONSUL_HTTP_TOKEN;
     for (const job of this.root.jobs) {
       if (job.port === undefined) continue;
-      const reg = new Registration(serviceSpec(job), client, log, token);
+      const reg = new Registration(serviceSpec(job), client, log, token, Math.min(this.#config.requestTimeout, 5_000));
       this.#registrations.set(job.name, reg);
     }
     this.#subscribe(ctx);
