@@ -36,7 +36,7 @@ export function registerBuiltins(ctx: SubsystemContext): () => void {
   );
   const exits = track(
     'pilotfish_job_exits_total',
-    counter('pilotfish_job_exits_total', 'Process exits, by job and result (success or failure).', { labels: ['job', 'result'] }),
+    counter('pilotfish_job_exits_total', 'Process exits not caused by a stop, by job and result (success or failure).', { labels: ['job', 'result'] }),
   );
   const checks = track(
     'pilotfish_health_checks_total',

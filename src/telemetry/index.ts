@@ -12,7 +12,8 @@ import { registerBuiltins } from './collectors.js';
 import { fullMetricName, type TelemetryConfig } from './config.js';
 import { CONTENT_TYPE, counter, exposition, gauge, unregister, type Counter, type Gauge } from './metrics.js';
 
-function listenAddress(config: TelemetryConfig): string {
+/** The address to listen on: `interface`'s first IPv4 address, else `address`, else all. */
+export function listenAddress(config: Pick<TelemetryConfig, 'address' | 'interface'>): string {
   if (config.interface === undefined) return config.address ?? '0.0.0.0';
   const addrs = networkInterfaces()[config.interface];
   const v4 = addrs?.find((a) => a.family === 'IPv4');

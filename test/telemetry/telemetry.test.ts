@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metrics } from '../../src/telemetry/metrics.js';
 import { exposition } from '../../src/telemetry/metrics.js';
+import { listenAddress } from '../../src/telemetry/index.js';
 import { cli, startControlled, type Controlled } from '../control/harness.js';
 import { killAll } from '../helpers/pilotfish.js';
 import { waitFor } from '../helpers/wait.js';
@@ -135,5 +136,14 @@ describe('metrics API for other subsystems', () => {
     expect(valueOf(f, 'pilotfish_backup_duration_seconds_count', { result: 'success' })).toBe(1);
     expect(f.get('pilotfish_backup_duration_seconds')?.type).toBe('histogram');
     expect(valueOf(f, 'pilotfish_election_transitions_total', { to: 'primary' })).toBe(1);
+  });
+});
+
+describe('listen address', () => {
+  it('takes an interface\'s IPv4 address, or the address, or all', () => {
+    expect(listenAddress({ interface: 'lo' })).toBe('127.0.0.1');
+    expect(listenAddress({ address: '127.0.0.2' })).toBe('127.0.0.2');
+    expect(listenAddress({})).toBe('0.0.0.0');
+    expect(() => listenAddress({ interface: 'nope0' })).toThrow(/network interface "nope0" has no IPv4 address \(interfaces: .*lo/);
   });
 });
