@@ -14,6 +14,7 @@
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
 import { ConsulCallError, type ElectionConsul, type KeyState, type SessionSpec } from './consul.js';
 import { runCandidateGate } from './gate.js';
+import { addressOf, backoffMs, idOf, sleep, watchKey } from './keywatch.js';
 import type { EventBus } from '../core/events.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -40,10 +41,6 @@ export interface ElectorDeps {
 }
 
 const now = (): number => performance.now();
-
-function backoffMs(attempt: number): number {
-  return Math.min(250 * 2 ** Math.min(attempt, 4), 2_000);
-}
 
 export class Elector {
   #role: Role = 'replica';
@@ -105,7 +102,17 @@ export class Elector {
 
   /** Start watching the key and renewing; campaigning waits for {@link begin}. */
   start(): void {
-    void this.#watchLoop();
+    void watchKey({
+      consul: this.d.consul,
+      key: this.d.key,
+      waitMs: this.d.config.watchWait,
+      signal: this.#abort.signal,
+      onState: (state, index) => this.#onKey(state, index),
+      onError: (error) => {
+        if (this.#holderKnown) this.d.log.warn({ err: errorMessage(error) }, `lost sight of ${this.d.key}: ${errorMessage(error)}`);
+        this.#holderKnown = false;
+      },
+    });
     void this.#renewLoop();
     const fence = setInterval(() => {
       if (this.#role !== 'primary') return;
@@ -330,26 +337,6 @@ export class Elector {
     }
   }
 
-  async #watchLoop(): Promise<void> {
-    const { consul, key, config, log } = this.d;
-    let index = 0;
-    let errors = 0;
-    while (!this.#stopping) {
-      try {
-        const out = await consul.readKey(key, { index, waitMs: config.watchWait, signal: this.#abort.signal });
-        errors = 0;
-        index = out.index < index || out.index <= 0 ? 0 : out.index; // Consul restarted: start over
-        this.#onKey(out.state, out.index);
-      } catch (error) {
-        if (this.#stopping) break;
-        if (this.#holderKnown) log.warn({ err: errorMessage(error) }, `lost sight of ${key}: ${errorMessage(error)}`);
-        this.#holderKnown = false;
-        index = 0;
-        await sleep(backoffMs(errors++), this.#abort.signal);
-      }
-    }
-  }
-
   #onKey(state: KeyState | undefined, index: number): void {
     if (this.#role === 'primary' && index < this.#acquiredIndex) return; // a read from before our acquisition
     this.#holderKnown = true;
@@ -366,36 +353,3 @@ export class Elector {
   }
 }
 
-function parse(value: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(value) as unknown;
-    return v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function idOf(value: string): string | undefined {
-  const id = parse(value)?.id;
-  return typeof id === 'string' ? id : undefined;
-}
-
-/** host:port of the primary from the key's value (or the raw value if it is not ours). */
-function addressOf(value: string): string {
-  const v = parse(value);
-  if (!v || typeof v.address !== 'string') return value.slice(0, 200);
-  return typeof v.port === 'number' ? `${v.address}:${v.port}` : v.address;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

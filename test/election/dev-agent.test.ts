@@ -84,6 +84,28 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
     expect(before.run?.logs.filter((l) => /created a Consul session/.test(l.msg)).length).toBeGreaterThanOrEqual(2);
   }, 90_000);
 
+  it('gives up the lock when the app turns unhealthy, and runs only past the candidate gate', async () => {
+    const [a, b] = ['a', 'b'].map((name, i) => new Instance({ name, consul, port: 8120 + i, gated: true })) as [Instance, Instance];
+    instances = [a, b];
+    checker = new RoleChecker(instances);
+    checker.start();
+    b.setCandidate(false); // b may not run for primary yet
+    a.start();
+    b.start();
+    await onePrimary(instances, 20_000);
+    expect(a.isPrimary()).toBe(true);
+    a.setHealthy(false);
+    await waitFor(() => a.role().role === 'replica', { timeout: 5_000, message: 'the unhealthy primary to demote' });
+    await b.run?.waitForLog(/candidate gate failed/, 10_000);
+    expect(primaries(instances)).toEqual([]);
+    b.setCandidate(true);
+    await onePrimary(instances, 5_000, a);
+    a.setHealthy(true);
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(primaries(instances)).toEqual([b]); // healthy again, but b holds the lock
+    expect(checker.violations).toEqual([]);
+  }, 60_000);
+
   it('demotes after an event-loop stall longer than the lease allows', async () => {
     const solo = new Instance({ name: 'solo', consul, port: 8110, checkTtl: '20s', election: { watchdog: { margin: '2s' } } });
     instances = [solo];

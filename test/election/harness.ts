@@ -5,7 +5,7 @@
  * cluster tests) a Consul client agent in each host namespace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPilotfish, type Running } from '../helpers/pilotfish.js';
@@ -21,6 +21,8 @@ export interface InstanceSpec {
   election?: Record<string, unknown>;
   /** Health check TTL in Consul (the session's service check). */
   checkTtl?: string;
+  /** Health and candidate gate read files the test creates and removes (setHealthy/setCandidate). */
+  gated?: boolean;
 }
 
 export class Instance {
@@ -31,6 +33,10 @@ export class Instance {
 
   constructor(readonly spec: InstanceSpec) {
     this.dir = mkdtempSync(join(tmpdir(), `pf-el-${spec.name}-`));
+    if (spec.gated) {
+      this.setHealthy(true);
+      this.setCandidate(true);
+    }
   }
 
   get roleFile(): string {
@@ -45,12 +51,19 @@ export class Instance {
     const s = this.spec;
     // Atomic write: the checker never reads half a file.
     const write = (what: string): string[] => ['/bin/sh', '-c', `echo "${what}" > ${this.roleFile}.tmp && mv ${this.roleFile}.tmp ${this.roleFile}`];
+    const healthFile = join(this.dir, 'healthy');
+    const candidateFile = join(this.dir, 'candidate');
     const config = {
       logging: { level: 'debug', format: 'json' },
       stopTimeout: '5s',
       consul: { address: s.consul, requestTimeout: '3s' },
       control: { socket: this.socket },
-      election: { ttl: '10s', lockDelay: '1s', ...s.election },
+      election: {
+        ttl: '10s',
+        lockDelay: '1s',
+        ...(s.gated ? { candidate: { exec: ['test', '-f', candidateFile], interval: '500ms' } } : {}),
+        ...s.election,
+      },
       jobs: [
         {
           name: 'app',
@@ -59,7 +72,7 @@ export class Instance {
           port: s.port,
           serviceId: `app-${s.name}`,
           interfaces: ['eth0', 'inet', 'lo'],
-          health: { exec: 'true', interval: '1s', ttl: s.checkTtl ?? '5s' },
+          health: { exec: s.gated ? ['test', '-f', healthFile] : 'true', interval: '1s', ttl: s.checkTtl ?? '5s' },
         },
         { name: 'on-elected', when: { source: 'election', each: 'elected' }, timeout: '5s', exec: write('$PILOTFISH_ROLE $PILOTFISH_FENCING_TOKEN $PILOTFISH_PRIMARY_ADDR') },
         { name: 'on-demoted', when: { source: 'election', each: 'demoted' }, timeout: '5s', exec: write('$PILOTFISH_ROLE') },
@@ -69,6 +82,19 @@ export class Instance {
     writeFileSync(this.roleFile, 'none\n');
     this.run = startPilotfish(config, { dir: this.dir, pid1: true, ...(s.netns ? { netns: s.netns } : {}) });
     return this.run;
+  }
+
+  setHealthy(on: boolean): void {
+    this.#flag('healthy', on);
+  }
+
+  setCandidate(on: boolean): void {
+    this.#flag('candidate', on);
+  }
+
+  #flag(name: string, on: boolean): void {
+    if (on) writeFileSync(join(this.dir, name), '');
+    else rmSync(join(this.dir, name), { force: true });
   }
 
   /** The role as the app sees it: the last hook's line, unless the instance is gone. */
