@@ -18,7 +18,7 @@ import { StartupGate } from './gate.js';
 import { KvEnvironment } from './kvenv.js';
 import { Registration, type ServiceSpec } from './register.js';
 import { registerConsulSources } from './sources.js';
-import { Watch } from './watch.js';
+import { Watch, type Publish } from './watch.js';
 
 export function serviceSpec(job: JobConfig, host = hostname()): ServiceSpec {
   const port = job.port as number;
@@ -99,7 +99,8 @@ export class ConsulSubsystem implements Subsystem {
     this.#gate = new StartupGate(ctx.bus);
     const gate = this.#gate;
     for (const wc of this.root.watches) {
-      const watch = new Watch(wc, client, log, (code, source, data) => gate.publish({ code, source, ...(data ? { data } : {}) }));
+      const publish: Publish = (code, source, data) => gate.publish({ code, source, ...(data ? { data } : {}) });
+      const watch = new Watch(wc, client, log, publish, this.#config.requestTimeout);
       this.#watches.push(watch);
       watch.start();
     }

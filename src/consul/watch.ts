@@ -40,6 +40,7 @@ export class Watch {
     client: ConsulClient,
     private readonly log: Logger,
     private readonly publish: Publish,
+    requestTimeout = 10_000,
   ) {
     this.#query = queryOf(config);
     this.#latest = emptyOf(this.#query);
@@ -49,6 +50,7 @@ export class Watch {
       client,
       {
         blockingWait: config.blockingWait,
+        requestTimeout,
         ...(config.interval !== undefined ? { interval: config.interval } : {}),
         log,
         label: `watch ${config.name}`,

@@ -31,6 +31,8 @@ export type Content = string | undefined | Record<string, string> | Instance[];
 
 export interface WatcherOptions {
   blockingWait: number;
+  /** Timeout of a non-blocking read, and the margin past `wait` of a blocking one (default 10 s). */
+  requestTimeout?: number;
   interval?: number;
   log: Logger;
   /** For log lines: "watch web", "template app.conf". */
@@ -127,12 +129,13 @@ export class Watcher {
       const ctx = new RequestContext();
       this.#ctx = ctx;
       const waitMs = this.options.blockingWait;
+      const margin = this.options.requestTimeout ?? 10_000;
       try {
         const res = await blockingRead(this.#call(), {
           ctx,
           ...(polling ? {} : { index: this.#index, waitMs }),
           // Consul adds up to wait/16 of jitter; give it that and a margin before calling it hung.
-          timeoutMs: polling || this.#index === 0 ? 15_000 : waitMs + waitMs / 16 + 5_000,
+          timeoutMs: polling || this.#index === 0 ? margin : waitMs + waitMs / 16 + margin,
         });
         if (!this.#running) return;
         if (this.#errors > 0) this.options.log.info({ watch: this.options.label }, `${this.options.label}: Consul answers again`);
