@@ -18,12 +18,11 @@ export type Gauge = client.Gauge<string>;
 export type Histogram = client.Histogram<string>;
 type Collect<T> = (this: T) => void | Promise<void>;
 
-function existing<T>(name: string, kind: string): T | undefined {
-  const found = registry.getSingleMetric(name) as (T & { type?: unknown }) | undefined;
-  if (found && (found as unknown as { constructor: { name: string } }).constructor.name !== kind) {
-    throw new Error(`metric ${name} is already registered with another type`);
-  }
-  return found;
+/** The metric already registered under `name`; it must be of the same kind (by instanceof: bundling renames classes). */
+function existing<T>(name: string, kind: abstract new (...args: never[]) => unknown): T | undefined {
+  const found = registry.getSingleMetric(name);
+  if (found && !(found instanceof kind)) throw new Error(`metric ${name} is already registered with another type`);
+  return found as T | undefined;
 }
 
 function checkName(name: string, internal: boolean): void {
@@ -42,7 +41,7 @@ export function counter(name: string, help: string, options: MetricOptions<Count
   checkName(name, options.internal ?? true);
   if (!name.endsWith('_total') && (options.internal ?? true)) throw new Error(`counter ${name} must end in _total`);
   return (
-    existing<Counter>(name, 'Counter') ??
+    existing<Counter>(name, client.Counter) ??
     new client.Counter({ name, help, labelNames: options.labels ?? [], registers: [registry], ...(options.collect ? { collect: options.collect } : {}) })
   );
 }
@@ -50,7 +49,7 @@ export function counter(name: string, help: string, options: MetricOptions<Count
 export function gauge(name: string, help: string, options: MetricOptions<Gauge> = {}): Gauge {
   checkName(name, options.internal ?? true);
   return (
-    existing<Gauge>(name, 'Gauge') ??
+    existing<Gauge>(name, client.Gauge) ??
     new client.Gauge({ name, help, labelNames: options.labels ?? [], registers: [registry], ...(options.collect ? { collect: options.collect } : {}) })
   );
 }
@@ -59,7 +58,7 @@ export function gauge(name: string, help: string, options: MetricOptions<Gauge> 
 export function histogram(name: string, help: string, options: { labels?: string[]; buckets?: number[] } = {}): Histogram {
   checkName(name, true);
   return (
-    existing<Histogram>(name, 'Histogram') ??
+    existing<Histogram>(name, client.Histogram) ??
     new client.Histogram({
       name,
       help,
