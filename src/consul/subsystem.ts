@@ -199,7 +199,11 @@ export class ConsulSubsystem implements Subsystem {
 }
 
 export function createConsul(config: Config): Subsystem | undefined {
-  const needed = config.consul !== undefined || config.watches.length > 0;
+  const fromConsul = (ref: string): boolean => /^(key|tree|service):/.test(ref);
+  const needed =
+    config.consul !== undefined ||
+    config.watches.length > 0 ||
+    config.templates.some((t) => Object.values(t.data).some(fromConsul));
   return needed ? new ConsulSubsystem(config) : undefined;
 }
 

@@ -77,6 +77,43 @@ describeWithServices('templates from Consul', ['consul'], () => {
     }
   });
 
+  it('onChange runs its command and restarts a job on a real change', async () => {
+    const addr = services().CONSUL_HTTP_ADDR;
+    const key = `tmpl-restart-${Math.random().toString(36).slice(2, 8)}`;
+    const dir = mkdtempSync(join(tmpdir(), 'pf-tmpl-'));
+    await consulPut(addr, `/kv/${key}`, 'a');
+    const pf = startPilotfish({
+      control: { enabled: false },
+      consul: { address: addr },
+      templates: [
+        {
+          name: 'r',
+          template: 'v={{ v }}',
+          destination: join(dir, 'out'),
+          data: { v: `key:${key}` },
+          onChange: { exec: ['sh', '-c', `cat ${join(dir, 'out')} >> ${join(dir, 'hook')}`], restart: 'app' },
+        },
+      ],
+      jobs: [
+        { name: 'keeper', exec: 'sleep 600', main: true },
+        { name: 'app', exec: [process.execPath, APP], env: { APP_STATE: dir, SERVICE_ID: 'none' }, when: { source: 'r', once: 'rendered' } },
+      ],
+    });
+    try {
+      await waitFor(() => read(join(dir, 'starts')).trim(), { timeout: 15_000, message: 'the app to start' });
+      expect(read(join(dir, 'hook'))).toBe(''); // not on the first render
+      await consulPut(addr, `/kv/${key}`, 'b');
+      await waitFor(() => read(join(dir, 'starts')).trim().split('\n').length === 2, { message: 'a restart' });
+      expect(read(join(dir, 'hook'))).toBe('v=b');
+      const [first, second] = read(join(dir, 'starts')).trim().split('\n');
+      expect(second).not.toBe(first);
+    } finally {
+      await pf.kill();
+      await consulDelete(addr, `/kv/${key}`);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('missing: wait says what it waits for and renders when the key appears', async () => {
     const addr = services().CONSUL_HTTP_ADDR;
     const key = `tmpl-missing-${Math.random().toString(36).slice(2, 8)}`;
