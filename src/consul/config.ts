@@ -23,6 +23,9 @@ const kvEnvSchema = z
     sanitize: boolLike
       .default(true)
       .meta({ description: 'Replace characters other than letters, digits and _ with _ (as envconsul does).' }),
+    secret: boolLike
+      .default(false)
+      .meta({ description: 'The values are secrets: mask them in every log line (e.g. when the app prints them).' }),
   })
   .superRefine((kv, ctx) => {
     if ((kv.prefix === undefined) === (kv.key === undefined))

@@ -4,6 +4,7 @@
  * Values are read at start and kept fresh by blocking queries; a job sees them on its next start.
  */
 import type { Logger } from '../log/logger.js';
+import { redactor } from '../log/redact.js';
 import type { ConsulClient } from './client.js';
 import type { KvEnvConfig } from './config.js';
 import { Watcher, type Content, type Query } from './watcher.js';
@@ -58,7 +59,9 @@ export class KvEnvironment {
       const label = `kv env ${spec.key ?? spec.prefix}`;
       this.#watchers.push(
         new Watcher(query, client, { blockingWait: 60_000, log, label }, (content) => {
-          this.#values[i] = variablesOf(spec, content);
+          const vars = variablesOf(spec, content);
+          if (spec.secret) for (const v of Object.values(vars)) redactor.add(v);
+          this.#values[i] = vars;
           log.debug({ kv: spec.key ?? spec.prefix, variables: Object.keys(this.#values[i] ?? {}) }, `${label}: loaded`);
           arrived();
         }),

@@ -155,15 +155,20 @@ export class ConsulSubsystem implements Subsystem {
             const reg = regs.get(ev.source);
             if (!reg) return;
             if (ev.code === 'stopped') return reg.unpark();
+            if (ev.code === 'exitSuccess' || ev.code === 'exitFailed') {
+              // No more heartbeats from this run: say so now instead of letting the TTL lapse.
+              const code = typeof ev.data?.code === 'number' ? ev.data.code : '?';
+              return void reg.heartbeat(false, `job ${ev.source} exited with code ${code}`);
+            }
             // The job's stop sequence waits for this before it signals the process.
             ev.waitUntil?.(reg.deregister(`job ${ev.source} is stopping`));
           },
-          (ev) => (ev.code === 'stopping' || ev.code === 'stopped') && regs.has(ev.source),
+          (ev) => ['stopping', 'stopped', 'exitSuccess', 'exitFailed'].includes(ev.code) && regs.has(ev.source),
         ),
         // The election's events (docs/election.md) carry the elected job and its role: tag it.
         ctx.bus.subscribe(
           'consul:role',
-          (ev) => regs.get(ev.data?.job as string)?.setRole(ev.code === 'elected' ? 'primary' : 'replica'),
+          (ev) => void regs.get(ev.data?.job as string)?.setRole(ev.code === 'elected' ? 'primary' : 'replica'), // best effort: a demotion never waits on it
           (ev) => (ev.code === 'elected' || ev.code === 'demoted') && ev.source === 'election' && regs.has(ev.data?.job as string),
         ),
         ctx.bus.subscribe(

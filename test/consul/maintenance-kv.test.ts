@@ -58,12 +58,13 @@ describeWithServices('consul maintenance and KV environment', ['consul'], () => 
         address: addr,
         kv: [
           { prefix: `${prefix}/config/`, jobs: ['app'], envPrefix: 'APP_' },
-          { key: `${prefix}/secret`, name: 'DB_PASS', jobs: ['app'] },
+          { key: `${prefix}/secret`, name: 'DB_PASS', jobs: ['app', 'printer'], secret: true },
         ],
       },
       jobs: [
         { name: 'app', exec: dump('app.env') },
         { name: 'other', exec: dump('other.env') },
+        { name: 'printer', exec: ['sh', '-c', 'echo "pass is $DB_PASS"'] },
       ],
     });
     try {
@@ -76,6 +77,10 @@ describeWithServices('consul maintenance and KV environment', ['consul'], () => 
       }, { message: 'both jobs to run' });
       expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe('APP_DB_HOST=db.internal\nAPP_MAX_CONNS=20\nDB_PASS=hunter22\n');
       expect(readFileSync(join(dir, 'other.env'), 'utf8')).toBe('');
+      // secret: true — the value never reaches a log line, even when the app prints it.
+      await pf.waitForLog('pass is');
+      expect(pf.output()).toContain('pass is [REDACTED]');
+      expect(pf.output()).not.toContain('hunter22');
     } finally {
       await pf.kill();
       await consulDelete(addr, `/kv/${prefix}?recurse=true`);

@@ -7,7 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { killAll, ROOT, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { agentCheck, catalogService, consulGet } from './http.js';
+import { agentCheck, catalogService, consulGet, consulPut } from './http.js';
 
 const APP = join(ROOT, 'test/consul/fixtures/app.mjs');
 
@@ -85,6 +85,24 @@ describeWithServices('consul registration', ['consul'], () => {
     } finally {
       rmSync(state, { recursive: true, force: true });
     }
+  });
+
+  it('fails the check at once when the job exits (no waiting for the TTL)', async () => {
+    const { name, id, addr } = setup();
+    startPilotfish({
+      control: { enabled: false },
+      consul: { address: addr },
+      jobs: [
+        { name: 'keeper', exec: 'sleep 600', main: true },
+        { name, exec: ['sh', '-c', 'sleep 1; exit 3'], port: 8126, serviceId: id, initialStatus: 'passing', health: { exec: 'true', interval: '200ms', ttl: '60s' } },
+      ],
+    });
+    const check = await waitFor(async () => {
+      const c = await agentCheck(addr, `service:${id}`);
+      return c?.Status === 'critical' ? c : undefined;
+    }, { timeout: 10_000, message: 'critical after the exit' });
+    expect(check.Output).toBe(`job ${name} exited with code 3`);
+    await consulPut(addr, `/agent/service/deregister/${id}`);
   });
 
   it('registers again when the agent lost the service (ContainerPilot #577)', async () => {
