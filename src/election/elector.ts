@@ -242,7 +242,9 @@ export class Elector {
       log.warn({ err: errorMessage(error) }, `cannot acquire ${key} (will retry): ${errorMessage(error)}`);
       return this.#later(backoffMs(this.#failures++));
     }
-    if (!won) return; // someone else was faster; the watch shows who
+    // Refused: another session was faster (the watch will show it), or the lock-delay of an
+    // invalidated session still runs and the key only looks free: try again shortly.
+    if (!won) return this.#later(200);
     if (state?.session !== session) return this.#later(backoffMs(this.#failures++));
     if (this.#stopping || this.#session !== session || now() - this.#lastRenewAt >= this.d.config.ttl) {
       await consul.release(key, session, requestTimeout).catch(() => false);
