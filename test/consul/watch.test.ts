@@ -108,4 +108,41 @@ describeWithServices('consul watches', ['consul'], () => {
       await consulDelete(addr, `/kv/${prefix}?recurse=true`);
     }
   });
+
+  it('quiescence turns a burst into one change; a tag filter sees only its instances', async () => {
+    const addr = services().CONSUL_HTTP_ADDR;
+    const run = Math.random().toString(36).slice(2, 8);
+    const prefix = `quiet-${run}/`;
+    const svc = `tagged-${run}`;
+    const pf = startPilotfish({
+      logging: { level: 'trace', format: 'json' },
+      control: { enabled: false },
+      consul: { address: addr },
+      watches: [
+        { name: 'burst', prefix, blockingWait: '10s', wait: { min: '1s', max: '5s' } },
+        { name: 'v2', service: svc, tag: 'v2', blockingWait: '10s' },
+      ],
+      jobs: [{ name: 'keeper', exec: 'sleep 600', main: true }],
+    });
+    const count = (w: string): number => pf.logs.filter((l) => l.msg === `watch ${w} changed`).length;
+    try {
+      await pf.waitForLog('connected to Consul');
+      await barrier(pf, 'burst', addr, `/kv/${prefix}?recurse=true`);
+      for (let i = 0; i < 5; i++) await consulPut(addr, `/kv/${prefix}k${i}`, String(i));
+      await waitFor(() => count('burst') === 1, { message: 'one change for the burst' });
+      await barrier(pf, 'burst', addr, `/kv/${prefix}?recurse=true`);
+      expect(count('burst')).toBe(1);
+
+      await consulPut(addr, '/agent/service/register', { Name: svc, ID: `${svc}-1`, Port: 1, Tags: ['v1'] });
+      await barrier(pf, 'v2', addr, `/health/service/${svc}`);
+      expect(count('v2')).toBe(0);
+      await consulPut(addr, '/agent/service/register', { Name: svc, ID: `${svc}-2`, Port: 2, Tags: ['v2'] });
+      await waitFor(() => count('v2') === 1, { message: 'the v2 instance' });
+    } finally {
+      await pf.kill();
+      await consulDelete(addr, `/kv/${prefix}?recurse=true`);
+      await consulPut(addr, `/agent/service/deregister/${svc}-1`);
+      await consulPut(addr, `/agent/service/deregister/${svc}-2`);
+    }
+  });
 });
