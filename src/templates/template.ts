@@ -80,6 +80,12 @@ export class Template {
       if (!parsed) continue; // the schema refuses these
       this.#unsubscribe.push(
         this.deps.sources.whenRegistered(parsed.source, (source) => {
+          const problem = source.check?.(parsed.ref);
+          if (problem !== undefined) {
+            const reason = `template ${this.name}: data ${name} (${slot.reference}): ${problem}`;
+            this.deps.log.error({ template: this.name, code: 'PF_TEMPLATE_INVALID' }, reason);
+            return this.deps.fail(reason);
+          }
           this.#unsubscribe.push(
             source.subscribe(
               parsed.ref,
