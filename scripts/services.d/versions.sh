@@ -1,0 +1,30 @@
+# shellcheck shell=bash disable=SC2034
+# Pinned versions of every service binary: the one place to change them.
+# Sourced by scripts/services and its helpers.
+
+CONSUL_MODULE=github.com/hashicorp/consul
+CONSUL_VERSION=v1.22.3
+
+VAULT_MODULE=github.com/hashicorp/vault
+VAULT_VERSION=v1.21.4
+
+# MinIO tags are not semver; the Go proxy serves this pseudo-version.
+MINIO_MODULE=github.com/minio/minio
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
+
+# Debian packages (versions come from the distribution): the services, and
+# the tools these scripts use.
+APT_PACKAGES=(mariadb-server mariadb-backup restic tini iproute2 curl patch)
+
+PF_CACHE="${PILOTFISH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pilotfish}"
+PF_BIN_CACHE="$PF_CACHE/services"
+PF_LOG_CACHE="$PF_CACHE/logs"
+
+# bin_path NAME VERSION -> where the cached binary lives
+bin_path() { printf '%s/%s-%s/%s\n' "$PF_BIN_CACHE" "$1" "$2" "$1"; }
+
+# Vault's non-local replace lines, copied from its go.mod at $VAULT_VERSION.
+VAULT_REPLACES=(
+  github.com/99designs/keyring=github.com/Jeffail/keyring@v1.2.3
+  github.com/ma314smith/signedxml@v1.1.1=github.com/moov-io/signedxml@v1.1.1
+)
