@@ -103,6 +103,27 @@ describe('template data sources', () => {
     }
   });
 
+  it('quiescence: a burst of changes after the first render gives one write', async () => {
+    const t = setup({ template: 'v={{ v }}', data: { v: 'secret:k#v' }, wait: { min: '500ms', max: '3s' } });
+    try {
+      const m = manualSource();
+      templateSources(t.bus).register('secret', m.source);
+      await t.template.start();
+      m.set('k#v', '0');
+      await waitFor(() => t.read() === 'v=0', { message: 'the first render (not delayed)' });
+      // A burst spread over ~200 ms (each step shorter than `min`): without quiescence, each value is a write.
+      for (let i = 1; i <= 5; i++) {
+        m.set('k#v', String(i));
+        await new Promise((r) => setTimeout(r, 40));
+      }
+      await waitFor(() => t.read() === 'v=5', { message: 'the last value' });
+      expect(t.events.length).toBe(2); // first render + one for the burst
+      expect(t.template.status().writes).toBe(2);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   it('keeps registries apart per bus', () => {
     const a = templateSources(new EventBus());
     a.register('x', manualSource().source);
