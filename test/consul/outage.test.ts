@@ -88,4 +88,18 @@ describeWithServices('consul outage', ['consul'], () => {
       rmSync(state, { recursive: true, force: true });
     }
   }, 120_000);
+
+  it('with startup.optional, starts without Consul and registers once it appears', async () => {
+    await stopService('consul', dir);
+    const pf = startPilotfish({
+      control: { enabled: false },
+      consul: { address: addr, resync: '500ms', startup: { timeout: '500ms', optional: true } },
+      jobs: [{ name: 'late', exec: 'sleep 600', port: 9001, serviceId: 'late-1', health: { exec: 'true', interval: '300ms' }, main: true }],
+    });
+    await pf.waitForLog('starting without it (consul.startup.optional)');
+    await pf.waitForLog('job late started');
+    await startService('consul', dir);
+    await waitFor(async () => (await agentCheck(addr, 'service:late-1'))?.Status === 'passing', { timeout: 20_000, message: 'registered and passing' });
+    await pf.kill();
+  }, 60_000);
 });
