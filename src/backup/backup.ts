@@ -6,8 +6,8 @@
  * Files whose size, mtime, ctime and inode match the previous snapshot reuse its chunk list
  * without being read: that keeps an unchanged re-run cheap.
  */
-import { createReadStream } from 'node:fs';
-import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
+import { createReadStream, lstatSync, readlinkSync } from 'node:fs';
+import { lstat, readFile, readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -22,7 +22,6 @@ import { runStreamSource } from './stream.js';
 
 /** Chunks at least this big are checked for existence before upload (smaller: just PUT). */
 const HEAD_THRESHOLD = 256 * 1024;
-const STAT_WIDTH = 64;
 
 export interface BackupOptions {
   concurrency: number;
@@ -197,7 +196,11 @@ async function storeFile(up: Uploader, path: string, e: FileEntry, params: Chunk
   }
 }
 
-/** Every directory, file and symlink under a source, parents before children. */
+/**
+ * Every directory, file and symlink under a source, parents before children. lstat runs
+ * synchronously, one directory at a time with a yield between directories: ~5 µs a file
+ * instead of a thread-pool round trip each, and the event loop is never held for long.
+ */
 export async function walk(source: DirSource, index: number): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
   const excluded = (rel: string): boolean => source.exclude.some((x) => (x.endsWith('/') ? `${rel}/`.startsWith(x) : rel === x));
@@ -210,42 +213,48 @@ export async function walk(source: DirSource, index: number): Promise<FileEntry[
   }
   if (!root.isDirectory()) throw new PilotfishError('PF_BACKUP_SOURCE', `backup source ${source.path} is not a directory`);
   out.push(entryOf(index, '', root));
-  let level = [''];
-  while (level.length > 0) {
-    const next: string[] = [];
-    await pool(level, STAT_WIDTH, async (dir) => {
-      let names;
-      try {
-        names = await readdir(join(source.path, dir));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw error;
-      }
-      names.sort();
-      const rels = names.map((n) => (dir ? `${dir}/${n}` : n)).filter((r) => !excluded(r));
-      const stats = await Promise.all(rels.map((r) => lstat(join(source.path, r)).catch(() => undefined)));
-      for (let k = 0; k < rels.length; k++) {
-        const st = stats[k];
-        const rel = rels[k] as string;
-        if (!st) continue;
-        if (st.isDirectory()) {
-          out.push(entryOf(index, rel, st));
-          next.push(rel);
-        } else if (st.isFile()) {
-          out.push({ ...entryOf(index, rel, st), sz: st.size, ct: st.ctimeMs, i: st.ino });
-        } else if (st.isSymbolicLink()) {
-          const target = await readlink(join(source.path, rel)).catch(() => undefined);
-          if (target !== undefined) out.push({ ...entryOf(index, rel, st), l: target });
+  const pending = [''];
+  while (pending.length > 0) {
+    const dir = pending.pop() as string;
+    let names: string[];
+    try {
+      names = await readdir(join(source.path, dir));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    for (const name of names) {
+      const rel = dir ? `${dir}/${name}` : name;
+      if (excluded(rel)) continue;
+      const full = join(source.path, rel);
+      const st = lstatSync(full, { throwIfNoEntry: false });
+      if (!st) continue;
+      if (st.isDirectory()) {
+        out.push(entryOf(index, rel, st));
+        pending.push(rel);
+      } else if (st.isFile()) {
+        const e = entryOf(index, rel, st);
+        e.sz = st.size;
+        e.ct = st.ctimeMs;
+        e.i = st.ino;
+        out.push(e);
+      } else if (st.isSymbolicLink()) {
+        const e = entryOf(index, rel, st);
+        try {
+          e.l = readlinkSync(full);
+        } catch {
+          continue; // removed while we ran
         }
-        // sockets, fifos and devices are skipped: they are not state
+        out.push(e);
       }
-    });
-    level = next;
+      // sockets, fifos and devices are skipped: they are not state
+    }
   }
   out.sort((a, b) => (a.p < b.p ? -1 : a.p > b.p ? 1 : 0));
   return out;
 }
 
 function entryOf(s: number, p: string, st: { mode: number; uid: number; gid: number; mtimeMs: number; isDirectory(): boolean; isSymbolicLink(): boolean }): FileEntry {
-  return { s, p, t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f', m: st.mode & 0o7777, u: st.uid, g: st.gid, mt: st.mtimeMs };
+  // Every optional field exists from the start (undefined is dropped by JSON): one hidden class for all entries.
+  return { s, p, t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f', m: st.mode & 0o7777, u: st.uid, g: st.gid, mt: st.mtimeMs, sz: undefined, c: undefined, l: undefined, ct: undefined, i: undefined } as unknown as FileEntry;
 }

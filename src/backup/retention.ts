@@ -38,13 +38,16 @@ export interface PruneResult {
   keptSnapshots: number;
 }
 
-export async function prune(repo: Repository, policy: RetentionPolicy, gc: { enabled: boolean; safetyMargin: number }, now = Date.now()): Promise<PruneResult> {
+export async function prune(repo: Repository, policy: RetentionPolicy, gc: { enabled: boolean; safetyMargin: number; force?: boolean }, now = Date.now()): Promise<PruneResult> {
   const names = await repo.snapshotNames();
   const keep = selectKept(names, policy);
   const drop = names.filter((n) => !keep.has(n));
   for (const name of drop) await repo.store.delete(name);
   let removedChunks = 0;
-  if (gc.enabled) {
+  // Chunks become garbage only when a snapshot goes (or a backup was interrupted: its chunks
+  // are collected the next time a snapshot goes). Reading every manifest on each backup would
+  // make an unchanged re-run of a big tree slow.
+  if (gc.enabled && (drop.length > 0 || gc.force === true)) {
     const referenced = new Set<string>();
     for (const name of keep) {
       let m;
