@@ -26,6 +26,9 @@ import { ElectionConsul } from './consul.js';
 import { Elector } from './elector.js';
 import { StallWatchdog } from './watchdog.js';
 
+/** How long a stepped-down primary stays out of the race (plus its candidate gate's timeout). */
+const STEPDOWN_HOLD_MS = 2_000;
+
 /** Events of the elected job that change whether it may hold the lock. */
 const HEALTH_CODES = new Set(['healthPassed', 'healthFailed', 'healthy', 'unhealthy', 'stopped', 'exitSuccess', 'exitFailed']);
 
@@ -108,7 +111,9 @@ export class ElectionSubsystem implements Subsystem {
           throw new ControlError(409, `this instance is not the primary${primary ? `; the primary is ${String(primary)}` : ''}`, 'PF_ELECTION_NOT_PRIMARY');
         }
         const status = elector.status();
-        await elector.stepDown('step-down requested', cfg.ttl);
+        // Out of the race long enough for a watching replica to take over (its candidate gate
+        // included), short enough that the role comes back when nobody else can take it.
+        await elector.stepDown('step-down requested', Math.min(cfg.ttl, STEPDOWN_HOLD_MS + (cfg.candidate?.timeout ?? 0)));
         return { steppedDown: true, key, lockIndex: status.lockIndex };
       }),
     );

@@ -121,4 +121,19 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
     expect(line.stalledMs as number).toBeGreaterThan(8_000);
     await run.waitForLog((l) => l.msg === 'demoting: ' + String(l.reason) && /stalled/.test(String(l.reason)), 5_000);
   }, 60_000);
+
+  it('kills the app after a stall when the watchdog action is kill', async () => {
+    const solo = new Instance({ name: 'kill', consul, port: 8111, checkTtl: '20s', election: { watchdog: { margin: '7s', action: 'kill' } } });
+    instances = [solo];
+    const run = solo.start();
+    await onePrimary(instances, 20_000);
+    // Threshold: lease 10s − margin 7s = 3s.
+    const pid = await run.pid();
+    process.kill(pid, 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 3_600));
+    process.kill(pid, 'SIGCONT');
+    await run.waitForLog(/event loop stalled for \d+ms .*: kill/, 5_000);
+    // The app (the main job) was killed, so Pilotfish stops too.
+    await run.waitForLog(/main job app was killed by SIGKILL/, 10_000);
+  }, 60_000);
 });
