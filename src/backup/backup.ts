@@ -32,7 +32,7 @@ export interface BackupOptions {
 }
 
 export class Uploader {
-  readonly #known = new Set<string>();
+  readonly #known: Set<string>;
   readonly #tasks = new TaskSet();
   readonly #slots: Semaphore;
   /** Bytes of chunks read but not yet stored: what bounds memory. */
@@ -44,10 +44,10 @@ export class Uploader {
   constructor(
     readonly repo: Repository,
     concurrency: number,
-    known: Iterable<string>,
+    known: Set<string>,
     readonly progress?: Progress,
   ) {
-    for (const id of known) this.#known.add(id);
+    this.#known = known;
     this.#slots = new Semaphore(concurrency);
     this.#bytes = new Semaphore(Math.max(64 * 1024 * 1024, concurrency * 2 * 1024 * 1024));
   }
@@ -105,21 +105,26 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
   const started = Date.now();
   const params = chunkParams(repo.chunkSize);
   const parent = options.parent;
-  const known: string[] = [];
-  const previous = new Map<string, FileEntry>();
+  const known = new Set<string>();
+  // Per source name: path → the previous snapshot's entry (no new key strings).
+  const previous = new Map<string, Map<string, FileEntry>>();
   if (parent) {
+    const bySource = parent.sources.map((s) => {
+      const m = new Map<string, FileEntry>();
+      previous.set(s.name, m);
+      for (const [id] of s.chunks ?? []) known.add(id);
+      return m;
+    });
     for (const e of parent.entries) {
-      for (const [id] of e.c ?? []) known.push(id);
-      const src = parent.sources[e.s];
-      if (src && e.t === 'f') previous.set(`${src.name}\0${e.p}`, e);
+      if (e.t !== 'f') continue;
+      for (const [id] of e.c ?? []) known.add(id);
+      bySource[e.s]?.set(e.p, e);
     }
-    for (const s of parent.sources) for (const [id] of s.chunks ?? []) known.push(id);
   } else {
     // A first backup (or one after a lost manifest): learn what an interrupted run left behind.
-    for await (const o of repo.listChunks()) known.push(o.key.slice(o.key.lastIndexOf('/') + 1));
+    for await (const o of repo.listChunks()) known.add(o.key.slice(o.key.lastIndexOf('/') + 1));
   }
   const up = new Uploader(repo, options.concurrency, known, options.progress);
-  known.length = 0;
 
   const records: SourceRecord[] = [];
   const entries: FileEntry[] = [];
@@ -137,7 +142,7 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
         if (e.t !== 'f') return;
         stats.files++;
         stats.bytes += e.sz ?? 0;
-        const old = previous.get(`${records[index]?.name}\0${e.p}`);
+        const old = previous.get(records[index]?.name ?? '')?.get(e.p);
         if (old && old.sz === e.sz && old.mt === e.mt && old.ct === e.ct && old.i === e.i && old.c) {
           e.c = old.c;
           up.reusedChunks += old.c.length;

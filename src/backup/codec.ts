@@ -48,10 +48,11 @@ export class Codec {
     return (keys ? createHmac('sha256', keys.mac) : createHash('sha256')).update(plain).digest('hex');
   }
 
-  async seal(plain: Buffer, name: string): Promise<Buffer> {
+  /** `precompressed`: the payload is already compressed that way (streamed manifests). */
+  async seal(plain: Buffer, name: string, precompressed?: Compression): Promise<Buffer> {
     let body = plain;
-    let comp: Compression = 'none';
-    if (this.options.compression !== 'none' && plain.length > 64 && (await this.#worthTrying(plain))) {
+    let comp: Compression = precompressed ?? 'none';
+    if (!precompressed && this.options.compression !== 'none' && plain.length > 64 && (await this.#worthTrying(plain))) {
       const packed = await this.#compress(plain);
       if (packed.length < plain.length * WORTH_IT) {
         body = packed;

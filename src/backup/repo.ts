@@ -1,5 +1,6 @@
 /** The repository: a store, a codec and the layout in format.ts. */
 import { createHmac } from 'node:crypto';
+import { constants as zlibConstants, createBrotliCompress, createDeflateRaw } from 'node:zlib';
 import { PilotfishError } from '../core/errors.js';
 import { Codec, corrupt } from './codec.js';
 import {
@@ -8,6 +9,7 @@ import {
   FORMAT_VERSION,
   SNAPSHOT_PREFIX,
   chunkKey,
+  type FileEntry,
   type Manifest,
   type RepoConfig,
 } from './format.js';
@@ -67,22 +69,60 @@ export class Repository {
     return names.sort().reverse();
   }
 
+  /**
+   * Manifests are JSON lines: a header (everything but the entries), then one entry per line.
+   * Written through a streaming compressor and parsed line by line, so a 100k-file manifest
+   * never exists as one big string.
+   */
   async readManifest(name: string): Promise<Manifest> {
     const blob = await this.store.get(name);
     if (!blob) throw corrupt(name, 'missing');
     const plain = await this.codec.open(blob, name);
     let m: Manifest;
     try {
-      m = JSON.parse(plain.toString('utf8')) as Manifest;
+      let at = plain.indexOf(10);
+      if (at < 0) at = plain.length;
+      m = JSON.parse(plain.toString('utf8', 0, at)) as Manifest;
+      if (m.version !== FORMAT_VERSION || !Array.isArray(m.sources)) throw new Error('bad header');
+      const entries: FileEntry[] = [];
+      while (at < plain.length) {
+        let next = plain.indexOf(10, at + 1);
+        if (next < 0) next = plain.length;
+        if (next > at + 1) entries.push(JSON.parse(plain.toString('utf8', at + 1, next)) as FileEntry);
+        at = next;
+      }
+      if (entries.length !== (m as unknown as { entryCount: number }).entryCount) throw new Error('truncated');
+      m.entries = entries;
     } catch (cause) {
       throw corrupt(name, 'not a manifest', cause);
     }
-    if (m.version !== FORMAT_VERSION || !Array.isArray(m.entries) || !Array.isArray(m.sources)) throw corrupt(name, 'not a manifest');
     return m;
   }
 
   async writeManifest(m: Manifest): Promise<void> {
-    await this.store.put(m.name, await this.codec.seal(Buffer.from(JSON.stringify(m)), m.name));
+    const comp = this.codec.options.compression === 'deflate' ? createDeflateRaw({ level: 1 }) : createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } });
+    const parts: Buffer[] = [];
+    comp.on('data', (b: Buffer) => parts.push(b));
+    const ended = new Promise<void>((resolve, reject) => {
+      comp.once('end', resolve);
+      comp.once('error', reject);
+    });
+    const write = async (text: string): Promise<void> => {
+      if (!comp.write(text)) await new Promise<void>((resolve) => comp.once('drain', resolve));
+    };
+    const { entries, ...header } = m;
+    await write(`${JSON.stringify({ ...header, entryCount: entries.length })}\n`);
+    const BATCH = 1000;
+    for (let i = 0; i < entries.length; i += BATCH) {
+      let text = '';
+      for (const e of entries.slice(i, i + BATCH)) text += `${JSON.stringify(e)}\n`;
+      await write(text);
+    }
+    comp.end();
+    await ended;
+    const body = Buffer.concat(parts);
+    await this.store.flush?.();
+    await this.store.put(m.name, await this.codec.seal(body, m.name, this.codec.options.compression === 'deflate' ? 'deflate' : 'brotli'));
   }
 
   /** The newest manifest that parses, skipping (and reporting) the others. */

@@ -132,14 +132,17 @@ export class BackupService {
         if (pre) await runHook('pre', pre, this.log);
         let manifest: Manifest;
         try {
+          const t0 = Date.now();
           const parent = await repo.latest((name, error) => this.log.warn({ snapshot: shortName(name) }, `skipping unreadable snapshot: ${errorMessage(error)}`));
+          this.log.debug({ ms: Date.now() - t0, parent: parent ? shortName(parent.name) : null }, 'read the previous snapshot');
           manifest = await createSnapshot(repo, this.config.sources, { concurrency: this.config.concurrency, reason, parent, progress, signal: lease.lost });
         } finally {
           if (post) await runHook('post', post, this.log);
         }
         try {
+          const t1 = Date.now();
           const pruned = await prune(repo, this.config.retention, this.config.gc);
-          if (pruned.removedSnapshots || pruned.removedChunks) this.log.info({ ...pruned }, 'pruned old backups');
+          if (pruned.removedSnapshots || pruned.removedChunks) this.log.info({ ...pruned, ms: Date.now() - t1 }, 'pruned old backups');
         } catch (error) {
           this.log.warn({ err: error }, `pruning failed (the backup itself succeeded): ${errorMessage(error)}`);
         }

@@ -1,12 +1,14 @@
 /**
  * A repository in a local directory (the embedded default). Writes go to a temporary file,
- * are fsynced, then renamed into place, so a crash never leaves a partial object under its
- * name. Conditional writes (for the lease) hold a short mkdir mutex beside the object.
+ * then are renamed into place, so a crash never leaves a partial object under its name.
+ * Chunks are made durable in one syncfs before a manifest is written; the others are fsynced. Conditional writes (for the lease) hold a short mkdir mutex beside the object.
  */
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { PilotfishError } from '../../core/errors.js';
+import { CHUNK_PREFIX } from '../format.js';
 import type { Store, StoreObject, Versioned } from './types.js';
 
 const MUTEX_STALE_MS = 10_000;
@@ -32,7 +34,8 @@ export class LocalStore implements Store {
     const fh = await open(tmp, 'w');
     try {
       await fh.writeFile(body);
-      await fh.sync();
+      // Chunks are made durable together by flush() before the manifest that names them.
+      if (!key.startsWith(CHUNK_PREFIX)) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -43,6 +46,16 @@ export class LocalStore implements Store {
       await mkdir(dirname(target), { recursive: true });
       await rename(tmp, target);
     }
+  }
+
+  /** syncfs(2) of the repository's filesystem (`sync -f`), else a plain sync. */
+  async flush(): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      execFile('sync', ['-f', this.root], { timeout: 600_000 }, (error) => {
+        if (!error) return resolve();
+        execFile('sync', [], { timeout: 600_000 }, (e2) => (e2 ? reject(new PilotfishError('PF_BACKUP_STORE', `cannot sync ${this.root}: ${e2.message}`, { cause: e2 })) : resolve()));
+      }),
+    );
   }
 
   async get(key: string): Promise<Buffer | undefined> {

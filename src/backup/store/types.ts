@@ -27,5 +27,7 @@ export interface Store {
   /** Replace only if the current etag matches; the new etag, or undefined when it does not. */
   putIfMatch(key: string, body: Buffer, etag: string): Promise<string | undefined>;
   getVersioned(key: string): Promise<Versioned | undefined>;
+  /** Make every object put so far durable (S3: already is). Called before a manifest is written. */
+  flush?(): Promise<void>;
   close?(): void;
 }
