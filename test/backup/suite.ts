@@ -1,5 +1,6 @@
 /** The store-independent backup tests, run against the local store and against the real MinIO. */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -207,6 +208,26 @@ export function storeSuite(kind: StoreKind): void {
     cleanup.push(() => failing.close());
     expect(await codeOf(failing.backupNow())).toBe('PF_BACKUP_SOURCE');
     expect((await service.snapshots()).length).toBe(1);
+  });
+
+  it('runs pre and post hooks around a backup; a hook that times out fails it and writes no snapshot', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 2, bigBytes: 0 });
+    const marker = join(tempDir(), 'post-ran');
+    const hooked = p.svc({
+      ...p.config,
+      hooks: { pre: { command: `echo flushed > ${join(p.src, 'flushed.txt')}`, shell: true, timeout: 10_000 }, post: { command: ['touch', marker], shell: false, timeout: 10_000 } },
+    });
+    const r = await hooked.backupNow();
+    const m = await (await hooked.open()).readManifest(SNAPSHOT_PREFIX + r.snapshot);
+    expect(m.entries.map((e) => e.p)).toContain('flushed.txt');
+    expect(existsSync(marker)).toBe(true);
+    const slow = p.svc({ ...p.config, hooks: { pre: { command: ['sleep', '30'], shell: false, timeout: 300 } } });
+    const started = Date.now();
+    expect(await codeOf(slow.backupNow())).toBe('PF_BACKUP_HOOK');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await p.writer.snapshots()).length).toBe(1);
   });
 
   it('keeps what retention asks and collects unreferenced chunks older than the margin', async () => {
