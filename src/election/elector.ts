@@ -55,6 +55,8 @@ export class Elector {
   #lastPrimaryId: string | undefined;
   #keyVanishedAt = 0;
   #holdUntil = 0;
+  #gatePassedAt = -Infinity;
+  #fencing = false;
   #started = false;
   #stopping = false;
   #failures = 0;
@@ -117,8 +119,10 @@ export class Elector {
     const fence = setInterval(() => {
       if (this.#role !== 'primary') return;
       const age = now() - this.#lastRenewAt;
-      if (age > this.d.config.ttl - this.d.config.watchdog.margin)
-        void this.#serial(() => this.#lose(`no successful session renewal for ${Math.round(age)}ms`));
+      if (age > this.d.config.ttl - this.d.config.watchdog.margin && !this.#fencing) {
+        this.#fencing = true;
+        void this.#serial(() => this.#lose(`no successful session renewal for ${Math.round(age)}ms`)).finally(() => (this.#fencing = false));
+      }
     }, 250);
     fence.unref();
     this.#timers.push(fence);
@@ -218,12 +222,14 @@ export class Elector {
         return this.#later(backoffMs(attempt));
       }
     }
-    if (this.d.config.candidate) {
+    // The gate's pass counts for one second: retries during a lock-delay do not re-run it.
+    if (this.d.config.candidate && now() - this.#gatePassedAt > 1_000) {
       const gate = await runCandidateGate(this.d.config.candidate, this.d.gateEnv(), log);
       if (!gate.ok) {
         log.info({ reason: gate.reason }, `candidate gate failed; not running for primary: ${gate.reason}`);
         return this.#later(this.d.config.candidate.interval);
       }
+      this.#gatePassedAt = now();
       if (this.#stopping || !this.d.eligible() || (this.#holder?.session && this.#holder.session !== this.#session)) return;
     }
     await this.#acquire(this.#session);

@@ -8,7 +8,6 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { killAll } from '../helpers/pilotfish.js';
 import { describeWithServices, servicesCommand, startService, stopService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { parseExports } from '../setup/services.js';
 import { Instance, onePrimary, primaries, RoleChecker, stepdown } from './harness.js';
 
 describeWithServices('election on a Consul dev agent', ['consul'], () => {
@@ -18,7 +17,9 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
   let checker: RoleChecker | undefined;
 
   beforeAll(async () => {
-    consul = parseExports(await servicesCommand(['up', '--only', 'consul'], dir)).CONSUL_HTTP_ADDR as string;
+    const out = await servicesCommand(['up', '--only', 'consul'], dir);
+    consul = /CONSUL_HTTP_ADDR=(\S+)/.exec(out)?.[1] ?? '';
+    if (!consul) throw new Error(`no CONSUL_HTTP_ADDR from scripts/services up:\n${out}`);
   }, 60_000);
   afterAll(async () => {
     await servicesCommand(['down'], dir).catch(() => undefined);
