@@ -6,6 +6,7 @@
  * Files whose size, mtime, ctime and inode match the previous snapshot reuse its chunk list
  * without being read: that keeps an unchanged re-run cheap.
  */
+import { randomBytes } from 'node:crypto';
 import { createReadStream, lstatSync, readlinkSync } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -22,6 +23,8 @@ import { runStreamSource } from './stream.js';
 
 /** Chunks at least this big are checked for existence before upload (smaller: just PUT). */
 const HEAD_THRESHOLD = 256 * 1024;
+/** Chunks smaller than the chunker's minimum (whole small files, tails of streams) go into packs of about this size. */
+const PACK_SIZE = 4 * 1024 * 1024;
 
 export interface BackupOptions {
   concurrency: number;
@@ -32,11 +35,13 @@ export interface BackupOptions {
 }
 
 export class Uploader {
-  readonly #known: Set<string>;
+  /** Chunks the repository has: their reference (a packed one carries its location), or null when only the id is known. */
+  readonly #known: Map<string, ChunkRef | null>;
   readonly #tasks = new TaskSet();
   readonly #slots: Semaphore;
   /** Bytes of chunks read but not yet stored: what bounds memory. */
   readonly #bytes: Semaphore;
+  #pack: { id: string; parts: Buffer[]; size: number; plain: number } | undefined;
   newChunks = 0;
   reusedChunks = 0;
   uploadedBytes = 0;
@@ -44,25 +49,28 @@ export class Uploader {
   constructor(
     readonly repo: Repository,
     concurrency: number,
-    known: Set<string>,
+    known: Map<string, ChunkRef | null>,
     readonly progress?: Progress,
+    readonly packBelow = 256 * 1024,
   ) {
     this.#known = known;
     this.#slots = new Semaphore(concurrency);
-    this.#bytes = new Semaphore(Math.max(64 * 1024 * 1024, concurrency * 2 * 1024 * 1024));
+    this.#bytes = new Semaphore(Math.max(32 * 1024 * 1024, concurrency * 2 * 1024 * 1024));
   }
 
   /** Store a chunk unless the repository has it; returns its reference at once (upload continues). */
   async add(plain: Buffer): Promise<ChunkRef> {
     this.#tasks.check();
     const id = this.repo.codec.id(plain);
-    const ref: ChunkRef = [id, plain.length];
-    if (this.#known.has(id)) {
+    const have = this.#known.get(id);
+    if (have !== undefined) {
       this.reusedChunks++;
       this.progress?.advance(plain.length);
-      return ref;
+      return have ?? [id, plain.length];
     }
-    this.#known.add(id);
+    if (plain.length < this.packBelow) return this.#addPacked(id, plain);
+    const ref: ChunkRef = [id, plain.length];
+    this.#known.set(id, ref);
     await this.#bytes.take(plain.length);
     await this.#slots.take();
     this.#tasks.add(
@@ -85,6 +93,43 @@ export class Uploader {
     return ref;
   }
 
+  /** Small chunks are sealed one by one and appended to a pack, uploaded once it is full. */
+  async #addPacked(id: string, plain: Buffer): Promise<ChunkRef> {
+    const blob = await this.repo.codec.seal(plain, id);
+    const again = this.#known.get(id); // sealed concurrently by another file with the same content
+    if (again) return again;
+    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), parts: [], size: 0, plain: 0 });
+    const ref: ChunkRef = [id, plain.length, pack.id, pack.size, blob.length];
+    this.#known.set(id, ref);
+    pack.parts.push(blob);
+    pack.size += blob.length;
+    pack.plain += plain.length;
+    this.newChunks++;
+    this.progress?.advance(plain.length);
+    if (pack.size >= PACK_SIZE) await this.#flushPack();
+    return ref;
+  }
+
+  async #flushPack(): Promise<void> {
+    const pack = this.#pack;
+    if (!pack) return;
+    this.#pack = undefined;
+    await this.#bytes.take(pack.size);
+    await this.#slots.take();
+    this.#tasks.add(
+      (async () => {
+        try {
+          const body = Buffer.concat(pack.parts);
+          await this.repo.putPack(pack.id, body);
+          this.uploadedBytes += body.length;
+        } finally {
+          this.#slots.give();
+          this.#bytes.give(pack.size);
+        }
+      })(),
+    );
+  }
+
   /** Chunk a stream and store its chunks. */
   async addStream(source: AsyncIterable<Uint8Array>, params: ChunkParams): Promise<{ refs: ChunkRef[]; size: number }> {
     const refs: ChunkRef[] = [];
@@ -96,8 +141,9 @@ export class Uploader {
     return { refs, size };
   }
 
-  settle(): Promise<void> {
-    return this.#tasks.settle();
+  async settle(): Promise<void> {
+    await this.#flushPack();
+    await this.#tasks.settle();
   }
 }
 
@@ -105,26 +151,26 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
   const started = Date.now();
   const params = chunkParams(repo.chunkSize);
   const parent = options.parent;
-  const known = new Set<string>();
+  const known = new Map<string, ChunkRef | null>();
   // Per source name: path → the previous snapshot's entry (no new key strings).
   const previous = new Map<string, Map<string, FileEntry>>();
   if (parent) {
     const bySource = parent.sources.map((s) => {
       const m = new Map<string, FileEntry>();
       previous.set(s.name, m);
-      for (const [id] of s.chunks ?? []) known.add(id);
+      for (const ref of s.chunks ?? []) known.set(ref[0], ref);
       return m;
     });
     for (const e of parent.entries) {
       if (e.t !== 'f') continue;
-      for (const [id] of e.c ?? []) known.add(id);
+      for (const ref of e.c ?? []) known.set(ref[0], ref);
       bySource[e.s]?.set(e.p, e);
     }
   } else {
     // A first backup (or one after a lost manifest): learn what an interrupted run left behind.
-    for await (const o of repo.listChunks()) known.add(o.key.slice(o.key.lastIndexOf('/') + 1));
+    for await (const o of repo.listChunks()) known.set(o.key.slice(o.key.lastIndexOf('/') + 1), null);
   }
-  const up = new Uploader(repo, options.concurrency, known, options.progress);
+  const up = new Uploader(repo, options.concurrency, known, options.progress, params.min);
 
   const records: SourceRecord[] = [];
   const entries: FileEntry[] = [];

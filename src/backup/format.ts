@@ -2,7 +2,9 @@
  * The repository layout, crash-safe by construction:
  *
  *   config                     created once: format version, chunk size, key check
- *   chunks/<ab>/<id>           content-addressed blobs, written first
+ *   chunks/<ab>/<id>           content-addressed blobs (chunks of big files), written first
+ *   packs/<ab>/<rand>          small chunks (small files) sealed one by one and concatenated,
+ *                              so 10,000 small files are ~100 PUTs, not 10,000
  *   snapshots/<time>-<rand>    one manifest per snapshot, written last; names sort by time
  *   lock.json                  the writer lease
  *
@@ -17,8 +19,17 @@ export const LOCK_KEY = 'lock.json';
 export const SNAPSHOT_PREFIX = 'snapshots/';
 export const CHUNK_PREFIX = 'chunks/';
 
-/** A chunk reference: its id and its plaintext length. */
-export type ChunkRef = [id: string, size: number];
+/**
+ * A chunk reference: its id and its plaintext length; for a chunk stored in a pack, also the
+ * pack, and the sealed blob's offset and length in it.
+ */
+export type ChunkRef = [id: string, size: number] | [id: string, size: number, pack: string, offset: number, length: number];
+
+export const PACK_PREFIX = 'packs/';
+
+export function packKey(pack: string): string {
+  return `${PACK_PREFIX}${pack.slice(0, 2)}/${pack}`;
+}
 
 export interface FileEntry {
   /** Index into {@link Manifest.sources}. */

@@ -9,6 +9,9 @@ import {
   FORMAT_VERSION,
   SNAPSHOT_PREFIX,
   chunkKey,
+  packKey,
+  PACK_PREFIX,
+  type ChunkRef,
   type FileEntry,
   type Manifest,
   type RepoConfig,
@@ -145,15 +148,36 @@ export class Repository {
     return blob.length;
   }
 
+  putPack(pack: string, body: Buffer): Promise<void> {
+    return this.store.put(packKey(pack), body);
+  }
+
+  /** A chunk of a pack fetched whole: verified like any other. */
+  openPacked(packBody: Buffer, ref: ChunkRef): Promise<Buffer> {
+    const [id, , , offset = 0, length = 0] = ref;
+    return this.codec.openChunk(packBody.subarray(offset, offset + length), id);
+  }
+
   hasChunk(id: string): Promise<boolean> {
     return this.store.has(chunkKey(id));
   }
 
-  /** A chunk's plaintext, verified against its id. */
-  async getChunk(id: string): Promise<Buffer> {
-    const blob = await this.store.get(chunkKey(id));
-    if (!blob) throw corrupt(id, 'missing chunk');
+  /** A chunk's plaintext, verified against its id (a packed one by a range read). */
+  async getChunk(ref: ChunkRef): Promise<Buffer> {
+    const [id, , pack, offset, length] = ref;
+    const blob = pack !== undefined ? await this.store.getRange(packKey(pack), offset ?? 0, length ?? 0) : await this.store.get(chunkKey(id));
+    if (!blob || (pack !== undefined && blob.length !== length)) throw corrupt(id, pack !== undefined ? `missing from pack ${pack}` : 'missing chunk');
     return this.codec.openChunk(blob, id);
+  }
+
+  async getPack(pack: string): Promise<Buffer> {
+    const body = await this.store.get(packKey(pack));
+    if (!body) throw corrupt(pack, 'missing pack');
+    return body;
+  }
+
+  listPacks(): AsyncIterable<StoreObject> {
+    return this.store.list(PACK_PREFIX);
   }
 
   listChunks(): AsyncIterable<StoreObject> {

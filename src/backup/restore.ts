@@ -11,8 +11,8 @@ import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink
 import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../core/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
-import type { FileEntry, Manifest } from './format.js';
-import { pool, Semaphore } from './limit.js';
+import type { ChunkRef, FileEntry, Manifest } from './format.js';
+import { pool } from './limit.js';
 import type { Progress } from './progress.js';
 import type { Repository } from './repo.js';
 import { restoreStreamSource } from './stream.js';
@@ -41,18 +41,23 @@ export async function restoreSnapshot(repo: Repository, manifest: Manifest, sour
     const index = byName.get(sourceName(source));
     const record = index === undefined ? undefined : manifest.sources[index];
     if (isDirSource(source) || !record?.chunks) continue;
-    await restoreStreamSource(source, fetchInOrder(repo, record.chunks.map(([id]) => id), options.concurrency), options.signal);
+    await restoreStreamSource(source, fetchInOrder(repo, record.chunks, options.concurrency), options.signal);
   }
 }
 
 /** Chunks in order, fetched up to `ahead` at a time. */
-async function* fetchInOrder(repo: Repository, ids: string[], ahead: number): AsyncGenerator<Buffer> {
+async function* fetchInOrder(repo: Repository, refs: ChunkRef[], ahead: number): AsyncGenerator<Buffer> {
   const pending: Promise<Buffer>[] = [];
   let next = 0;
-  while (next < ids.length && pending.length < ahead) pending.push(repo.getChunk(ids[next++] as string));
+  const fetch = (ref: ChunkRef): Promise<Buffer> => {
+    const p = repo.getChunk(ref);
+    p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
+    return p;
+  };
+  while (next < refs.length && pending.length < ahead) pending.push(fetch(refs[next++] as ChunkRef));
   while (pending.length > 0) {
     const chunk = await (pending.shift() as Promise<Buffer>);
-    if (next < ids.length) pending.push(repo.getChunk(ids[next++] as string));
+    if (next < refs.length) pending.push(fetch(refs[next++] as ChunkRef));
     yield chunk;
   }
 }
@@ -77,46 +82,86 @@ async function restoreTree(repo: Repository, source: DirSource, entries: FileEnt
   }
 }
 
+/** Where a chunk goes: a file of the stage and an offset in it. */
+interface Placement {
+  path: string;
+  at: number;
+  ref: ChunkRef;
+}
+
+async function writeAt(path: string, at: number, data: Buffer): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    let done = 0;
+    while (done < data.length) done += (await fh.write(data, done, data.length - done, at + done)).bytesWritten;
+  } finally {
+    await fh.close();
+  }
+}
+
+function checkSize(data: Buffer, ref: ChunkRef): void {
+  if (data.length !== ref[1]) throw new PilotfishError('PF_BACKUP_CORRUPT', `chunk ${ref[0]} has ${data.length} bytes, expected ${ref[1]}`);
+}
+
+/**
+ * Write the tree into the stage: create every file, then fetch in parallel — each standalone
+ * chunk with one GET, each pack whole with one GET (its small files written from it) — then
+ * set modes, owners and times, and sync.
+ */
 async function writeTree(repo: Repository, stage: string, entries: FileEntry[], options: RestoreOptions): Promise<void> {
-  const fetches = new Semaphore(options.concurrency);
   await mkdir(stage, { recursive: true });
   // Probe once: with syncfs, files are not fsynced one by one.
   const canSyncFs = await syncFs(stage);
   const dirs = entries.filter((e) => e.t === 'd');
   for (const d of dirs) if (d.p) await mkdir(join(stage, d.p), { recursive: true });
-  const files = entries.filter((e) => e.t !== 'd');
-  await pool(files, options.concurrency, async (e) => {
-    options.signal?.throwIfAborted();
+  const files = entries.filter((e) => e.t === 'f');
+  const single: Placement[] = [];
+  const packs = new Map<string, Placement[]>();
+  for (const e of files) {
+    let at = 0;
+    for (const ref of e.c ?? []) {
+      const place = { path: join(stage, e.p), at, ref };
+      at += ref[1];
+      const pack = ref[2];
+      if (pack === undefined) single.push(place);
+      else {
+        let list = packs.get(pack);
+        if (!list) packs.set(pack, (list = []));
+        list.push(place);
+      }
+    }
+  }
+  await pool(entries.filter((e) => e.t !== 'd'), options.concurrency, async (e) => {
     const path = join(stage, e.p);
-    if (e.t === 'l') {
-      await symlink(e.l ?? '', path);
-      if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
-      await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
+    if (e.t === 'f') return (await open(path, 'w', 0o600)).close();
+    await symlink(e.l ?? '', path);
+    if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
+    await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
+  });
+  type Job = { pack: string; places: Placement[] } | Placement;
+  const jobs: Job[] = [...[...packs].map(([pack, places]) => ({ pack, places })), ...single];
+  await pool(jobs, options.concurrency, async (job) => {
+    options.signal?.throwIfAborted();
+    if ('pack' in job) {
+      const body = await repo.getPack(job.pack);
+      for (const place of job.places) {
+        const data = await repo.openPacked(body, place.ref);
+        checkSize(data, place.ref);
+        await writeAt(place.path, place.at, data);
+        options.progress?.advance(data.length);
+      }
       return;
     }
-    const fh = await open(path, 'w', 0o600);
-    try {
-      let offset = 0;
-      const writes: Promise<void>[] = [];
-      for (const [id, size] of e.c ?? []) {
-        const at = offset;
-        offset += size;
-        writes.push(
-          fetches.run(async () => {
-            const data = await repo.getChunk(id);
-            if (data.length !== size) throw new PilotfishError('PF_BACKUP_CORRUPT', `chunk ${id} has ${data.length} bytes, expected ${size}`);
-            let done = 0;
-            while (done < data.length) done += (await fh.write(data, done, data.length - done, at + done)).bytesWritten;
-            options.progress?.advance(size);
-          }),
-        );
-      }
-      const results = await Promise.allSettled(writes);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      if (!canSyncFs) await fh.sync();
-    } finally {
-      await fh.close();
+    const data = await repo.getChunk(job.ref);
+    checkSize(data, job.ref);
+    await writeAt(job.path, job.at, data);
+    options.progress?.advance(data.length);
+  });
+  await pool(files, options.concurrency, async (e) => {
+    const path = join(stage, e.p);
+    if (!canSyncFs) {
+      const fh = await open(path, 'r+');
+      await fh.sync().finally(() => fh.close());
     }
     if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
     await chmod(path, e.m);

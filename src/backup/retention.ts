@@ -3,7 +3,7 @@
  * lease, deletes only chunks no remaining manifest references, and only those older than the
  * safety margin, so the chunks of an upload in progress are never collected.
  */
-import { chunkIdOf, snapshotTime } from './format.js';
+import { chunkIdOf, snapshotTime, type ChunkRef } from './format.js';
 import type { Repository } from './repo.js';
 
 export interface RetentionPolicy {
@@ -49,6 +49,11 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: { ena
   // make an unchanged re-run of a big tree slow.
   if (gc.enabled && (drop.length > 0 || gc.force === true)) {
     const referenced = new Set<string>();
+    const packs = new Set<string>();
+    const note = (ref: ChunkRef): void => {
+      if (ref[2] !== undefined) packs.add(ref[2]);
+      else referenced.add(ref[0]);
+    };
     for (const name of keep) {
       let m;
       try {
@@ -57,11 +62,18 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: { ena
         // An unreadable manifest: collect nothing this time rather than guess what it needs.
         return { removedSnapshots: drop.length, removedChunks: 0, keptSnapshots: keep.size };
       }
-      for (const e of m.entries) for (const [id] of e.c ?? []) referenced.add(id);
-      for (const s of m.sources) for (const [id] of s.chunks ?? []) referenced.add(id);
+      for (const e of m.entries) for (const ref of e.c ?? []) note(ref);
+      for (const s of m.sources) for (const ref of s.chunks ?? []) note(ref);
     }
     for await (const o of repo.listChunks()) {
       if (referenced.has(chunkIdOf(o.key))) continue;
+      if (now - o.modified.getTime() < gc.safetyMargin) continue;
+      await repo.store.delete(o.key);
+      removedChunks++;
+    }
+    // A pack goes when none of its chunks is referenced (partly used packs stay whole).
+    for await (const o of repo.listPacks()) {
+      if (packs.has(chunkIdOf(o.key))) continue;
       if (now - o.modified.getTime() < gc.safetyMargin) continue;
       await repo.store.delete(o.key);
       removedChunks++;

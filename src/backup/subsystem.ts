@@ -8,6 +8,7 @@ import type { Config } from '../config/schema.js';
 import { errorMessage, PilotfishError } from '../core/errors.js';
 import { GLOBAL_SOURCE } from '../core/events.js';
 import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import { counter, metrics } from '../telemetry/metrics.js';
 import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';
 import { BackupService, type RestoreResult } from './service.js';
 import { activityTrigger, eventTrigger, intervalTrigger, type Trigger } from './triggers.js';
@@ -29,7 +30,14 @@ export class BackupSubsystem implements Subsystem {
     const service = new BackupService(this.config, log);
     (this as { service: BackupService }).service = service;
     const started = Date.now();
-    const result: RestoreResult = await service.restore();
+    let result: RestoreResult;
+    try {
+      result = await service.restore();
+      metrics.restoreDuration().observe({ result: 'success' }, (Date.now() - started) / 1000);
+    } catch (error) {
+      metrics.restoreDuration().observe({ result: 'failure' }, (Date.now() - started) / 1000);
+      throw error;
+    }
     const data = { snapshot: result.snapshot ?? null, reason: result.reason, skipped: result.skipped.length, durationMs: Date.now() - started };
     if (result.snapshot) log.info(data, `restored snapshot ${result.snapshot}`);
     else log.info(data, `nothing restored: ${result.reason}`);
@@ -73,14 +81,20 @@ export class BackupSubsystem implements Subsystem {
     const log = ctx.log.child({ component: 'backup' });
     const run = service.backupNow(reason);
     this.#inflight = run.catch(() => undefined);
+    const started = Date.now();
     try {
       const result = await run;
       const s = result.stats;
+      metrics.backupBytes().inc(s.uploadedBytes);
+      metrics.backupDuration().observe({ result: 'success' }, (Date.now() - started) / 1000);
+      metrics.backupLastSuccess().set(Date.now() / 1000);
+      chunksReused().inc(s.reusedChunks);
       log.info({ snapshot: result.snapshot, reason, ...s }, `backed up ${s.files} files, uploaded ${s.uploadedBytes} bytes in ${s.durationMs} ms`);
       ctx.bus.publish({ code: 'backedUp', source: BACKUP_SOURCE, data: { snapshot: result.snapshot, reason, ...s } });
       return result;
     } catch (error) {
       const code = error instanceof PilotfishError ? error.code : 'PF_INTERNAL';
+      metrics.backupDuration().observe({ result: 'failure' }, (Date.now() - started) / 1000);
       log.warn({ reason, code }, `backup failed: ${errorMessage(error)}`);
       ctx.bus.publish({ code: 'backupFailed', source: BACKUP_SOURCE, data: { reason, code, error: errorMessage(error) } });
       throw error;
@@ -101,6 +115,8 @@ export class BackupSubsystem implements Subsystem {
     return this.service?.status() ?? { running: false };
   }
 }
+
+const chunksReused = () => counter('pilotfish_backup_chunks_reused_total', 'Chunks a backup found already stored (deduplicated).');
 
 export function createBackup(config: Config): Subsystem | undefined {
   const section = (config as { backup?: BackupConfig }).backup;

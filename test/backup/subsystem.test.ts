@@ -3,6 +3,7 @@
  * backups on an event and after filesystem activity has been quiet for the configured time.
  */
 import { writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SNAPSHOT_PREFIX } from '../../src/backup/format.js';
@@ -12,6 +13,15 @@ import { waitFor } from '../helpers/wait.js';
 import { configFor, log, makeTree, rawConfigFor, tempDir } from './helpers.js';
 
 afterAll(killAll);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
 
 describe('backup subsystem', () => {
   it('restores before `restored`, then backs up on an event and after a quiet period of activity', async () => {
@@ -26,7 +36,9 @@ describe('backup subsystem', () => {
     const backup = rawConfigFor('local', data, {
       triggers: { activity: { quiet: `${quiet}ms`, maxDelay: '30s' }, events: [{ source: 'flush', on: 'exitSuccess' }] },
     }, repoId);
+    const port = await freePort();
     const pf = startPilotfish({
+      telemetry: { port, address: '127.0.0.1' },
       jobs: [
         { name: 'app', exec: 'sleep 1000', main: true },
         { name: 'reader', exec: ['cat', join(data, 'hello.txt')], when: { source: 'backup', once: 'restored' } },
@@ -60,6 +72,13 @@ describe('backup subsystem', () => {
     const reader = new BackupService(configFor('local', data, {}, repoId), log);
     const manifest = await (await reader.open()).readManifest(SNAPSHOT_PREFIX + String(fired.snapshot));
     expect(manifest.entries.map((e) => e.p)).toContain('new-4.txt');
+    // Metrics: bytes, duration, chunks reused, time of the last success.
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^pilotfish_backup_last_success_timestamp_seconds \d/m);
+    expect(text).toMatch(/^pilotfish_backup_duration_seconds_count\{result="success"\} [2-9]/m);
+    expect(text).toMatch(/^pilotfish_backup_chunks_reused_total \d/m);
+    expect(text).toMatch(/^pilotfish_backup_bytes_total [1-9]/m);
+    expect(text).toMatch(/^pilotfish_restore_duration_seconds_count\{result="success"\} 1/m);
     seeder.close();
     reader.close();
   }, 60_000);

@@ -5,7 +5,7 @@ import { appendFile, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
-import { chunkKey, SNAPSHOT_PREFIX } from '../../src/backup/format.js';
+import { chunkKey, packKey, SNAPSHOT_PREFIX, type ChunkRef } from '../../src/backup/format.js';
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
 import { PilotfishError } from '../../src/core/errors.js';
@@ -91,11 +91,14 @@ export function storeSuite(kind: StoreKind): void {
     const m1 = await repo.readManifest(SNAPSHOT_PREFIX + s1.snapshot);
     const m2 = await repo.readManifest(SNAPSHOT_PREFIX + s2.snapshot);
     const old = new Set(m1.entries.flatMap((e) => (e.c ?? []).map(([id]) => id)));
-    const fresh = m2.entries.flatMap((e) => (e.c ?? []).map(([id]) => id)).find((id) => !old.has(id)) as string;
-    const original = (await repo.store.get(chunkKey(fresh))) as Buffer;
+    const fresh = m2.entries.flatMap((e) => e.c ?? []).find(([id]) => !old.has(id)) as ChunkRef;
+    // The new file is small, so its chunk sits in a pack: flip the last byte of its sealed blob.
+    const key = fresh[2] !== undefined ? packKey(fresh[2]) : chunkKey(fresh[0]);
+    const original = (await repo.store.get(key)) as Buffer;
     const flipped = Buffer.from(original);
-    flipped[flipped.length - 1] = (flipped[flipped.length - 1] as number) ^ 0xff;
-    await repo.store.put(chunkKey(fresh), flipped);
+    const last = fresh[2] !== undefined ? (fresh[3] as number) + (fresh[4] as number) - 1 : flipped.length - 1;
+    flipped[last] = (flipped[last] as number) ^ 0xff;
+    await repo.store.put(key, flipped);
 
     const r = await p.reader.restore({ policy: 'always' });
     expect(r.snapshot).toBe(s1.snapshot);
@@ -104,7 +107,7 @@ export function storeSuite(kind: StoreKind): void {
     expect(await treeDigest(p.dst)).toEqual(v1);
 
     // A manifest that does not parse is skipped too.
-    await repo.store.put(chunkKey(fresh), original);
+    await repo.store.put(key, original);
     const s3 = await p.writer.backupNow();
     await repo.store.put(SNAPSHOT_PREFIX + s3.snapshot, Buffer.from('garbage'));
     const r2 = await p.reader.restore({ policy: 'always' });
@@ -141,10 +144,15 @@ export function storeSuite(kind: StoreKind): void {
     await p.reader.restore({ policy: 'always' });
     expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
     const repo = await p.writer.open();
-    for await (const o of repo.listChunks()) {
-      const blob = (await repo.store.get(o.key)) as Buffer;
-      expect(blob.includes('the plaintext marker')).toBe(false);
+    let objects = 0;
+    for (const list of [repo.listChunks(), repo.listPacks()]) {
+      for await (const o of list) {
+        const blob = (await repo.store.get(o.key)) as Buffer;
+        expect(blob.includes('the plaintext marker')).toBe(false);
+        objects++;
+      }
     }
+    expect(objects).toBeGreaterThan(1);
     const otherKey = join(tempDir(), 'key2');
     await writeFile(otherKey, pseudoRandom(32, 6));
     const wrong = p.svc({ ...p.restoreConfig, encryption: { key: { file: otherKey } } });
@@ -242,9 +250,11 @@ export function storeSuite(kind: StoreKind): void {
     expect(list.length).toBe(2);
     const repo = await p.writer.open();
     const referenced = new Set<string>();
-    for (const s of list) for (const e of (await repo.readManifest(SNAPSHOT_PREFIX + s.name)).entries) for (const [id] of e.c ?? []) referenced.add(id);
+    for (const s of list) {
+      for (const e of (await repo.readManifest(SNAPSHOT_PREFIX + s.name)).entries) for (const ref of e.c ?? []) referenced.add(ref[2] ?? ref[0]);
+    }
     const stored: string[] = [];
-    for await (const o of repo.listChunks()) stored.push(o.key.slice(o.key.lastIndexOf('/') + 1));
+    for (const l of [repo.listChunks(), repo.listPacks()]) for await (const o of l) stored.push(o.key.slice(o.key.lastIndexOf('/') + 1));
     expect(stored.sort()).toEqual([...referenced].sort());
     await p.reader.restore({ policy: 'always' });
     expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));

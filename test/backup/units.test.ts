@@ -6,7 +6,8 @@ import { Codec } from '../../src/backup/codec.js';
 import { newSnapshotName, snapshotTime } from '../../src/backup/format.js';
 import { deriveKeys } from '../../src/backup/keys.js';
 import { selectKept } from '../../src/backup/retention.js';
-import { Debouncer } from '../../src/backup/triggers.js';
+import { Debouncer, eventTrigger, intervalTrigger } from '../../src/backup/triggers.js';
+import { EventBus } from '../../src/core/events.js';
 
 const p = chunkParams(64 * 1024);
 
@@ -100,6 +101,35 @@ describe('activity debouncer', () => {
         vi.advanceTimersByTime(500);
       }
       expect(fire).toHaveBeenCalledTimes(2); // busy all along: the max delay forced one
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
+
+describe('event and interval triggers', () => {
+  it('fires on the configured events only', async () => {
+    const bus = new EventBus();
+    const fired: string[] = [];
+    const t = eventTrigger(bus, [{ source: 'flush', on: 'exitSuccess' }], (r) => fired.push(r));
+    bus.publish({ code: 'exitFailed', source: 'flush' });
+    bus.publish({ code: 'exitSuccess', source: 'other' });
+    bus.publish({ code: 'exitSuccess', source: 'flush' });
+    await new Promise((r) => setImmediate(r));
+    expect(fired).toEqual(['exitSuccess from flush']);
+    await t.close();
+  });
+
+  it('fires on the interval', async () => {
+    vi.useFakeTimers();
+    try {
+      const fire = vi.fn();
+      const t = intervalTrigger(1000, fire);
+      vi.advanceTimersByTime(3500);
+      expect(fire).toHaveBeenCalledTimes(3);
+      await t.close();
+      vi.advanceTimersByTime(5000);
+      expect(fire).toHaveBeenCalledTimes(3);
     } finally {
       vi.useRealTimers();
     }

@@ -8,7 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { PilotfishError } from '../../core/errors.js';
-import { CHUNK_PREFIX } from '../format.js';
+import { CHUNK_PREFIX, PACK_PREFIX } from '../format.js';
 import type { Store, StoreObject, Versioned } from './types.js';
 
 const MUTEX_STALE_MS = 10_000;
@@ -35,7 +35,7 @@ export class LocalStore implements Store {
     try {
       await fh.writeFile(body);
       // Chunks are made durable together by flush() before the manifest that names them.
-      if (!key.startsWith(CHUNK_PREFIX)) await fh.sync();
+      if (!key.startsWith(CHUNK_PREFIX) && !key.startsWith(PACK_PREFIX)) await fh.sync();
     } finally {
       await fh.close();
     }
@@ -64,6 +64,23 @@ export class LocalStore implements Store {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer | undefined> {
+    let fh;
+    try {
+      fh = await open(this.#path(key), 'r');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+    try {
+      const buf = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(buf, 0, length, offset);
+      return buf.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
     }
   }
 

@@ -68,6 +68,17 @@ export class S3Store implements Store {
     }
   }
 
+  async getRange(key: string, offset: number, length: number): Promise<Buffer | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key), Range: `bytes=${offset}-${offset + length - 1}` }));
+      const bytes = await out.Body?.transformToByteArray();
+      return Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset ?? 0, bytes?.byteLength ?? 0);
+    } catch (error) {
+      if (status(error) === 404) return undefined;
+      throw this.#wrap(key, error);
+    }
+  }
+
   async has(key: string): Promise<boolean> {
     try {
       await this.client.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));

@@ -18,6 +18,8 @@ export interface Store {
   put(key: string, body: Buffer): Promise<void>;
   /** The object, or undefined when it does not exist. */
   get(key: string): Promise<Buffer | undefined>;
+  /** `length` bytes at `offset` of an object, or undefined when it does not exist. */
+  getRange(key: string, offset: number, length: number): Promise<Buffer | undefined>;
   has(key: string): Promise<boolean>;
   /** Objects whose key starts with `prefix`, in key order. */
   list(prefix: string): AsyncIterable<StoreObject>;
