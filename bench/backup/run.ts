@@ -90,7 +90,7 @@ function pfRestore(config: string): Promise<Measured> {
 const resticRepo = (name: string): string => `s3:${ENDPOINT}/${BUCKET}/${RUN}/restic-${name}`;
 
 async function resticBackup(name: string, src: string): Promise<Measured & { uploaded: number }> {
-  const m = await measure(['restic', '-r', resticRepo(name), 'backup', '--json', '--no-scan', src]);
+  const m = await measure(['restic', '-r', resticRepo(name), 'backup', '--json', src]);
   const summary = m.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.message_type === 'summary');
   return { ...m, uploaded: Number(summary?.data_added ?? 0) };
 }
@@ -133,11 +133,11 @@ async function rawGet(keys: Array<[string, string, number]>, dst: string): Promi
     const fh = await open(join(dst, f), 'r+');
     try {
       if (bytes) await fh.write(bytes, 0, bytes.length, off);
-      await fh.sync();
     } finally {
       await fh.close();
     }
   });
+  execFileSync('sync', ['-f', dst]); // one syncfs, as Pilotfish's restore does
   s3.destroy();
   return (performance.now() - t) / 1000;
 }
@@ -167,6 +167,11 @@ function textish(size: number, seed: number): Buffer {
   return Buffer.from(parts.join('')).subarray(0, size);
 }
 
+/** Progress on stderr, so a partial run still says what it measured. */
+function note(what: string, m: { seconds: number; rssMiB?: number; uploaded?: number }): void {
+  process.stderr.write(`# ${what}: ${m.seconds.toFixed(1)} s${m.rssMiB ? `, RSS ${m.rssMiB.toFixed(0)} MiB` : ''}${m.uploaded !== undefined ? `, uploaded ${(m.uploaded / MIB).toFixed(1)} MiB` : ''}\n`);
+}
+
 const mib = (b: number): string => (b / MIB).toFixed(1);
 const rate = (bytes: number, s: number): string => `${(bytes / MIB / s).toFixed(0)} MiB/s`;
 
@@ -193,8 +198,11 @@ async function bigDataset(): Promise<void> {
 
   const pf = pilotfishConfig('big', src);
   const pfFull = await pfBackup(pf);
+  note('pilotfish full backup', pfFull);
   const rsFull = await measure(['restic', '-r', resticRepo('big'), 'init']).then(() => resticBackup('big', src));
+  note('restic full backup', rsFull);
   const raw = await rawPut(src, `${RUN}/raw`);
+  note('raw PUT', { seconds: raw.seconds });
 
   // 1%: 100 small files rewritten, and 5 MiB overwritten in the middle of the large file.
   let changed = 0;
@@ -209,7 +217,9 @@ async function bigDataset(): Promise<void> {
   await fh.close();
   changed += 5 * MIB;
   const pfIncr = await pfBackup(pf);
+  note('pilotfish 1% backup', pfIncr);
   const rsIncr = await resticBackup('big', src);
+  note('restic 1% backup', rsIncr);
 
   const pfDst = join(DIR, 'big-restore-pf');
   const rsDst = join(DIR, 'big-restore-restic');
@@ -217,9 +227,12 @@ async function bigDataset(): Promise<void> {
   for (const d of [pfDst, rsDst, rawDst]) rmSync(d, { recursive: true, force: true });
   const pfRestoreCfg = pilotfishConfig('big', pfDst);
   const pfRes = await pfRestore(pfRestoreCfg);
+  note('pilotfish restore', pfRes);
   execFileSync('diff', ['-r', '-q', src, pfDst]);
   const rsRes = await measure(['restic', '-r', resticRepo('big'), 'restore', 'latest', '--target', rsDst]);
+  note('restic restore', rsRes);
   const rawGetS = await rawGet(raw.keys, rawDst);
+  note('raw GET', { seconds: rawGetS });
 
   console.log('| step | Pilotfish | restic 0.14 | raw S3 client |');
   console.log('|---|---|---|---|');
