@@ -5,6 +5,8 @@
 CONSUL_MODULE=github.com/hashicorp/consul
 CONSUL_VERSION=v1.22.3
 
+# Built with the published sdk v0.21.0 it requires, plus
+# patches/vault-v1.21.4.patch: the release's own sdk is not published.
 VAULT_MODULE=github.com/hashicorp/vault
 VAULT_VERSION=v1.21.4
 
