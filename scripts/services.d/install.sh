@@ -13,10 +13,14 @@ install_apt() {
     log "apt packages present: ${APT_PACKAGES[*]}"
     return 0
   fi
-  [[ $EUID -eq 0 ]] || die "missing apt packages: ${missing[*]} (run as root: apt-get install ${missing[*]})"
+  local sudo=()
+  if [[ $EUID -ne 0 ]]; then
+    command -v sudo >/dev/null || die "missing apt packages: ${missing[*]} (run as root: apt-get install ${missing[*]})"
+    sudo=(sudo)
+  fi
   log "installing apt packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
 # build_one NAME MODULE VERSION [REPLACE...] : logs to PF_LOG_CACHE/build-NAME.log
