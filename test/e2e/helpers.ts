@@ -1,0 +1,67 @@
+/** Small clients of the real Consul and Vault HTTP APIs for the end-to-end tests. */
+import { randomBytes } from 'node:crypto';
+import { services } from '../helpers/services.js';
+
+async function call(url: string, init: RequestInit): Promise<Response> {
+  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(10_000) });
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: HTTP ${res.status} ${await res.text()}`);
+  return res;
+}
+
+function consul(path: string): string {
+  const addr = services().CONSUL_HTTP_ADDR;
+  return `${addr.startsWith('http') ? addr : `http://${addr}`}${path}`;
+}
+
+export async function kvPut(key: string, value: string): Promise<void> {
+  await call(consul(`/v1/kv/${key}`), { method: 'PUT', body: value });
+}
+
+export async function kvDeleteTree(prefix: string): Promise<void> {
+  await call(consul(`/v1/kv/${prefix}?recurse=true`), { method: 'DELETE' });
+}
+
+export interface ServiceDef {
+  id: string;
+  name: string;
+  address: string;
+  port: number;
+  tags?: string[];
+}
+
+/** Registers a service on the agent (no check: Consul counts it as passing). */
+export async function registerService(s: ServiceDef): Promise<void> {
+  await call(consul('/v1/agent/service/register'), {
+    method: 'PUT',
+    body: JSON.stringify({ ID: s.id, Name: s.name, Address: s.address, Port: s.port, Tags: s.tags ?? [] }),
+  });
+}
+
+export async function deregisterService(id: string): Promise<void> {
+  await call(consul(`/v1/agent/service/deregister/${id}`), { method: 'PUT' });
+}
+
+/** Writes a KV v2 secret at secret/<path>. */
+export async function vaultPut(path: string, data: Record<string, string>): Promise<void> {
+  const { VAULT_ADDR, VAULT_TOKEN } = services();
+  await call(`${VAULT_ADDR}/v1/secret/data/${path}`, {
+    method: 'POST',
+    headers: { 'X-Vault-Token': VAULT_TOKEN, 'content-type': 'application/json' },
+    body: JSON.stringify({ data }),
+  });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+/** The S3 environment of the services, for Pilotfish's backup store. */
+export function s3Env(): Record<string, string> {
+  const s = services();
+  return {
+    AWS_ENDPOINT_URL_S3: s.AWS_ENDPOINT_URL_S3,
+    AWS_ACCESS_KEY_ID: s.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY,
+    AWS_REGION: s.AWS_REGION,
+  };
+}
