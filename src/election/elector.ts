@@ -116,12 +116,18 @@ export class Elector {
       },
     });
     void this.#renewLoop();
+    // A renewal is due every ttl/2 and times out after ttl/4, so a healthy primary's renewal is
+    // never older than 0.75×ttl: the fence sits above that, whatever the watchdog margin.
+    const { ttl } = this.d.config;
+    const fenceAt = ttl - Math.min(this.d.config.watchdog.margin, ttl / 5);
     const fence = setInterval(() => {
       if (this.#role !== 'primary') return;
       const age = now() - this.#lastRenewAt;
-      if (age > this.d.config.ttl - this.d.config.watchdog.margin && !this.#fencing) {
+      if (age > fenceAt && !this.#fencing) {
         this.#fencing = true;
-        void this.#serial(() => this.#lose(`no successful session renewal for ${Math.round(age)}ms`)).finally(() => (this.#fencing = false));
+        void this.#serial(() => this.#lose(`no successful session renewal for ${Math.round(age)}ms`))
+          .catch(() => undefined) // logged by #serial
+          .finally(() => (this.#fencing = false));
       }
     }, 250);
     fence.unref();
@@ -141,12 +147,12 @@ export class Elector {
     void this.#serial(async () => {
       this.#stepQueued = false;
       await this.#step();
-    });
+    }).catch(() => undefined); // logged by #serial
   }
 
   /** Give up the role now (the stall watchdog, a failed health gate). */
   lose(reason: string): Promise<void> {
-    return this.#serial(() => this.#lose(reason));
+    return this.#serial(() => this.#lose(reason)).catch(() => undefined); // logged by #serial
   }
 
   /**
@@ -325,7 +331,7 @@ export class Elector {
       if (this.#stopping || !id) continue;
       // The health gate comes before the renewal: an unhealthy app must not keep the lock.
       if (this.#role === 'primary' && !this.d.eligible()) {
-        await this.#serial(() => this.#stepDown(`health gate: job ${this.d.job} is not healthy`, 0));
+        await this.#serial(() => this.#stepDown(`health gate: job ${this.d.job} is not healthy`, 0)).catch(() => undefined); // logged by #serial
         continue;
       }
       const sent = now();
@@ -339,7 +345,7 @@ export class Elector {
         if (this.#role !== 'primary') log.info({ err: errorMessage(error) }, `election session lost: ${why}`);
         await this.#serial(async () => {
           if (this.#session === id) await this.#lose(why);
-        });
+        }).catch(() => undefined); // logged by #serial
         wait = 1_000;
       }
     }

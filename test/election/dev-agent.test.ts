@@ -25,7 +25,13 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
     await servicesCommand(['down'], dir).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }, 60_000);
-  afterEach(async () => {
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === 'fail') {
+      for (const i of instances) {
+        const lines = i.run?.logs.filter((l) => l.component === 'election' || /job on-|stalled/.test(l.msg)) ?? [];
+        console.log(`--- ${i.spec.name}\n${lines.map((l) => `${String(l.time)} ${l.level} ${l.msg}`).join('\n')}`);
+      }
+    }
     checker?.stop();
     await killAll();
     await fetch(`${consul}/v1/kv/service/app?recurse`, { method: 'DELETE' }).catch(() => undefined);
@@ -71,6 +77,11 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
     checker.start();
     for (const i of instances) i.start();
     const before = await onePrimary(instances, 20_000);
+    // Every instance runs and has seen the primary (a slow starter could not know whom to defer to).
+    await waitFor(async () => (await Promise.all(instances.map((i) => i.electionStatus()))).every((s) => s?.primary), {
+      timeout: 20_000,
+      message: 'every instance to know the primary',
+    });
     await stopService('consul', dir);
     // Without Consul nobody can know it holds the lock: the primary demotes.
     await waitFor(() => primaries(instances).length === 0, { timeout: 10_000, message: 'the primary to demote while Consul is down' });
@@ -128,7 +139,10 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
     instances = [solo];
     const run = solo.start();
     await onePrimary(instances, 20_000);
-    // Threshold: lease 10s − margin 7s = 3s.
+    // Threshold: lease 10s − margin 7s = 3s. A large margin must not make the renewal fence fire
+    // between two renewals (due every 5s): the primary stays primary until the stall.
+    await new Promise((r) => setTimeout(r, 5_500));
+    expect(run.logs.filter((l) => /^demoting/.test(l.msg))).toEqual([]);
     const pid = await run.pid();
     process.kill(pid, 'SIGSTOP');
     await new Promise((r) => setTimeout(r, 3_600));

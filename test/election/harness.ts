@@ -111,6 +111,13 @@ export class Instance {
     return { role, token, primary };
   }
 
+  /** The election's status from the control socket (undefined while it does not answer). */
+  async electionStatus(): Promise<Record<string, unknown> | undefined> {
+    const { call } = await import('../../src/cli/client.js');
+    const reply = await call<{ subsystems?: { election?: Record<string, unknown> } }>(this.socket, 'GET', '/v1/status').catch(() => undefined);
+    return reply?.body?.subsystems?.election;
+  }
+
   isPrimary(): boolean {
     return this.role().role === 'primary';
   }
