@@ -66,13 +66,17 @@ async function useToken(client: VaultClient, token: string, where: string): Prom
 export function createAuthenticator(config: AuthConfig, env: NodeJS.ProcessEnv): Authenticator {
   if ('token' in config) {
     const name = config.token.env;
+    let token: string | undefined;
     return {
       method: 'token',
       describe: `$${name}`,
       canRelogin: false,
       watchFiles: [],
       async login(client) {
-        const token = env[name]?.trim();
+        // Read once, then taken out of the environment: children inherit Pilotfish's environment,
+        // and none of them should get its Vault token.
+        token ??= env[name]?.trim();
+        delete env[name];
         if (!token) throw new PilotfishError('PF_VAULT_AUTH', `no Vault token: $${name} is not set (or use vault.auth.approle, tokenFile, kubernetes or jwt)`);
         redactor.add(token);
         return useToken(client, token, `$${name}`);

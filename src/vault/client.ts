@@ -166,8 +166,10 @@ export class VaultClient {
   }
 }
 
+/** One line; Vault's "2 errors occurred:\n\t* a\n\t* b" becomes "a; b". */
 function oneLine(text: string): string {
-  return text.replace(/\s+/g, ' ').trim().slice(0, 300);
+  const bullets = text.replace(/^\s*\d+ errors? occurred:\s*/, '').split(/\n\s*\*\s*|^\s*\*\s*/);
+  return bullets.map((b) => b.replace(/\s+/g, ' ').trim()).filter(Boolean).join('; ').slice(0, 300);
 }
 
 function hintFor(op: VaultOp, status: number): string {

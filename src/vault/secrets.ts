@@ -68,6 +68,8 @@ export interface SecretState {
   reads: number;
   changes: number;
   renewals: number;
+  /** The lease granted at the last read: a renewal granting less is capped by the max TTL. */
+  grantedMs: number;
   lastError: string | undefined;
 }
 
@@ -91,7 +93,7 @@ export class SecretSet {
     private readonly options: SecretsOptions,
   ) {
     for (const c of configs)
-      this.states.set(c.name, { config: c, current: undefined, fingerprint: '', obtainedAt: 0, reads: 0, changes: 0, renewals: 0, lastError: undefined });
+      this.states.set(c.name, { config: c, current: undefined, fingerprint: '', obtainedAt: 0, reads: 0, changes: 0, renewals: 0, grantedMs: 0, lastError: undefined });
   }
 
   /** Read every secret once; throws the first failure. */
@@ -119,6 +121,7 @@ export class SecretSet {
     const previous = state.current;
     const print = fingerprint(next.data);
     state.current = next;
+    state.grantedMs = next.leaseMs;
     state.obtainedAt = Date.now();
     state.reads++;
     state.lastError = undefined;
@@ -189,8 +192,8 @@ export class SecretSet {
       return this.#read(state);
     }
     state.renewals++;
-    if (leaseMs < cur.leaseMs / 2) {
-      // Near its max TTL: use what is left, then read new credentials before it ends.
+    if (leaseMs < state.grantedMs) {
+      // Capped by its max TTL: use what is left, then read new credentials before it ends.
       state.current = { ...cur, leaseMs, renewable: false };
     } else state.current = { ...cur, leaseMs };
     state.obtainedAt = Date.now();

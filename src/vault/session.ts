@@ -161,8 +161,8 @@ export class VaultSession {
     clearTimeout(this.#timer);
     if (ttlMs <= 0 || this.#stop.signal.aborted) return; // a token without expiry (e.g. root)
     const current = this.#current;
-    // A renewal granted less than half the first TTL: the max TTL is near. Log in again instead.
-    const nearMax = ttlMs < this.#firstTtlMs / 2;
+    // A renewal granted less than the first TTL: the max TTL caps it. Log in again instead.
+    const nearMax = ttlMs < this.#firstTtlMs;
     const relogin = this.auth.canRelogin && (!current?.renewable || nearMax);
     this.#timer = setTimeout(() => void (relogin ? this.relogin(nearMax ? 'the token nears its max TTL' : 'the token is not renewable') : this.#renew()), Math.max(100, ttlMs * this.options.renewAt));
     this.#timer.unref();
@@ -181,7 +181,7 @@ export class VaultSession {
         this.#obtainedAt = Date.now();
         this.#current = { ...this.#current, ttlMs };
         this.options.log.info({ method: this.auth.method, ttlSeconds: ttlMs / 1000, renewals: this.#renewals }, 'vault: token renewed');
-        if (ttlMs < this.#firstTtlMs / 2 && !this.auth.canRelogin)
+        if (ttlMs < this.#firstTtlMs && !this.auth.canRelogin)
           this.options.log.warn({ ttlSeconds: ttlMs / 1000 }, 'vault: the token nears its max TTL and cannot be renewed much longer; provide a new token');
         this.#schedule(ttlMs);
         return;

@@ -81,6 +81,9 @@ export class VaultSubsystem implements Subsystem {
     this.#source = new SecretTemplateSource(names, (n) => secrets.get(n));
     templateSources(ctx.bus).register('secret', this.#source);
     secrets.start();
+    // Children inherit Pilotfish's environment: none of them gets its Vault token by accident.
+    delete this.processEnv.VAULT_TOKEN;
+    if ('token' in this.config.auth) delete this.processEnv[this.config.auth.token.env];
     running = this;
     this.#ready();
     log.info({ address, secrets: [...names], files: this.config.files.length }, `vault: ${names.size} secret(s) read from ${address}`);
