@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { call } from '../../src/cli/client.js';
 import { killAll } from '../../test/helpers/pilotfish.js';
 import { waitFor } from '../../test/helpers/wait.js';
-import { ClientAgent, Instance, onePrimary, primaries, RoleChecker } from '../../test/election/harness.js';
+import { ClientAgent, Instance, onePrimary, primaries, removeTempDirs, RoleChecker } from '../../test/election/harness.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, only: { type: 'string', default: '' } } });
 const RUNS = Number(values.runs);
@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       // already down
     }
     rmSync(dir, { recursive: true, force: true });
+    removeTempDirs();
   };
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void cleanup().finally(() => process.exit(130)));
   try {

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { killAll } from '../helpers/pilotfish.js';
 import { describeWithServices, startConsulCluster, type ConsulCluster } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { ClientAgent, Instance, onePrimary, primaries, RoleChecker } from './harness.js';
+import { ClientAgent, Instance, onePrimary, primaries, removeTempDirs, RoleChecker } from './harness.js';
 
 const TTL = 10_000;
 const LOCK_DELAY = 1_000;
@@ -35,6 +35,7 @@ describeWithServices('election across a Consul cluster in network namespaces', [
     await killAll();
     await Promise.all(agents.map((a) => a.stop()));
     await cluster?.stop();
+    removeTempDirs();
   }, 90_000);
 
   /** Restart whichever instances are down, and wait until all three run with one primary. */
@@ -60,6 +61,7 @@ describeWithServices('election across a Consul cluster in network namespaces', [
     await old.run?.signal('SIGTERM');
     const next = await onePrimary(instances, 3_000, old);
     const took = Date.now() - t0;
+    console.info(`SIGTERM: ${next.spec.name} primary after ${took} ms`);
     expect(took).toBeLessThan(3_000);
     await old.run?.exited;
     expect(next).not.toBe(old);
@@ -71,6 +73,7 @@ describeWithServices('election across a Consul cluster in network namespaces', [
     const t0 = Date.now();
     await old.kill9();
     const next = await onePrimary(instances, 2 * TTL + LOCK_DELAY + 3_000, old);
+    console.info(`kill -9: ${next.spec.name} primary after ${Date.now() - t0} ms`);
     expect(Date.now() - t0).toBeLessThan(2 * TTL + LOCK_DELAY + 3_000);
     expect(next).not.toBe(old);
     expect(checker.violations).toEqual([]);
@@ -83,9 +86,12 @@ describeWithServices('election across a Consul cluster in network namespaces', [
     const t0 = Date.now();
     try {
       await waitFor(() => old.role().role === 'replica', { timeout: TTL, interval: 50, message: `${old.spec.name} to demote` });
-      expect(Date.now() - t0).toBeLessThan(TTL);
+      const demoted = Date.now() - t0;
+      console.info(`cut: ${old.spec.name} demoted after ${demoted} ms`);
+      expect(demoted).toBeLessThan(TTL);
       // The others take over once Consul lets the session expire (up to 2×TTL) and the lock-delay.
       const next = await onePrimary(instances, 2 * TTL + LOCK_DELAY + 3_000, old);
+      console.info(`cut: ${next.spec.name} primary after ${Date.now() - t0} ms`);
       expect(Number(next.role().token)).toBeGreaterThan(token);
     } finally {
       await cluster.heal(old.spec.name);

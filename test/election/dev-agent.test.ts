@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { killAll } from '../helpers/pilotfish.js';
 import { describeWithServices, servicesCommand, startService, stopService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { Instance, onePrimary, primaries, RoleChecker, stepdown } from './harness.js';
+import { Instance, onePrimary, primaries, removeTempDirs, RoleChecker, stepdown } from './harness.js';
 
 describeWithServices('election on a Consul dev agent', ['consul'], () => {
   const dir = mkdtempSync(join(tmpdir(), 'pf-el-dev-'));
@@ -24,6 +24,7 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
   afterAll(async () => {
     await servicesCommand(['down'], dir).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
+    removeTempDirs();
   }, 60_000);
   afterEach(async (ctx) => {
     if (ctx.task.result?.state === 'fail') {

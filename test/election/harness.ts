@@ -25,6 +25,13 @@ export interface InstanceSpec {
   gated?: boolean;
 }
 
+const made: string[] = [];
+
+/** Remove every temp dir the harness made (instances and agents); call after killing them. */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
+
 export class Instance {
   run: Running | undefined;
   /** Set just before a kill -9: a dead instance is no primary, whatever its file says. */
@@ -33,6 +40,7 @@ export class Instance {
 
   constructor(readonly spec: InstanceSpec) {
     this.dir = mkdtempSync(join(tmpdir(), `pf-el-${spec.name}-`));
+    made.push(this.dir);
     if (spec.gated) {
       this.setHealthy(true);
       this.setCandidate(true);
@@ -184,6 +192,7 @@ export class ClientAgent {
     servers: string[],
   ) {
     const dir = mkdtempSync(join(tmpdir(), `pf-agent-${node}-`));
+    made.push(dir);
     mkdirSync(join(dir, 'data'));
     const config = {
       node_name: node,
