@@ -21,8 +21,20 @@ export function jobEnv(job: JobConfig, get: (name: string) => SecretData | undef
   return env;
 }
 
-/** Config mistakes found before any request: unknown secret names. */
-export function checkReferences(jobs: readonly JobConfig[], names: ReadonlySet<string>): void {
+/** `secret:` references in templates' data, as [template, variable, secret name]. */
+export function templateReferences(templates: readonly { name: string; data: Record<string, string> }[]): Array<[string, string, string]> {
+  return templates.flatMap((t) =>
+    Object.entries(t.data)
+      .filter(([, ref]) => ref.startsWith('secret:'))
+      .map(([variable, ref]): [string, string, string] => [t.name, variable, parseSecretRef(ref.slice(7)).secret]),
+  );
+}
+
+/** Config mistakes found before any request: unknown secret names in jobs and templates. */
+export function checkReferences(jobs: readonly JobConfig[], names: ReadonlySet<string>, templates: Array<[string, string, string]> = []): void {
+  for (const [template, variable, secret] of templates)
+    if (!names.has(secret))
+      throw new PilotfishError('PF_VAULT_CONFIG', `template ${template}: data.${variable} refers to secret "${secret}", which is not in vault.secrets (names: ${[...names].join(', ') || 'none'})`);
   for (const job of jobs)
     for (const [variable, ref] of Object.entries(job.secrets ?? {})) {
       const { secret } = parseSecretRef(ref);

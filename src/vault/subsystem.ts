@@ -15,7 +15,7 @@ import { createAuthenticator } from './auth.js';
 import { delay, nextDelay } from './backoff.js';
 import { VaultClient } from './client.js';
 import type { VaultConfig } from './config.js';
-import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource } from './deliver.js';
+import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from './deliver.js';
 import { fileContent, fileOwner, writeSecretFile } from './files.js';
 import { readPath, SecretSet, type SecretData } from './secrets.js';
 import { VaultSession } from './session.js';
@@ -52,7 +52,7 @@ export class VaultSubsystem implements Subsystem {
     const log = ctx.log.child({ component: 'vault' });
     this.#log = log;
     const names = new Set(this.config.secrets.map((s) => s.name));
-    checkReferences(ctx.config.jobs, names);
+    checkReferences(ctx.config.jobs, names, templateReferences(ctx.config.templates));
     const address = this.config.address ?? this.processEnv.VAULT_ADDR;
     if (!address) throw new PilotfishError('PF_VAULT_CONFIG', 'no Vault address: set vault.address or $VAULT_ADDR');
     const client = new VaultClient({ address, namespace: this.config.namespace, caFile: this.config.caFile, timeout: this.config.timeout, retry: this.config.retry });
@@ -207,12 +207,14 @@ export class VaultSubsystem implements Subsystem {
 
 export function createVault(config: Config): Subsystem | undefined {
   if (config.vault) return new VaultSubsystem(config.vault);
-  const user = config.jobs.find((j) => j.secrets && Object.keys(j.secrets).length > 0);
-  if (!user) return undefined;
-  // A job asks for secrets but nothing provides them: fail the start clearly, not silently.
+  const job = config.jobs.find((j) => j.secrets && Object.keys(j.secrets).length > 0);
+  const template = templateReferences(config.templates)[0];
+  if (!job && !template) return undefined;
+  // Secrets are asked for but nothing provides them: fail the start clearly, not silently.
+  const who = job ? `job ${job.name} has secrets:` : `template ${template?.[0]} uses secret: data`;
   return {
     name: 'vault',
-    start: () => Promise.reject(new PilotfishError('PF_VAULT_CONFIG', `job ${user.name} has secrets: but there is no vault: section (see docs/vault.md)`)),
+    start: () => Promise.reject(new PilotfishError('PF_VAULT_CONFIG', `${who} but there is no vault: section (see docs/vault.md)`)),
     stop: async () => {},
   };
 }

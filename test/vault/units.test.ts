@@ -8,7 +8,8 @@ import { jobSchema } from '../../src/jobs/config.js';
 import { redactor } from '../../src/log/redact.js';
 import { nextDelay, RateLimiter } from '../../src/vault/backoff.js';
 import { secretSchema, vaultSchema } from '../../src/vault/config.js';
-import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource } from '../../src/vault/deliver.js';
+import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from '../../src/vault/deliver.js';
+import { createVault } from '../../src/vault/subsystem.js';
 import { fileContent, writeSecretFile } from '../../src/vault/files.js';
 import { fingerprint, readPath, registerValues } from '../../src/vault/secrets.js';
 
@@ -113,6 +114,16 @@ describe('delivery', () => {
     const problems = checkFields([job({ secrets: { X: 'db#passwd' } })], get, () => 'secret/data/db');
     expect(problems.join()).toMatch(/field "passwd" of secret db \(secret\/data\/db\), which has fields: user, password/);
     expect(problems.join()).not.toContain('pw-123456');
+  });
+
+  it('templates referring to unknown secrets, and secrets without a vault: section, fail the start', async () => {
+    const refs = templateReferences([{ name: 'conf', data: { a: 'key:x', pw: 'secret:dbx#password' } }]);
+    expect(refs).toEqual([['conf', 'pw', 'dbx']]);
+    expect(() => checkReferences([], new Set(['db']), refs)).toThrow(/template conf: data.pw refers to secret "dbx"/);
+    const config = parseConfig('jobs: [{name: app, exec: "true", secrets: {X: "db#x"}}]', 'x.yaml', {});
+    const sub = createVault(config);
+    await expect(sub?.start({} as never)).rejects.toThrow(/job app has secrets: but there is no vault: section/);
+    expect(createVault(parseConfig('jobs: [{name: app, exec: "true"}]', 'x.yaml', {}))).toBeUndefined();
   });
 
   it('dependent jobs: by env mapping or by file', () => {
