@@ -7,7 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
+import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../core/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
@@ -21,6 +21,8 @@ export interface RestoreOptions {
   concurrency: number;
   progress?: Progress | undefined;
   signal?: AbortSignal | undefined;
+  /** Told how long each phase took (debug logging). */
+  trace?: ((phase: string, ms: number) => void) | undefined;
 }
 
 const isRoot = process.getuid?.() === 0;
@@ -82,31 +84,31 @@ async function restoreTree(repo: Repository, source: DirSource, entries: FileEnt
   }
 }
 
-/** Where a chunk goes: a file of the stage and an offset in it. */
+/** Where a chunk goes: a file of the stage and an offset in it; `whole` when it is the file's only chunk. */
 interface Placement {
   path: string;
   at: number;
   ref: ChunkRef;
-}
-
-async function writeAt(path: string, at: number, data: Buffer): Promise<void> {
-  const fh = await open(path, 'r+');
-  try {
-    let done = 0;
-    while (done < data.length) done += (await fh.write(data, done, data.length - done, at + done)).bytesWritten;
-  } finally {
-    await fh.close();
-  }
+  entry: FileEntry;
+  whole: boolean;
 }
 
 function checkSize(data: Buffer, ref: ChunkRef): void {
   if (data.length !== ref[1]) throw new PilotfishError('PF_BACKUP_CORRUPT', `chunk ${ref[0]} has ${data.length} bytes, expected ${ref[1]}`);
 }
 
+/** Owner, mode and times through the open descriptor. */
+async function finish(fh: FileHandle, e: FileEntry, fsync: boolean): Promise<void> {
+  if (fsync) await fh.sync();
+  if (isRoot) await fh.chown(e.u, e.g).catch(() => undefined);
+  await fh.chmod(e.m);
+  await fh.utimes(e.mt / 1000, e.mt / 1000);
+}
+
 /**
- * Write the tree into the stage: create every file, then fetch in parallel — each standalone
- * chunk with one GET, each pack whole with one GET (its small files written from it) — then
- * set modes, owners and times, and sync.
+ * Write the tree into the stage: fetch in parallel — each standalone chunk with one GET, each
+ * pack whole with one GET (its small files written from it) — a file of one chunk is created,
+ * written and finished in one open; files of several chunks are created first and finished last.
  */
 async function writeTree(repo: Repository, stage: string, entries: FileEntry[], options: RestoreOptions): Promise<void> {
   await mkdir(stage, { recursive: true });
@@ -114,13 +116,16 @@ async function writeTree(repo: Repository, stage: string, entries: FileEntry[], 
   const canSyncFs = await syncFs(stage);
   const dirs = entries.filter((e) => e.t === 'd');
   for (const d of dirs) if (d.p) await mkdir(join(stage, d.p), { recursive: true });
-  const files = entries.filter((e) => e.t === 'f');
   const single: Placement[] = [];
   const packs = new Map<string, Placement[]>();
-  for (const e of files) {
+  const early: FileEntry[] = []; // symlinks, empty files, files of several chunks
+  for (const e of entries) {
+    const chunks = e.c ?? [];
+    if (e.t === 'l' || (e.t === 'f' && chunks.length !== 1)) early.push(e);
+    if (e.t !== 'f') continue;
     let at = 0;
-    for (const ref of e.c ?? []) {
-      const place = { path: join(stage, e.p), at, ref };
+    for (const ref of chunks) {
+      const place: Placement = { path: join(stage, e.p), at, ref, entry: e, whole: chunks.length === 1 };
       at += ref[1];
       const pack = ref[2];
       if (pack === undefined) single.push(place);
@@ -131,44 +136,68 @@ async function writeTree(repo: Repository, stage: string, entries: FileEntry[], 
       }
     }
   }
-  await pool(entries.filter((e) => e.t !== 'd'), options.concurrency, async (e) => {
+  let mark = Date.now();
+  const phase = (name: string): void => {
+    options.trace?.(name, Date.now() - mark);
+    mark = Date.now();
+  };
+  await pool(early, options.concurrency, async (e) => {
     const path = join(stage, e.p);
-    if (e.t === 'f') return (await open(path, 'w', 0o600)).close();
+    if (e.t === 'f') {
+      const fh = await open(path, 'w', 0o600);
+      try {
+        if ((e.c ?? []).length === 0) await finish(fh, e, !canSyncFs);
+      } finally {
+        await fh.close();
+      }
+      return;
+    }
     await symlink(e.l ?? '', path);
     if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
     await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
   });
+  phase('create files');
+  const place = async (p: Placement, data: Buffer): Promise<void> => {
+    checkSize(data, p.ref);
+    const fh = await open(p.path, p.whole ? 'w' : 'r+', 0o600);
+    try {
+      let done = 0;
+      while (done < data.length) done += (await fh.write(data, done, data.length - done, p.at + done)).bytesWritten;
+      if (p.whole) await finish(fh, p.entry, !canSyncFs);
+    } finally {
+      await fh.close();
+    }
+    options.progress?.advance(data.length);
+  };
   type Job = { pack: string; places: Placement[] } | Placement;
   const jobs: Job[] = [...[...packs].map(([pack, places]) => ({ pack, places })), ...single];
   await pool(jobs, options.concurrency, async (job) => {
     options.signal?.throwIfAborted();
     if ('pack' in job) {
       const body = await repo.getPack(job.pack);
-      for (const place of job.places) {
-        const data = await repo.openPacked(body, place.ref);
-        checkSize(data, place.ref);
-        await writeAt(place.path, place.at, data);
-        options.progress?.advance(data.length);
-      }
+      for (const p of job.places) await place(p, await repo.openPacked(body, p.ref));
       return;
     }
-    const data = await repo.getChunk(job.ref);
-    checkSize(data, job.ref);
-    await writeAt(job.path, job.at, data);
-    options.progress?.advance(data.length);
+    await place(job, await repo.getChunk(job.ref));
   });
-  await pool(files, options.concurrency, async (e) => {
-    const path = join(stage, e.p);
-    if (!canSyncFs) {
-      const fh = await open(path, 'r+');
-      await fh.sync().finally(() => fh.close());
-    }
-    if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
-    await chmod(path, e.m);
-    await utimes(path, e.mt / 1000, e.mt / 1000);
-  });
+  phase('fetch and write');
+  await pool(
+    early.filter((e) => e.t === 'f' && (e.c ?? []).length > 1),
+    options.concurrency,
+    async (e) => {
+      const fh = await open(join(stage, e.p), 'r+');
+      try {
+        await finish(fh, e, !canSyncFs);
+      } finally {
+        await fh.close();
+      }
+    },
+  );
+  phase('file metadata');
   // One syncfs(2) for the whole tree instead of an fsync per file (thousands of journal commits).
+  phase('file metadata');
   if (canSyncFs && !(await syncFs(stage))) throw new PilotfishError('PF_BACKUP_RESTORE', `cannot sync ${stage} to disk`);
+  phase('sync');
   // Directories last, deepest first: creating entries inside would change their mtimes.
   for (const d of [...dirs].reverse()) {
     const path = d.p ? join(stage, d.p) : stage;

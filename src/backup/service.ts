@@ -175,7 +175,11 @@ export class BackupService {
     for (const name of names) {
       try {
         const manifest = await repo.readManifest(name);
-        await restoreSnapshot(repo, manifest, this.config.sources, { concurrency: this.config.concurrency, progress: options.progress });
+        await restoreSnapshot(repo, manifest, this.config.sources, {
+          concurrency: this.config.concurrency,
+          progress: options.progress,
+          trace: (phase, ms) => this.log.debug({ phase, ms }, 'restore phase'),
+        });
         return { snapshot: shortName(name), reason: skipped.length ? `fell back past ${skipped.length} unusable snapshot(s)` : 'restored', skipped };
       } catch (error) {
         if (!(error instanceof PilotfishError) || error.code !== 'PF_BACKUP_CORRUPT') throw error;

@@ -60,8 +60,7 @@ export class S3Store implements Store {
   async getVersioned(key: string): Promise<Versioned | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key) }));
-      const bytes = await out.Body?.transformToByteArray();
-      return { body: Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset ?? 0, bytes?.byteLength ?? 0), etag: out.ETag ?? '' };
+      return { body: await readBody(out.Body, out.ContentLength), etag: out.ETag ?? '' };
     } catch (error) {
       if (status(error) === 404) return undefined;
       throw this.#wrap(key, error);
@@ -71,8 +70,7 @@ export class S3Store implements Store {
   async getRange(key: string, offset: number, length: number): Promise<Buffer | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(key), Range: `bytes=${offset}-${offset + length - 1}` }));
-      const bytes = await out.Body?.transformToByteArray();
-      return Buffer.from(bytes?.buffer ?? new ArrayBuffer(0), bytes?.byteOffset ?? 0, bytes?.byteLength ?? 0);
+      return await readBody(out.Body, out.ContentLength);
     } catch (error) {
       if (status(error) === 404) return undefined;
       throw this.#wrap(key, error);
@@ -145,6 +143,26 @@ export class S3Store implements Store {
     const e = error as { name?: string; message?: string };
     return new PilotfishError('PF_BACKUP_STORE', `${this.describe}${key}: ${e.name ?? 'error'}: ${e.message ?? String(error)}`, { cause: error });
   }
+}
+
+/** Read a response body into one buffer of its announced length: one copy, no concatenation. */
+async function readBody(body: unknown, length: number | undefined): Promise<Buffer> {
+  if (!body) return Buffer.alloc(0);
+  const stream = body as AsyncIterable<Uint8Array>;
+  if (length === undefined) {
+    const parts: Buffer[] = [];
+    for await (const part of stream) parts.push(Buffer.from(part));
+    return Buffer.concat(parts);
+  }
+  const out = Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const part of stream) {
+    if (at + part.length > length) throw new Error(`response longer than its Content-Length ${length}`);
+    out.set(part, at);
+    at += part.length;
+  }
+  if (at !== length) throw new Error(`response cut short: ${at} of ${length} bytes`);
+  return out;
 }
 
 function status(error: unknown): number | undefined {
