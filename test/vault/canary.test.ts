@@ -1,9 +1,10 @@
 // Canary: a whole lifecycle at trace level with unique secret values (AppRole login, env, file,
 // template, a job that prints its secret through wrapped logging, a failing job that prints it to
 // stderr, rotation with restart, a revoked token, a policy change that denies a read while running,
-// status over the control socket, shutdown, then a start that fails on permission denied), and
+// status over the control socket and HTTP, metrics, shutdown, then a start that fails on permission denied), and
 // not one of the values (nor the secret_id, role_id or tokens) in Pilotfish's stdout or stderr.
 import { execFileSync } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -23,6 +24,15 @@ const read = (file: string): string => {
   }
 };
 
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
 describeWithServices('vault: canary', ['vault'], () => {
   it('no secret value ever reaches Pilotfish output, at trace level, through failures', async () => {
     const addr = services().VAULT_ADDR;
@@ -36,6 +46,7 @@ describeWithServices('vault: canary', ['vault'], () => {
     await kvPut(`secret/${id}/gone`, { token: canary3 });
     const dir = role.dir;
     const socket = join(dir, 'pf.sock');
+    const port = await freePort();
     const vault = {
       address: addr,
       auth: { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } },
@@ -50,6 +61,7 @@ describeWithServices('vault: canary', ['vault'], () => {
     const pf = startPilotfish({
       logging: { level: 'trace', format: 'json' },
       control: { socket },
+      telemetry: { port, address: '127.0.0.1' },
       vault,
       templates: [{ name: 'conf', template: 'pw={{ pw }} t={{ t }}', data: { pw: 'secret:db#password', t: 'secret:gone#token' }, destination: join(dir, 'conf'), mode: '0600' }],
       jobs: [
@@ -78,6 +90,11 @@ describeWithServices('vault: canary', ['vault'], () => {
     const vaultStatus = (JSON.parse(status) as { subsystems: { vault: { secrets: Array<{ name: string; version: number }> } } }).subsystems.vault;
     expect(vaultStatus.secrets.find((s) => s.name === 'db')?.version).toBe(2);
     for (const v of [canary1, canary2, canary3, role.secretId]) expect(status).not.toContain(v);
+    // Metrics and HTTP status: counters by operation, no values.
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(metrics).toMatch(/^pilotfish_vault_errors_total\{operation="read"\} [1-9]/m);
+    const httpStatus = await (await fetch(`http://127.0.0.1:${port}/status`)).text();
+    for (const v of [canary1, canary2, canary3, role.secretId]) expect(metrics + httpStatus).not.toContain(v);
 
     await pf.signal('SIGTERM');
     await pf.exited;
