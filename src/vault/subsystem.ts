@@ -142,6 +142,7 @@ export class VaultSubsystem implements Subsystem {
     const { failFast, timeout } = this.config.startup;
     const deadline = timeout > 0 ? Date.now() + timeout : Infinity;
     for (let n = 0; ; n++) {
+      if (this.#stop.signal.aborted) throw new PilotfishError('PF_VAULT_UNAVAILABLE', 'stopped while waiting for Vault');
       try {
         return await attempt();
       } catch (error) {

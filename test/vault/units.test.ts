@@ -10,7 +10,7 @@ import { nextDelay, RateLimiter } from '../../src/vault/backoff.js';
 import { secretSchema, vaultSchema } from '../../src/vault/config.js';
 import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from '../../src/vault/deliver.js';
 import { createVault } from '../../src/vault/subsystem.js';
-import { fileContent, writeSecretFile } from '../../src/vault/files.js';
+import { fileContent, fileOwner, writeSecretFile } from '../../src/vault/files.js';
 import { fingerprint, readPath, registerValues } from '../../src/vault/secrets.js';
 
 const job = (over: Record<string, unknown>) => jobSchema.parse({ name: 'app', exec: 'true', ...over });
@@ -156,6 +156,19 @@ describe('files and redaction', () => {
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(fileContent({ secret: 'db', path, mode: '0600' }, { a: 'b' })).toBe('{\n  "a": "b"\n}\n');
     expect(() => fileContent({ secret: 'db', field: 'nope', path, mode: '0600' }, { a: 'secret-a' })).toThrow(/no field "nope".*fields: a\)/);
+  });
+
+  it.runIf(process.getuid?.() === 0)("a file is owned by its job's user (or its own user:)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-vault-'));
+    const path = join(dir, 'owned');
+    const jobs = [job({ name: 'app', user: 'nobody' })];
+    const owner = fileOwner({ secret: 'db', path, mode: '0600', job: 'app' }, jobs);
+    expect(owner?.uid).toBe(65534);
+    await writeSecretFile(path, 'x-secret', 0o600, owner);
+    expect(statSync(path).uid).toBe(65534);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(fileOwner({ secret: 'db', path, mode: '0600', job: 'app', user: '0:0' }, jobs)).toEqual({ uid: 0, gid: 0 });
+    expect(fileOwner({ secret: 'db', path, mode: '0600' }, jobs)).toBeUndefined();
   });
 
   it('every string inside a secret is registered with the redactor', () => {
