@@ -48,13 +48,18 @@ export class ElectionSubsystem implements Subsystem {
     const log = ctx.log.child({ component: 'election' });
     const cfg = this.#config;
     const job = this.#electedJob();
-    const spec = job.port !== undefined ? serviceSpec(job) : undefined;
+    // The Consul subsystem registers the job's service (and its TTL check) only when it runs.
+    const registered = this.root.consul !== undefined || this.root.watches.length > 0;
+    const spec = job.port !== undefined && registered ? serviceSpec(job) : undefined;
     const key = cfg.key ?? `service/${job.name}/primary`;
     const wanted = cfg.checks ?? (spec?.ttl !== undefined ? ['service'] : []);
     const checks = wanted.map((c) => {
       if (c !== 'service') return c;
       if (spec?.ttl === undefined)
-        throw new PilotfishError('PF_ELECTION_CONFIG', `election.checks names "service", but job ${job.name} has no port and health check, so no service check exists; give it both or drop "service"`);
+        throw new PilotfishError(
+          'PF_ELECTION_CONFIG',
+          `election.checks names "service", but job ${job.name} has no Consul service with a TTL check; give it a port and a health check (and a consul: section), or drop "service"`,
+        );
       return `service:${spec.id}`;
     });
     const serviceCheck = spec?.ttl !== undefined && checks.includes(`service:${spec.id}`) ? spec.ttl : undefined;
@@ -63,7 +68,7 @@ export class ElectionSubsystem implements Subsystem {
     const identity = {
       id: spec?.id ?? `${job.name}-${hostname()}`,
       address: spec?.address ?? chooseAddress(job.interfaces),
-      ...(spec ? { port: spec.port } : {}),
+      ...(job.port !== undefined ? { port: job.port } : {}),
       node: hostname(),
       ...cfg.meta,
     };
