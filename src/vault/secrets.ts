@@ -12,7 +12,7 @@ import { redactor } from '../log/redact.js';
 import { nextDelay, RateLimiter, type Backoff } from './backoff.js';
 import type { VaultClient } from './client.js';
 import type { SecretConfig } from './config.js';
-import type { VaultSession } from './session.js';
+import { MAX_TIMER, type VaultSession } from './session.js';
 
 export type SecretData = Readonly<Record<string, unknown>>;
 
@@ -174,7 +174,7 @@ export class SecretSet {
           this.#plan(state, failures + 1);
         },
       );
-    }, Math.max(50, wait));
+    }, Math.min(MAX_TIMER, Math.max(50, wait)));
     timer.unref();
     this.#timers.set(c.name, timer);
   }

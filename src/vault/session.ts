@@ -15,6 +15,9 @@ import type { Authenticator, LoginResult } from './auth.js';
 import { delay, nextDelay, RateLimiter, type Backoff } from './backoff.js';
 import type { VaultClient } from './client.js';
 
+/** setTimeout's limit (about 24.8 days); a longer delay would fire at once. */
+export const MAX_TIMER = 2 ** 31 - 1;
+
 export interface SessionOptions {
   renewAt: number;
   backoff: Backoff;
@@ -164,7 +167,7 @@ export class VaultSession {
     // A renewal granted less than the first TTL: the max TTL caps it. Log in again instead.
     const nearMax = ttlMs < this.#firstTtlMs;
     const relogin = this.auth.canRelogin && (!current?.renewable || nearMax);
-    this.#timer = setTimeout(() => void (relogin ? this.relogin(nearMax ? 'the token nears its max TTL' : 'the token is not renewable') : this.#renew()), Math.max(100, ttlMs * this.options.renewAt));
+    this.#timer = setTimeout(() => void (relogin ? this.relogin(nearMax ? 'the token nears its max TTL' : 'the token is not renewable') : this.#renew()), Math.min(MAX_TIMER, Math.max(100, ttlMs * this.options.renewAt)));
     this.#timer.unref();
   }
 
