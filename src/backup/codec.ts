@@ -23,6 +23,7 @@ const ENCRYPTED = 0x80;
 /** Compressed output larger than this share of the input is stored raw instead. */
 const WORTH_IT = 0.97;
 const SAMPLE = 32 * 1024;
+const SYNC_BELOW = 64 * 1024;
 
 const deflate = promisify(zlib.deflateRaw);
 const inflate = promisify(zlib.inflateRaw);
@@ -90,8 +91,10 @@ export class Codec {
     }
     const comp = flags & 0x7f;
     try {
-      if (comp === 1) return await inflate(body);
-      if (comp === 2) return await unbrotli(body);
+      // Small blobs: decompress inline; a thread-pool round trip costs more than the work.
+      const small = body.length < SYNC_BELOW;
+      if (comp === 1) return small ? zlib.inflateRawSync(body) : await inflate(body);
+      if (comp === 2) return small ? zlib.brotliDecompressSync(body) : await unbrotli(body);
     } catch (cause) {
       throw corrupt(name, 'cannot decompress', cause);
     }
