@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# Shared by the hook scripts: paths (each with an environment override) and SQL helpers.
+# Local administration goes through the unix socket as root (unix_socket authentication):
+# the hooks run as root under Pilotfish and never need the root password.
+DATADIR=${DB_DATADIR:-/var/lib/mysql}
+BINLOG_DIR=${DB_BINLOG_DIR:-/var/lib/mysql-binlog}
+SOCKET=${DB_SOCKET:-/run/mysqld/mysqld.sock}
+PORT=${DB_PORT:-3306}
+BIND=${DB_BIND:-0.0.0.0}
+DB_USER=${DB_USER:-mysql}
+CONTROL_SOCKET=${PILOTFISH_SOCKET:-/var/run/pilotfish.sock}
+RESTORED_GTID_FILE="$DATADIR/pilotfish-restored-gtid"
+
+sql() { mariadb --no-defaults --protocol=socket --socket="$SOCKET" -uroot -N -B "$@"; }
+# SHOW SLAVE STATUS as "Name: value" lines (vertical output needs the column names: no -N).
+slave_status() { mariadb --no-defaults --protocol=socket --socket="$SOCKET" -uroot -e 'SHOW SLAVE STATUS\G'; }
+say() { echo "$(basename "$0"): $*" >&2; }
+
+# The database answers.
+alive() { sql -e 'SELECT 1' > /dev/null 2>&1; }
+
+# This node holds the cluster's data (initialised here, restored, or replicated): the marker
+# schema exists. A fresh mariadb-install-db datadir does not have it.
+has_data() { [ -n "$(sql -e "SELECT 1 FROM information_schema.schemata WHERE schema_name = 'pilotfish'")" ]; }
+
+# A snapshot exists in the store (asked of the running Pilotfish over its control socket).
+snapshot_exists() {
+  local list
+  list=$(curl -sS --fail --max-time 30 --unix-socket "$CONTROL_SOCKET" http://pilotfish/v1/backup/snapshots) || return 2
+  printf '%s' "$list" | grep -q '"name"'
+}
+
+# After a restore: the backup's GTID position becomes this node's binlog state and slave
+# position (mariadb-backup records it in xtrabackup_binlog_info; restore.sh saved it). Safe:
+# the node has taken no writes since it started (read_only, and this runs before replicating
+# or promoting).
+apply_restored_gtid() {
+  [ -s "$RESTORED_GTID_FILE" ] || return 0
+  local gtid
+  gtid=$(cat "$RESTORED_GTID_FILE")
+  say "restored from a backup at GTID $gtid"
+  sql -e "STOP SLAVE; RESET MASTER; SET GLOBAL gtid_binlog_state = '$gtid'; SET GLOBAL gtid_slave_pos = '$gtid';"
+  rm -f "$RESTORED_GTID_FILE"
+}
+
+# The role and primary as the running Pilotfish sees them NOW ("primary 10.0.0.5:3306"); a
+# job's PILOTFISH_ROLE / PILOTFISH_PRIMARY_ADDR are as of its start.
+election_state() {
+  curl -sS --fail --max-time 5 --unix-socket "$CONTROL_SOCKET" http://pilotfish/v1/status |
+    node -e 'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => {
+      const e = JSON.parse(s).subsystems?.election ?? {};
+      console.log(`${e.role ?? "unknown"} ${e.primary ?? ""}`);
+    })'
+}
+
+# Role changes (promote, demote, replicate) never interleave.
+serialize() { exec 9> "$DATADIR/.pilotfish-role.lock"; flock 9; }
+
+# server_id from the node's IPv4 address (unique per node on one network), as a 32-bit number.
+server_id() {
+  if [ -n "${DB_SERVER_ID:-}" ]; then echo "$DB_SERVER_ID"; return; fi
+  local ip
+  ip=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' || true)
+  if [ -z "$ip" ]; then echo $(( $(cksum <<< "$(hostname)" | cut -d' ' -f1) % 4294967295 + 1 )); return; fi
+  IFS=. read -r a b c d <<< "$ip"
+  echo $(( (a << 24) + (b << 16) + (c << 8) + d ))
+}

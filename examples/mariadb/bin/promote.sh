@@ -1,0 +1,25 @@
+#!/bin/bash
+# Job `promote` (each `elected`): become the writable primary. The very first primary of a
+# cluster (no data, no backup: the candidate gate checked) initialises it: the marker schema,
+# the replication user and the root password, all from Vault through the job's environment.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+for _ in $(seq 1 60); do alive && break; sleep 0.5; done
+serialize
+apply_restored_gtid
+if ! has_data; then
+  if snapshot_exists; then say "a backup exists and this node has no data: refusing to initialise"; exit 1; fi
+  say "initialising a new cluster"
+  sql <<SQL
+CREATE DATABASE pilotfish;
+CREATE TABLE pilotfish.cluster (id INT PRIMARY KEY, initialised_at DATETIME NOT NULL, initialised_by INT UNSIGNED NOT NULL);
+INSERT INTO pilotfish.cluster VALUES (1, NOW(), @@server_id);
+CREATE USER '${REPL_USER:?}'@'%' IDENTIFIED BY '${REPL_PASSWORD:?}';
+GRANT REPLICATION SLAVE, REPLICATION SLAVE ADMIN, BINLOG MONITOR ON *.* TO '${REPL_USER}'@'%';
+CREATE USER 'root'@'%' IDENTIFIED BY '${ROOT_PASSWORD:?}';
+GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION;
+SQL
+fi
+sql -e "STOP SLAVE"
+sql -e "RESET SLAVE ALL; SET GLOBAL read_only = 0"
+say "primary: writable (server_id $(sql -e 'SELECT @@server_id'), GTID $(sql -e 'SELECT @@gtid_current_pos'))"
