@@ -8,9 +8,19 @@ import { createBackup } from '../backup/subsystem.js';
 import { createConsul } from '../consul/subsystem.js';
 import { createElection } from '../election/subsystem.js';
 import { createTemplates } from '../templates/subsystem.js';
+import { createControl } from '../control/index.js';
+import { createTelemetry } from '../telemetry/index.js';
 import { createVault } from '../vault/subsystem.js';
 
-export const FACTORIES: SubsystemFactory[] = [createVault /* before backup (its key) and templates (secret: data) */, createBackup, createConsul, createElection /* after consul: the session attaches to the service's check */, createTemplates] /* consul before templates: it provides their key:, tree:, service: data */;
+export const FACTORIES: SubsystemFactory[] = [
+  createControl,
+  createTelemetry,
+  createVault, // before backup (its key may come from Vault) and templates (secret: data)
+  createBackup,
+  createConsul, // before templates: it provides their key:, tree: and service: data
+  createElection, // after consul: the session attaches to the service's registered check
+  createTemplates,
+];
 
 export function createSubsystems(config: Config): Subsystem[] {
   return FACTORIES.map((make) => make(config)).filter((s): s is Subsystem => s !== undefined);
