@@ -4,7 +4,9 @@
 //   1. cold start of one node: it is elected, initialises the cluster, is writable, and a
 //      backup (mariadb-backup --stream) exists;
 //   2. a replica added after further writes restores that backup, replicates from the primary
-//      with GTID, is read-only, and CHECKSUM TABLE matches the primary.
+//      with GTID, is read-only, and CHECKSUM TABLE matches the primary;
+//   3. the primary is killed: the replica is elected, promoted and writable, with every write
+//      that had replicated.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -82,7 +84,7 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
     return { name, socket, pf: startPilotfish(CONFIG, { pid1: true, env, dir }) };
   }
 
-  it('cold start: one primary, initialised, writable, and a backup; then a replica restores it, replicates and matches', async () => {
+  it('cold start: one primary, initialised, writable, and a backup; then a replica restores it, replicates and matches; the primary killed, the replica takes over', async () => {
     await vaultPut(`e2e/${id}/root`, { password: `root-${randomBytes(8).toString('hex')}` });
     await vaultPut(`e2e/${id}/replication`, { user: 'replicator', password: `repl-${randomBytes(8).toString('hex')}` });
 
@@ -122,5 +124,19 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
     // Exactly one primary.
     expect(a.pf.logs.filter((l) => l.job === 'promote' && /started/.test(l.msg))).toHaveLength(1);
     expect(b.pf.logs.some((l) => l.job === 'promote')).toBe(false);
+
+    // --- 3. the primary is killed (kill -9 of its whole PID namespace, mariadbd included) -----
+    await sql(a, "INSERT INTO app.t (v) VALUES ('last acknowledged write')");
+    await waitFor(async () => (await sql(b, "SELECT COUNT(*) FROM app.t WHERE v = 'last acknowledged write'")) === '1', { timeout: 20_000, message: 'the last write to replicate' });
+    const killedAt = Date.now();
+    await a.pf.kill();
+    await b.pf.waitForLog((l) => l.job === 'promote' && /exited/.test(l.msg) && l.code === 0, 60_000);
+    const failoverMs = Date.now() - killedAt;
+    console.info(`mariadb e2e: the replica was promoted ${failoverMs} ms after kill -9 of the primary`);
+    expect(await sql(b, 'SELECT @@read_only')).toBe('0');
+    expect(await sql(b, "SELECT COUNT(*) FROM app.t WHERE v = 'last acknowledged write'")).toBe('1'); // nothing replicated was lost
+    await sql(b, "INSERT INTO app.t (v) VALUES ('written on the new primary')");
+    // The service check TTL (2 x 2 s) + lock-delay (2 s) + the candidate gate bound it.
+    expect(failoverMs).toBeLessThan(20_000);
   }, 240_000);
 });
