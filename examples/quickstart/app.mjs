@@ -3,6 +3,8 @@ import { createServer } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
 
 const port = Number(process.env.PORT ?? 8080);
+// Loopback by default; a container sets HOST=0.0.0.0 so that its published port reaches the app.
+const host = process.env.HOST ?? '127.0.0.1';
 const stateDir = process.env.STATE_DIR ?? '/tmp/pilotfish-quickstart';
 mkdirSync(stateDir, { recursive: true });
 let served = 0;
@@ -12,7 +14,7 @@ const server = createServer((req, res) => {
   res.setHeader('content-type', 'application/json');
   res.end(JSON.stringify({ ok: true, served }));
 });
-server.listen(port, '127.0.0.1', () => console.log(`listening on 127.0.0.1:${port}`));
+server.listen(port, host, () => console.log(`listening on ${host}:${port}`));
 
 process.on('SIGTERM', () => {
   writeFileSync(`${stateDir}/served`, String(served));
