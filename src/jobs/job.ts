@@ -37,8 +37,6 @@ export interface JobStatus {
   lastExit: { code: number; signal: string | null; at: string; error?: string } | null;
 }
 
-/** The events that may start jobs during shutdown: the stop hooks. */
-const STOP_EVENTS: ReadonlySet<EventCode> = new Set(['shutdown', 'stopping', 'stopped', 'demoted']); // demoted: a primary demotes its app while stopping (election)
 /** The most a stop phase waits for its hooks when they set no timeout of their own. */
 const HOOK_WAIT_MIN_MS = 30_000;
 
@@ -210,7 +208,10 @@ export class Job {
 
   #onEvent(ev: BusEvent): void {
     if (!this.#armed) return;
-    if (this.ctx.shuttingDown() && !STOP_EVENTS.has(ev.code)) return;
+    // While stopping, only events whose publisher waits for their hooks start jobs: the stop
+    // phases (shutdown, stopping, stopped) and anything else sent with bus.request, such as
+    // the election's `demoted`. Everything else would start work nobody will wait for.
+    if (this.ctx.shuttingDown() && !ev.waitUntil) return;
     const trigger = this.#triggers.find((t) => t.source === ev.source && t.code === ev.code);
     if (!trigger) return;
     if (this.#pendingAll) {
