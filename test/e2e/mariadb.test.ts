@@ -6,7 +6,9 @@
 //   2. a replica added after further writes restores that backup, replicates from the primary
 //      with GTID, is read-only, and CHECKSUM TABLE matches the primary;
 //   3. the primary is killed: the replica is elected, promoted and writable, with every write
-//      that had replicated.
+//      that had replicated;
+//   4. three nodes started at the same moment: exactly one initialises, the others replicate;
+//      a graceful stop of the primary fails over within 3 s; the last replica follows.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -46,14 +48,22 @@ async function sql(node: Node, query: string): Promise<string> {
 }
 
 describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul', 'vault', 's3'], () => {
-  const id = uniqueName('db');
-  const electionKey = `e2e/${id}/primary`;
+  const clusters: string[] = [];
   afterAll(async () => {
     await killAll();
-    await kvDeleteTree(`e2e/${id}`).catch(() => undefined);
+    for (const id of clusters) await kvDeleteTree(`e2e/${id}`).catch(() => undefined);
   });
 
-  async function startNode(name: string, serverId: number): Promise<Node> {
+  /** A new cluster: its own election key, Vault path and S3 prefix. */
+  async function newCluster(): Promise<string> {
+    const id = uniqueName('db');
+    clusters.push(id);
+    await vaultPut(`e2e/${id}/root`, { password: `root-${randomBytes(8).toString('hex')}` });
+    await vaultPut(`e2e/${id}/replication`, { user: 'replicator', password: `repl-${randomBytes(8).toString('hex')}` });
+    return id;
+  }
+
+  async function startNode(id: string, name: string, serverId: number): Promise<Node> {
     const dir = mkdtempSync(join(tmpdir(), `pf-e2e-${name}-`));
     const socket = join(dir, 'run/mysqld.sock');
     const s = services();
@@ -76,7 +86,7 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
       DB_SERVER_ID: String(serverId), // every node of this test shares the host's IP address
       DB_BUFFER_POOL: '32M',
       DB_VAULT_PATH: `e2e/${id}`,
-      DB_ELECTION_KEY: electionKey,
+      DB_ELECTION_KEY: `e2e/${id}/primary`,
       BACKUP_BUCKET: s.PILOTFISH_TEST_BUCKET,
       BACKUP_PREFIX: `e2e/${id}/`,
       BACKUP_QUIET: '1s',
@@ -85,11 +95,10 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
   }
 
   it('cold start: one primary, initialised, writable, and a backup; then a replica restores it, replicates and matches; the primary killed, the replica takes over', async () => {
-    await vaultPut(`e2e/${id}/root`, { password: `root-${randomBytes(8).toString('hex')}` });
-    await vaultPut(`e2e/${id}/replication`, { user: 'replicator', password: `repl-${randomBytes(8).toString('hex')}` });
+    const id = await newCluster();
 
     // --- 1. cold start of one node ------------------------------------------------------------
-    const a = await startNode('a', 1);
+    const a = await startNode(id, 'a', 1);
     await a.pf.waitForLog((l) => l.job === 'promote' && /exited/.test(l.msg) && l.code === 0, 90_000);
     expect(await sql(a, 'SELECT @@read_only')).toBe('0');
     expect(await sql(a, 'SELECT COUNT(*) FROM pilotfish.cluster')).toBe('1');
@@ -102,7 +111,7 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
     await sql(a, "INSERT INTO app.t (v) VALUES ('after the backup')"); // only replication carries this one
 
     // --- 2. a replica added later -------------------------------------------------------------
-    const b = await startNode('b', 2);
+    const b = await startNode(id, 'b', 2);
     await b.pf.waitForLog((l) => l.msg.startsWith('restored snapshot'), 90_000);
     await waitFor(async () => (await sql(b, 'SELECT COUNT(*) FROM app.t').catch(() => '')) === '21', {
       timeout: 60_000,
@@ -138,5 +147,44 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
     await sql(b, "INSERT INTO app.t (v) VALUES ('written on the new primary')");
     // The service check TTL (2 x 2 s) + lock-delay (2 s) + the candidate gate bound it.
     expect(failoverMs).toBeLessThan(20_000);
+  }, 240_000);
+
+  it('three nodes at the same moment: exactly one initialises, the others replicate; a graceful stop of the primary fails over within 3 s and the last replica follows', async () => {
+    const id = await newCluster();
+    const nodes = await Promise.all([startNode(id, 'x', 11), startNode(id, 'y', 12), startNode(id, 'z', 13)]);
+    const promoted = (n: Node): boolean => n.pf.logs.some((l) => l.job === 'promote' && /exited/.test(l.msg) && l.code === 0);
+    const primary = await waitFor(() => nodes.find(promoted), { timeout: 90_000, message: 'a primary' });
+    const replicas = nodes.filter((n) => n !== primary);
+    await sql(primary, 'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(64)); INSERT INTO app.t (v) VALUES (1), (2), (3)');
+    for (const r of replicas) {
+      await waitFor(async () => (await sql(r, 'SELECT COUNT(*) FROM app.t').catch(() => '')) === '3', {
+        timeout: 30_000,
+        message: `replica ${r.name} to replicate`,
+      });
+      expect(await sql(r, 'SELECT @@read_only')).toBe('1');
+    }
+    const initialised = nodes.flatMap((n) => n.pf.logs.filter((l) => typeof l.msg === 'string' && l.msg.includes('initialising a new cluster')));
+    expect(initialised).toHaveLength(1);
+    expect(await sql(replicas[0] as Node, 'SELECT COUNT(*) FROM pilotfish.cluster')).toBe('1');
+
+    // Graceful stop of the primary: it steps down (read-only first), another node takes over.
+    const stoppedAt = Date.now();
+    await primary.pf.signal('SIGTERM');
+    const next = await waitFor(() => replicas.find(promoted), { timeout: 15_000, message: 'a new primary' });
+    const failoverMs = Date.now() - stoppedAt;
+    console.info(`mariadb e2e: graceful stop of the primary, new primary writable after ${failoverMs} ms`);
+    expect(failoverMs).toBeLessThan(3_000);
+    expect(primary.pf.logs.some((l) => l.job === 'demote' && /demoted: read-only/.test(l.msg))).toBe(true);
+    await primary.pf.exited;
+    expect(await sql(next, 'SELECT @@read_only')).toBe('0');
+
+    // The remaining replica repoints to the new primary and gets its writes.
+    const last = replicas.find((n) => n !== next) as Node;
+    await sql(next, "INSERT INTO app.t (v) VALUES ('after the failover')");
+    await waitFor(async () => (await sql(last, "SELECT COUNT(*) FROM app.t WHERE v = 'after the failover'").catch(() => '')) === '1', {
+      timeout: 30_000,
+      message: 'the last replica to follow the new primary',
+    });
+    expect(await sql(last, 'CHECKSUM TABLE app.t')).toBe(await sql(next, 'CHECKSUM TABLE app.t'));
   }, 240_000);
 });
