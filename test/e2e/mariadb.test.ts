@@ -47,6 +47,16 @@ async function sql(node: Node, query: string): Promise<string> {
   return stdout.trim();
 }
 
+/** A node's log without debug lines and mariadbd's notes, for failure messages. */
+function outputOf(node: Node): string {
+  return node.pf
+    .output()
+    .split('\n')
+    .filter((l) => !l.includes('"level":"debug"') && !l.includes('[Note]') && !l.includes('[Warning]'))
+    .slice(-60)
+    .join('\n');
+}
+
 describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul', 'vault', 's3'], () => {
   const clusters: string[] = [];
   afterAll(async () => {
@@ -160,6 +170,8 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
       await waitFor(async () => (await sql(r, 'SELECT COUNT(*) FROM app.t').catch(() => '')) === '3', {
         timeout: 30_000,
         message: `replica ${r.name} to replicate`,
+      }).catch((error: Error) => {
+        throw new Error(`${error.message}; its log (no debug):\n${outputOf(r)}`);
       });
       expect(await sql(r, 'SELECT @@read_only')).toBe('1');
     }

@@ -4,11 +4,18 @@
 # the replication user and the root password, all from Vault through the job's environment.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# A node that holds the lock but cannot be a writable primary must not keep it: step down
+# (POST /v1/stepdown), so that another node takes over; this one stays read-only.
+step_down() {
+  say "promotion failed: stepping down"
+  curl -sS --max-time 10 --unix-socket "$CONTROL_SOCKET" -X POST http://pilotfish/v1/stepdown > /dev/null || true
+}
+trap 'step_down' ERR
 for _ in $(seq 1 60); do alive && break; sleep 0.5; done
 serialize
 apply_restored_gtid
 if ! has_data; then
-  if snapshot_exists; then say "a backup exists and this node has no data: refusing to initialise"; exit 1; fi
+  if snapshot_exists; then say "a backup exists and this node has no data: refusing to initialise"; step_down; exit 1; fi
   say "initialising a new cluster"
   sql <<SQL
 CREATE DATABASE pilotfish;
