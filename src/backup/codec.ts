@@ -117,8 +117,13 @@ export class Codec {
     return (await this.#compress(sample)).length < sample.length * 0.9;
   }
 
-  #compress(plain: Buffer): Promise<Buffer> {
+  async #compress(plain: Buffer): Promise<Buffer> {
     const level = this.options.level;
+    if (plain.length < SYNC_BELOW) {
+      // Small inputs (small files): inline; a thread-pool round trip costs more than the work.
+      if (this.options.compression === 'brotli') return zlib.brotliCompressSync(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11) } });
+      return zlib.deflateRawSync(plain, { level: Math.min(level, 9) });
+    }
     if (this.options.compression === 'brotli') {
       return brotli(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11), [zlib.constants.BROTLI_PARAM_SIZE_HINT]: plain.length } });
     }

@@ -3,12 +3,11 @@
  * after a maximum delay), events on the bus, an interval. Each calls `fire(reason)`; the
  * service makes sure only one backup runs at a time.
  *
- * Activity uses chokidar (inotify per directory): Node 20's fs.watch({recursive}) walks and
- * polls on Linux. See bench/backup/README.md for its cost on a 100k-file tree.
+ * Activity uses TreeWatcher (watch.ts): one inotify watch per directory, nothing per file.
  */
-import { watch, type FSWatcher } from 'chokidar';
 import type { EventBus } from '../core/events.js';
 import type { EventCode } from '../core/events.js';
+import { TreeWatcher } from './watch.js';
 
 export interface Trigger {
   close(): Promise<void>;
@@ -54,20 +53,13 @@ export class Debouncer {
 
 export function activityTrigger(options: ActivityOptions, fire: (reason: string) => void): Trigger {
   const debounce = new Debouncer(options.quiet, options.maxDelay, () => fire('activity'));
-  const watcher: FSWatcher = watch(options.paths, {
-    ignoreInitial: true,
-    persistent: true,
-    followSymlinks: false,
-    // A restore's staging directory is not the app's activity.
-    ignored: (path: string) => path.includes('.pilotfish-restore-'),
-  });
-  watcher.on('all', () => debounce.poke());
-  watcher.on('error', () => undefined);
-  if (options.onReady) watcher.once('ready', options.onReady);
+  // A restore's staging directory is not the app's activity.
+  const watcher = new TreeWatcher(options.paths, () => debounce.poke(), (path) => path.includes('.pilotfish-restore-'));
+  void watcher.start().then(() => options.onReady?.());
   return {
     close: async () => {
       debounce.cancel();
-      await watcher.close();
+      watcher.close();
     },
   };
 }

@@ -135,3 +135,31 @@ describe('event and interval triggers', () => {
     }
   });
 });
+
+describe('tree watcher', () => {
+  it('sees writes in existing and newly made directories, and ignores what it is told to', async () => {
+    const { TreeWatcher } = await import('../../src/backup/watch.js');
+    const { mkdtempSync } = await import('node:fs');
+    const { mkdir, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { waitFor } = await import('../helpers/wait.js');
+    const root = mkdtempSync(join(tmpdir(), 'pf-watch-'));
+    await mkdir(join(root, 'a/b'), { recursive: true });
+    const seen: string[] = [];
+    const w = new TreeWatcher([root], (p) => seen.push(p), (p) => p.includes('ignored'));
+    await w.start();
+    expect(w.watched).toBe(3);
+    await writeFile(join(root, 'a/b/one'), '1');
+    await waitFor(() => seen.some((p) => p.endsWith('a/b/one')), { message: 'a write in a nested directory' });
+    await mkdir(join(root, 'new'));
+    await waitFor(() => w.watched === 4, { message: 'the new directory to be watched' });
+    await writeFile(join(root, 'new/two'), '2');
+    await waitFor(() => seen.some((p) => p.endsWith('new/two')), { message: 'a write in a new directory' });
+    await writeFile(join(root, 'ignored.txt'), 'x');
+    await writeFile(join(root, 'last'), 'x');
+    await waitFor(() => seen.some((p) => p.endsWith('last')), { message: 'the last write' });
+    expect(seen.some((p) => p.includes('ignored'))).toBe(false);
+    w.close();
+  });
+});
