@@ -5,15 +5,14 @@
 // empty one restores before serving: `git fsck` is clean and every ref matches.
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { killAll, ROOT, startPilotfish, type Running } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { s3Env, uniqueName } from './helpers.js';
+import { removeTempDirs, s3Env, tempDir, uniqueName } from './helpers.js';
 
 const run = promisify(execFile);
 const CONFIG = readFileSync(join(ROOT, 'examples/gerrit/git-daemon.yaml'), 'utf8');
@@ -33,11 +32,14 @@ async function freePort(): Promise<number> {
 }
 
 describeWithServices('e2e: Gerrit-style git service (examples/gerrit)', ['s3'], () => {
-  afterAll(killAll);
+  afterAll(async () => {
+    await killAll();
+    removeTempDirs();
+  });
 
   it('pushes trigger backups; a fresh empty instance restores before serving, fsck clean, refs equal', async () => {
     const id = uniqueName('git');
-    const root = mkdtempSync(join(tmpdir(), 'pf-e2e-git-'));
+    const root = tempDir('pf-e2e-git-');
     const state = join(root, 'srv-git');
     const port = await freePort();
     const url = (repo: string): string => `git://127.0.0.1:${port}/${repo}`;
@@ -107,6 +109,8 @@ describeWithServices('e2e: Gerrit-style git service (examples/gerrit)', ['s3'], 
     // --- a fresh, empty instance --------------------------------------------------------------
     const second = start();
     await serving(second);
+    // "started" is the spawn; wait until the daemon accepts connections.
+    await waitFor(async () => (await git(work, 'ls-remote', url('alpha.git'))) !== undefined, { timeout: 10_000, message: 'the new git daemon to listen' });
     const restoredAt = second.logs.findIndex((l) => l.msg.startsWith('restored snapshot'));
     const servedAt = second.logs.findIndex((l) => l.job === 'git-daemon' && /started/.test(l.msg));
     expect(restoredAt, second.output().slice(-4000)).toBeGreaterThanOrEqual(0);

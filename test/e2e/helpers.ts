@@ -1,5 +1,8 @@
 /** Small clients of the real Consul and Vault HTTP APIs for the end-to-end tests. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { services } from '../helpers/services.js';
 
 async function call(url: string, init: RequestInit): Promise<Response> {
@@ -64,4 +67,19 @@ export function s3Env(): Record<string, string> {
     AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY,
     AWS_REGION: s.AWS_REGION,
   };
+}
+
+const made: string[] = [];
+
+/** A temp dir for one "container"; removed by removeTempDirs() (kept with PILOTFISH_KEEP_E2E=1). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Call after the instances are dead: MariaDB datadirs are over 100 MB each. */
+export function removeTempDirs(): void {
+  if (process.env.PILOTFISH_KEEP_E2E === '1') return;
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

@@ -11,16 +11,15 @@
 //      a graceful stop of the primary fails over within 3 s; the last replica follows.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { killAll, ROOT, startPilotfish, type Running } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { kvDeleteTree, s3Env, uniqueName, vaultPut } from './helpers.js';
+import { kvDeleteTree, removeTempDirs, s3Env, tempDir, uniqueName, vaultPut } from './helpers.js';
 
 const run = promisify(execFile);
 const CONFIG = readFileSync(join(ROOT, 'examples/mariadb/pilotfish.yaml'), 'utf8');
@@ -61,6 +60,7 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
   const clusters: string[] = [];
   afterAll(async () => {
     await killAll();
+    removeTempDirs();
     for (const id of clusters) await kvDeleteTree(`e2e/${id}`).catch(() => undefined);
   });
 
@@ -74,7 +74,7 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
   }
 
   async function startNode(id: string, name: string, serverId: number): Promise<Node> {
-    const dir = mkdtempSync(join(tmpdir(), `pf-e2e-${name}-`));
+    const dir = tempDir(`pf-e2e-${name}-`);
     const socket = join(dir, 'run/mysqld.sock');
     const s = services();
     const env = {

@@ -2,14 +2,13 @@
 // Pilotfish as PID 1 of its own PID namespace. The web server is a fixture that records its
 // pid and the signals it gets (the PHP stack itself is not needed to prove the wiring).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { killAll, ROOT, startPilotfish, type Running } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
-import { deregisterService, kvDeleteTree, kvPut, registerService, s3Env, uniqueName, vaultPut } from './helpers.js';
+import { deregisterService, kvDeleteTree, kvPut, registerService, removeTempDirs, s3Env, tempDir, uniqueName, vaultPut } from './helpers.js';
 
 const CONFIG = readFileSync(join(ROOT, 'examples/wordpress/pilotfish.yaml'), 'utf8');
 const WEB = join(ROOT, 'test/e2e/fixtures/web.sh');
@@ -35,7 +34,7 @@ describeWithServices('e2e: WordPress (examples/wordpress)', ['consul', 'vault', 
 
   /** One "container": its own document root, uploads dir and record file. */
   function instance(): { root: string; uploads: string; record: string; config: string; start: () => Running } {
-    const root = mkdtempSync(join(tmpdir(), 'pf-e2e-wp-'));
+    const root = tempDir('pf-e2e-wp-');
     const uploads = join(root, 'wp-content/uploads');
     const record = join(root, 'web.record');
     mkdirSync(uploads, { recursive: true }); // as the image does (see examples/wordpress/Dockerfile)
@@ -68,6 +67,7 @@ describeWithServices('e2e: WordPress (examples/wordpress)', ['consul', 'vault', 
 
   afterAll(async () => {
     await killAll();
+    removeTempDirs();
     await kvDeleteTree(kvPrefix).catch(() => undefined);
     await deregisterService(`${dbService}-1`).catch(() => undefined);
   });
