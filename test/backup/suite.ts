@@ -284,5 +284,30 @@ export function storeSuite(kind: StoreKind): void {
       execFileSync('umount', [mnt]);
     }
   });
-}
 
+  it('restores into a mount point (a volume) by moving the staged entries up', async () => {
+    if (process.getuid?.() !== 0) return;
+    const mnt = tempDir('pf-volume-');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
+    } catch {
+      return;
+    }
+    try {
+      const p = pair(kind);
+      cleanup.push(p.close);
+      await makeTree(p.src, { small: 20, bigBytes: 300_000 });
+      await p.writer.backupNow();
+      await writeFile(join(mnt, 'stale'), 'from before');
+      const svc = p.svc({ ...p.config, sources: [{ path: mnt, name: 'data', exclude: [] }] });
+      expect((await svc.restore({ policy: 'always' })).snapshot).toBeDefined();
+      const want = await treeDigest(p.src);
+      const got = await treeDigest(mnt);
+      delete want['.'];
+      delete got['.']; // the mount point's own mode is the volume's
+      expect(got).toEqual(want);
+    } finally {
+      execFileSync('umount', [mnt]);
+    }
+  });
+}
