@@ -81,5 +81,12 @@ export function tempDir(prefix: string): string {
 /** Call after the instances are dead: MariaDB datadirs are over 100 MB each. */
 export function removeTempDirs(): void {
   if (process.env.PILOTFISH_KEEP_E2E === '1') return;
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  // A killed namespace's last processes may still be exiting: retry (ENOTEMPTY), never fail a test on it.
+  for (const dir of made.splice(0)) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (error) {
+      console.warn(`could not remove ${dir}: ${(error as Error).message}`);
+    }
+  }
 }

@@ -8,6 +8,9 @@ SOCKET=${DB_SOCKET:-/run/mysqld/mysqld.sock}
 PORT=${DB_PORT:-3306}
 BIND=${DB_BIND:-0.0.0.0}
 DB_USER=${DB_USER:-mysql}
+# mariadbd's temporary files. Per node: names carry the server's pid, and in PID namespaces
+# that share a /tmp (the e2e test) every node's mariadbd has the same pid.
+TMP_DIR=${DB_TMPDIR:-/tmp}
 CONTROL_SOCKET=${PILOTFISH_SOCKET:-/var/run/pilotfish.sock}
 RESTORED_GTID_FILE="$DATADIR/pilotfish-restored-gtid"
 
