@@ -4,9 +4,11 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CLI } from '../helpers/pilotfish.js';
-import { makeTree, rawConfigFor, tempDir, treeDigest } from './helpers.js';
+import { makeTree, rawConfigFor, removeTempDirs, tempDir, treeDigest } from './helpers.js';
+
+afterAll(removeTempDirs);
 
 const run = promisify(execFile);
 

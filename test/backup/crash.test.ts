@@ -7,14 +7,14 @@ import { spawn } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { CLI } from '../helpers/pilotfish.js';
 import { waitFor } from '../helpers/wait.js';
-import { log, makeTree, pseudoRandom, rawConfigFor, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
+import { log, makeTree, pseudoRandom, rawConfigFor, removeTempDirs, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
 
 const ROUNDS = Number(process.env.PF_BACKUP_CRASH_ROUNDS ?? 20);
 
@@ -93,6 +93,8 @@ function crashSuite(kind: StoreKind): void {
     expect(killed).toBeGreaterThan(ROUNDS / 4);
   }, 240_000);
 }
+
+afterAll(removeTempDirs);
 
 describe('backup crash safety (local store)', () => crashSuite('local'));
 describeWithServices('backup crash safety (S3)', ['s3'], () => crashSuite('s3'));

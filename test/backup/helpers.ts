@@ -1,7 +1,7 @@
 /** Shared pieces of the backup tests: trees to back up, digests to compare, configs per store. */
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile, chmod } from 'node:fs/promises';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
@@ -10,8 +10,17 @@ import { services } from '../helpers/services.js';
 
 export const log = createLogger({ level: 'silent' });
 
+const made: string[] = [];
+
 export function tempDir(tag = 'pf-backup-'): string {
-  return mkdtempSync(join(tmpdir(), tag));
+  const dir = mkdtempSync(join(tmpdir(), tag));
+  made.push(dir);
+  return dir;
+}
+
+/** Remove every directory and local repository the tests of this file made (call from afterAll). */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** A small tree: modes, a symlink, an empty dir, nested dirs, `small` small files and one `bigBytes` file. */
@@ -66,11 +75,17 @@ export async function treeDigest(root: string): Promise<Record<string, string>> 
 
 export type StoreKind = 'local' | 's3';
 
+function repoPath(id: string): string {
+  const path = join(tmpdir(), `pf-repo-${id}`);
+  if (!made.includes(path)) made.push(path);
+  return path;
+}
+
 /** The `backup:` section as a user writes it, for `dir` on a fresh prefix (s3) or directory (local). */
 export function rawConfigFor(kind: StoreKind, dir: string, extra: Record<string, unknown> = {}, repoId = randomBytes(6).toString('hex')): Record<string, unknown> {
   const store =
     kind === 'local'
-      ? { local: { path: join(tmpdir(), `pf-repo-${repoId}`) } }
+      ? { local: { path: repoPath(repoId) } }
       : { s3: { bucket: services().PILOTFISH_TEST_BUCKET, prefix: `backup-test/${repoId}/`, endpoint: services().AWS_ENDPOINT_URL_S3 } };
   return { sources: [{ path: dir, name: 'data' }], store, concurrency: 8, ...extra };
 }

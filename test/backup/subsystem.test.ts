@@ -10,9 +10,12 @@ import { SNAPSHOT_PREFIX } from '../../src/backup/format.js';
 import { BackupService } from '../../src/backup/service.js';
 import { killAll, startPilotfish, type LogLine } from '../helpers/pilotfish.js';
 import { waitFor } from '../helpers/wait.js';
-import { configFor, log, makeTree, rawConfigFor, tempDir } from './helpers.js';
+import { configFor, log, makeTree, rawConfigFor, removeTempDirs, tempDir } from './helpers.js';
 
-afterAll(killAll);
+afterAll(async () => {
+  await killAll();
+  removeTempDirs();
+});
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

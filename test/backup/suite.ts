@@ -9,7 +9,7 @@ import { chunkKey, packKey, SNAPSHOT_PREFIX, type ChunkRef } from '../../src/bac
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
 import { PilotfishError } from '../../src/core/errors.js';
-import { configFor, log, makeTree, rawConfigFor, pseudoRandom, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
+import { configFor, log, makeTree, rawConfigFor, removeTempDirs, pseudoRandom, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
 
 /** Small chunks so a small test tree still spans many chunks. */
 const SMALL_CHUNKS = { chunking: { avgSize: 64 * 1024 }, retention: { keepLast: 100, hourly: 0, daily: 0 } };
@@ -42,7 +42,10 @@ export function storeSuite(kind: StoreKind): void {
   beforeAll(() => {
     if (kind === 's3') useS3Env();
   });
-  afterAll(() => cleanup.forEach((c) => c()));
+  afterAll(() => {
+    cleanup.forEach((c) => c());
+    removeTempDirs();
+  });
 
   it('round-trips a tree: modes, symlinks, empty dirs, a large file, many small files', async () => {
     const p = pair(kind);

@@ -161,5 +161,7 @@ describe('tree watcher', () => {
     await waitFor(() => seen.some((p) => p.endsWith('last')), { message: 'the last write' });
     expect(seen.some((p) => p.includes('ignored'))).toBe(false);
     w.close();
+    const { rm } = await import('node:fs/promises');
+    await rm(root, { recursive: true, force: true });
   });
 });
