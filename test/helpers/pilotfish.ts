@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { childrenOf } from './proc.js';
+import { childrenOf, descendants, readProc } from './proc.js';
 import { waitFor } from './wait.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -139,12 +139,24 @@ export function startPilotfish(config: string | object, options: StartOptions = 
     async kill() {
       running.delete(r);
       if (child.exitCode !== null || child.signalCode !== null) return;
+      // Note every process group under Pilotfish first: a Pilotfish killed outside a PID
+      // namespace leaves its jobs behind, and they must not outlive the test.
+      let pid: number | undefined;
       try {
-        if (wrapped) process.kill(await r.pid(), 'SIGKILL');
+        pid = await r.pid();
       } catch {
-        // gone already
+        // never came up
       }
-      child.kill('SIGKILL');
+      const ours = readProc(process.pid)?.pgid;
+      const groups = new Set(pid ? descendants(pid).map((p) => p.pgid).filter((g) => g !== ours) : []);
+      // Gracefully first, so the stop sequence runs; then by force.
+      if (pid) signalSafe(pid, 'SIGTERM');
+      const stopped = await Promise.race([exited.then(() => true), delay(5000).then(() => false)]);
+      if (!stopped) {
+        if (pid) signalSafe(pid, 'SIGKILL');
+        child.kill('SIGKILL');
+      }
+      for (const group of groups) signalSafe(-group, 'SIGKILL');
       await exited;
     },
   };
@@ -159,4 +171,16 @@ function safeRead(path: string): string {
   } catch {
     return '';
   }
+}
+
+function signalSafe(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
