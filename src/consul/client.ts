@@ -8,6 +8,7 @@ import Consul from 'consul';
 import { PilotfishError, errorMessage } from '../core/errors.js';
 import { redactor } from '../log/redact.js';
 import type { ConsulConfig } from './config.js';
+import { delay } from '../core/backoff.js';
 
 export type ConsulClient = InstanceType<typeof Consul>;
 
@@ -116,19 +117,6 @@ export function reasonOf(err: unknown): string {
   return e?.code && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
 }
 
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Exponential backoff with jitter: attempt 0 → initial. */
 export function backoff(attempt: number, initial = 250, max = 10_000): number {
   const base = Math.min(initial * 2 ** Math.min(attempt, 20), max);
@@ -167,7 +155,7 @@ export async function waitForConsul(
       );
     }
     onRetry(reason, attempt);
-    await sleep(Math.min(backoff(attempt++), left), signal);
+    await delay(Math.min(backoff(attempt++), left), signal);
   }
 }
 

@@ -9,7 +9,8 @@
  * - With `interval`, it polls instead (ContainerPilot's style, kept for comparison).
  */
 import type { Logger } from '../log/logger.js';
-import { backoff, blockingRead, reasonOf, RateLimitedWarning, RequestContext, sleep, type ConsulClient } from './client.js';
+import { backoff, blockingRead, reasonOf, RateLimitedWarning, RequestContext, type ConsulClient } from './client.js';
+import { delay } from '../core/backoff.js';
 
 export type Query =
   | { kind: 'service'; service: string; tag?: string; datacenter?: string }
@@ -154,8 +155,8 @@ export class Watcher {
           this.#updates++;
           this.onContent(content);
         }
-        if (polling) await sleep(this.options.interval as number, this.#abort.signal);
-        else if (this.#index === 0 || this.#index === previous) await sleep(50, this.#abort.signal); // never spin
+        if (polling) await delay(this.options.interval as number, this.#abort.signal);
+        else if (this.#index === 0 || this.#index === previous) await delay(50, this.#abort.signal); // never spin
       } catch (error) {
         if (!this.#running) return;
         this.#errors++;
@@ -166,7 +167,7 @@ export class Watcher {
             { watch: this.options.label, err: reasonOf(error), failures: this.#errors },
             `${this.options.label}: cannot reach Consul (${reasonOf(error)}); retrying with backoff`,
           );
-        await sleep(backoff(this.#errors - 1, 250, 10_000), this.#abort.signal);
+        await delay(backoff(this.#errors - 1, 250, 10_000), this.#abort.signal);
       } finally {
         if (this.#ctx === ctx) this.#ctx = undefined;
       }

@@ -14,7 +14,8 @@
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
 import { ConsulCallError, type ElectionConsul, type KeyState, type SessionSpec } from './consul.js';
 import { runCandidateGate } from './gate.js';
-import { addressOf, backoffMs, idOf, sleep, watchKey } from './keywatch.js';
+import { delay } from '../core/backoff.js';
+import { addressOf, backoffMs, idOf, watchKey } from './keywatch.js';
 import type { EventBus } from '../core/events.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
@@ -325,7 +326,7 @@ export class Elector {
     const renewTimeout = Math.min(this.d.requestTimeout, config.ttl / 4);
     let wait = config.ttl / 2;
     while (!this.#stopping) {
-      await sleep(wait, this.#abort.signal);
+      await delay(wait, this.#abort.signal);
       wait = config.ttl / 2;
       const id = this.#session;
       if (this.#stopping || !id) continue;

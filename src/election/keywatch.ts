@@ -6,6 +6,7 @@
  * back off (capped at 2 s, so a returning Consul is noticed quickly) and never end the loop.
  */
 import type { ElectionConsul, KeyState } from './consul.js';
+import { delay } from '../core/backoff.js';
 
 export interface KeyWatchOptions {
   consul: ElectionConsul;
@@ -30,7 +31,7 @@ export async function watchKey(o: KeyWatchOptions): Promise<void> {
       if (o.signal.aborted) break;
       o.onError(error);
       index = 0;
-      await sleep(backoffMs(errors++), o.signal);
+      await delay(backoffMs(errors++), o.signal);
     }
   }
 }
@@ -60,17 +61,4 @@ export function addressOf(value: string): string {
   const v = parse(value);
   if (!v || typeof v.address !== 'string') return value.slice(0, 200);
   return typeof v.port === 'number' ? `${v.address}:${v.port}` : v.address;
-}
-
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -2,6 +2,7 @@
  * Ending a process group: its stop signal, then SIGKILL once the grace period is over. Returns
  * as soon as the whole group is gone; it never sleeps out the full timeout.
  */
+import { delay } from '../core/backoff.js';
 import type { Exit, Proc } from './process.js';
 
 const GROUP_POLL_MS = 20;
@@ -28,8 +29,4 @@ async function settleWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
   const result = await Promise.race([p.then(() => true as const), timeout]);
   clearTimeout(timer);
   return result;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -14,7 +14,7 @@ import createVault from 'node-vault';
 import { PilotfishError } from '../core/errors.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { RetryConfig } from './config.js';
-import { delay, nextDelay } from './backoff.js';
+import { delay, nextDelay } from '../core/backoff.js';
 
 export type VaultOp = 'login' | 'unwrap' | 'renew' | 'lookup' | 'read' | 'lease-renew';
 

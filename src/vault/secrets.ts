@@ -9,7 +9,7 @@
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { redactor } from '../log/redact.js';
-import { nextDelay, RateLimiter, type Backoff } from './backoff.js';
+import { nextDelay, RateLimiter, type Backoff } from '../core/backoff.js';
 import type { VaultClient } from './client.js';
 import type { SecretConfig } from './config.js';
 import { MAX_TIMER, type VaultSession } from './session.js';

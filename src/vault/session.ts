@@ -12,7 +12,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Authenticator, LoginResult } from './auth.js';
-import { delay, nextDelay, RateLimiter, type Backoff } from './backoff.js';
+import { delay, nextDelay, RateLimiter, type Backoff } from '../core/backoff.js';
 import type { VaultClient } from './client.js';
 
 /** setTimeout's limit (about 24.8 days); a longer delay would fire at once. */

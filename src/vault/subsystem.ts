@@ -12,7 +12,7 @@ import type { JobConfig } from '../jobs/config.js';
 import type { Logger } from '../log/logger.js';
 import { templateSources } from '../templates/sources.js';
 import { createAuthenticator } from './auth.js';
-import { delay, nextDelay } from './backoff.js';
+import { delay, nextDelay } from '../core/backoff.js';
 import { VaultClient } from './client.js';
 import type { VaultConfig } from './config.js';
 import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from './deliver.js';

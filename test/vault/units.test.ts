@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { jobSchema } from '../../src/jobs/config.js';
 import { redactor } from '../../src/log/redact.js';
-import { nextDelay, RateLimiter } from '../../src/vault/backoff.js';
+import { nextDelay, RateLimiter } from '../../src/core/backoff.js';
 import { secretSchema, vaultSchema } from '../../src/vault/config.js';
 import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from '../../src/vault/deliver.js';
 import { createVault } from '../../src/vault/subsystem.js';

@@ -1,4 +1,4 @@
-/** Backoff delays, abortable waits and rate-limited warnings for the Vault runtime. */
+/** Backoff delays, abortable waits and rate-limited warnings: shared by every subsystem that retries. */
 
 export interface Backoff {
   initial: number;
