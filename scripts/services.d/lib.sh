@@ -72,13 +72,14 @@ spawn() {
 }
 
 # kill_proc NAME : TERM, wait up to 15 s, then KILL; by recorded pid only.
+# spawn made the pid a process group leader: the signal goes to its group.
 kill_proc() {
   local name="$1" pid
   pid="$(proc_pid "$name")" || return 0
   if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     if ! wait_until 15 "$name (pid $pid) to exit" pid_gone "$pid"; then
-      kill -KILL "$pid" 2>/dev/null || true
+      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
       wait_until 5 "$name (pid $pid) to die" pid_gone "$pid" || true
     fi
   fi

@@ -117,7 +117,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   } else {
     startedDir = await mkdtemp(join(tmpdir(), 'pilotfish-services-'));
     try {
-      const { stdout } = await run(SERVICES_SCRIPT, ['up', '--dir', startedDir, '--owner-pid', String(process.pid)], {
+      const { stdout } = await run(SERVICES_SCRIPT, ['up', '--dir', startedDir, '--owner-pid', String(process.pid), '--ephemeral'], {
         timeout: 240_000,
         maxBuffer: 1 << 20,
       });
