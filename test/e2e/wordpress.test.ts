@@ -9,17 +9,10 @@ import { killAll, ROOT, startPilotfish, type Running } from '../helpers/pilotfis
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { deregisterService, kvDeleteTree, kvPut, registerService, removeTempDirs, s3Env, tempDir, uniqueName, vaultPut } from './helpers.js';
+import { readText as read } from '../helpers/files.js';
 
 const CONFIG = readFileSync(join(ROOT, 'examples/wordpress/pilotfish.yaml'), 'utf8');
 const WEB = join(ROOT, 'test/e2e/fixtures/web.sh');
-
-function read(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 describeWithServices('e2e: WordPress (examples/wordpress)', ['consul', 'vault', 's3'], () => {
   const id = uniqueName('wp');

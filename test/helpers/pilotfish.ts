@@ -3,10 +3,11 @@
  * namespace (`unshare --pid --fork --mount-proc`) and inside a network namespace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { readText } from './files.js';
 import { childrenOf, descendants, readProc } from './proc.js';
 import { waitFor } from './wait.js';
 
@@ -109,13 +110,13 @@ export function startPilotfish(config: string | object, options: StartOptions = 
         () => {
           let pid = child.pid as number;
           for (let i = 0; i < 3; i++) {
-            const comm = safeRead(`/proc/${pid}/comm`).trim();
+            const comm = readText(`/proc/${pid}/comm`).trim();
             if (comm === 'node' || comm === 'MainThread') return pid;
             const kids = childrenOf(pid);
             if (kids.length === 0) return undefined;
             pid = kids[0] as number;
           }
-          return safeRead(`/proc/${pid}/comm`).trim() === 'node' ? pid : undefined;
+          return readText(`/proc/${pid}/comm`).trim() === 'node' ? pid : undefined;
         },
         { timeout: 10_000, message: 'the pilotfish process to appear' },
       );
@@ -163,14 +164,6 @@ export function startPilotfish(config: string | object, options: StartOptions = 
   void exited.then(() => running.delete(r));
   running.add(r);
   return r;
-}
-
-function safeRead(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function signalSafe(pid: number, signal: NodeJS.Signals): void {

@@ -1,6 +1,6 @@
 // Templates fed by the real Consul: the job waits for the first render, a KV change re-renders
 // and sends SIGHUP (same pid, no restart), and missing keys either wait (saying so) or fail.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -8,17 +8,10 @@ import { consulDelete, consulPut } from '../consul/http.js';
 import { killAll, ROOT, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
+import { readText as read } from '../helpers/files.js';
 
 const APP = join(ROOT, 'test/consul/fixtures/app.mjs');
 afterEach(killAll);
-
-function read(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 describeWithServices('templates from Consul', ['consul'], () => {
   it('renders before the app starts, and a KV change re-renders and sends SIGHUP without a restart', async () => {

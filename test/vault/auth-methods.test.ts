@@ -2,23 +2,16 @@
 // token is used, the old one may be revoked), and JWT login with a key pair made here (Vault's jwt
 // auth at its own mount, validating with our public key).
 import { createSign, generateKeyPairSync } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { killAll, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { createAppRole, kvPut, setPolicy, unique, vaultApi } from './http.js';
+import { readText as read } from '../helpers/files.js';
 
 afterEach(killAll);
-
-const read = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 function jwt(privateKey: string, claims: Record<string, unknown>): string {
   const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');

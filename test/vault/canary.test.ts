@@ -5,24 +5,17 @@
 // not one of the values (nor the secret_id, role_id or tokens) in Pilotfish's stdout or stderr.
 import { execFileSync } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { CLI, killAll, ROOT, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { accessorsOf, createAppRole, kvPut, revokeAccessor, setPolicy, unique } from './http.js';
+import { readText as read } from '../helpers/files.js';
 
 const APP = join(ROOT, 'test/vault/fixtures/app.sh');
 afterEach(killAll);
-
-const read = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {

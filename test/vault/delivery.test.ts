@@ -1,24 +1,17 @@
 // AppRole login against the real Vault, then a KV v2 secret to a job's environment (and to no
 // other job's), to a 0600 file and a 0600 template; a new KV version re-delivers everything and
 // signals the app (same pid, SIGHUP recorded by the fixture).
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { killAll, ROOT, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { createAppRole, kvPut, setPolicy, unique, vaultApi, wrappedSecretId } from './http.js';
+import { readText as read } from '../helpers/files.js';
 
 const APP = join(ROOT, 'test/vault/fixtures/app.sh');
 afterEach(killAll);
-
-function read(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 describeWithServices('vault: secrets to jobs, files and templates', ['vault'], () => {
   it('AppRole → env of its job only, a 0600 file and a 0600 template; a new version re-delivers and sends SIGHUP', async () => {

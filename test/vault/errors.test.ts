@@ -1,12 +1,12 @@
 // Start-up failures against the real Vault: each is a clear error naming the address, the path
 // and the reason, then exit code 1. Without failFast, Pilotfish waits and starts once the secret exists.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { killAll, startPilotfish, type Running } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { createAppRole, kvPut, setPolicy, unique } from './http.js';
+import { readText as read } from '../helpers/files.js';
 
 afterEach(killAll);
 
@@ -89,10 +89,3 @@ describeWithServices('vault: start-up errors', ['vault'], () => {
   });
 });
 
-function read(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-}

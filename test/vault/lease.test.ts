@@ -1,24 +1,16 @@
 // A leased (generic) secret from the real Vault's database engine on the real MariaDB: the lease
 // is renewed before it ends, and when its max TTL stops renewal, new credentials are read, the
 // job restarts with them (onSecretChange: restart), and `changed` is published.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { killAll, ROOT, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { createAppRole, setPolicy, unique, vaultApi } from './http.js';
+import { readText as read } from '../helpers/files.js';
 
 const APP = join(ROOT, 'test/vault/fixtures/app.sh');
 afterEach(killAll);
-
-const read = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 describeWithServices('vault: leased secrets', ['vault', 'mariadb'], () => {
   it('renews a database lease, then reads new credentials at its max TTL and restarts the job', async () => {

@@ -2,7 +2,7 @@
 // Vault stops; the job keeps running with its last values, the file keeps its content, and the
 // warnings are rate-limited. Vault (dev mode: it forgot everything) comes back with a new role and
 // a new value: Pilotfish logs in again with the re-read credentials and delivers the new value.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { killAll, ROOT, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, servicesCommand, startService, stopService } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 import { parseExports } from '../setup/services.js';
+import { readText as read } from '../helpers/files.js';
 
 const APP = join(ROOT, 'test/vault/fixtures/app.sh');
 let dir = '';
@@ -30,14 +31,6 @@ async function provision(state: string, value: string): Promise<void> {
   writeFileSync(join(state, 'secret-id'), (await api('POST', 'auth/approle/role/app/secret-id', {})).data.secret_id);
   await api('POST', 'secret/data/app/db', { data: { password: value } });
 }
-
-const read = (file: string): string => {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
-};
 
 describeWithServices('vault outage', ['vault'], () => {
   beforeAll(async () => {
