@@ -12,7 +12,7 @@
  * acquisition. Times are monotonic (performance.now).
  */
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
-import { ConsulCallError, type ElectionConsul, type KeyState, type SessionSpec } from './consul.js';
+import { ConsulCallError, type KeyState, type SessionClient, type SessionSpec } from '../consul/session.js';
 import { runCandidateGate } from './gate.js';
 import { delay } from '../core/backoff.js';
 import { addressOf, backoffMs, idOf, watchKey } from './keywatch.js';
@@ -24,7 +24,7 @@ export type Role = 'primary' | 'replica';
 
 export interface ElectorDeps {
   config: ElectionConfig;
-  consul: ElectionConsul;
+  consul: SessionClient;
   bus: EventBus;
   log: Logger;
   key: string;

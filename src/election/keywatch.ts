@@ -5,11 +5,11 @@
  * index starts over at 0 when it goes backwards (Consul restarted or lost its data); errors
  * back off (capped at 2 s, so a returning Consul is noticed quickly) and never end the loop.
  */
-import type { ElectionConsul, KeyState } from './consul.js';
+import type { KeyState, SessionClient } from '../consul/session.js';
 import { delay } from '../core/backoff.js';
 
 export interface KeyWatchOptions {
-  consul: ElectionConsul;
+  consul: SessionClient;
   key: string;
   waitMs: number;
   signal: AbortSignal;

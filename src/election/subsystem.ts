@@ -22,7 +22,7 @@ import { GLOBAL_SOURCE } from '../core/events.js';
 import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
 import type { JobConfig } from '../jobs/config.js';
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
-import { ElectionConsul } from './consul.js';
+import { SessionClient } from '../consul/session.js';
 import { Elector } from './elector.js';
 import { StallWatchdog } from './watchdog.js';
 
@@ -75,7 +75,7 @@ export class ElectionSubsystem implements Subsystem {
     const consulConfig = this.root.consul ?? consulDefaults();
     const elector: Elector = new Elector({
       config: cfg,
-      consul: new ElectionConsul(consulConfig),
+      consul: new SessionClient(consulConfig),
       bus: ctx.bus,
       log,
       key,

@@ -1,5 +1,6 @@
 /**
- * The Consul calls of the election: sessions (create, renew, destroy), the lock key (acquire,
+ * Consul sessions and session locks, shared by the election (src/election) and the backup
+ * writer lock (src/backup/lease.ts): sessions (create, renew, destroy), the lock key (acquire,
  * release, a blocking read). Plain HTTP with `fetch`, because every decision here hangs on the
  * exact answer: the status code (404 = the session is gone), the body (`true`/`false` of an
  * acquire) and X-Consul-Index. The address and token come from the `consul:` section, resolved
@@ -7,8 +8,8 @@
  */
 import { errorMessage } from '../core/errors.js';
 import { redactor } from '../log/redact.js';
-import { resolveEndpoint } from '../consul/client.js';
-import type { ConsulConfig } from '../consul/config.js';
+import { resolveEndpoint } from './client.js';
+import type { ConsulConfig } from './config.js';
 
 export interface SessionSpec {
   name: string;
@@ -47,7 +48,7 @@ function seconds(ms: number): string {
   return `${Math.max(0, Math.round(ms / 1000))}s`;
 }
 
-export class ElectionConsul {
+export class SessionClient {
   readonly address: string;
   readonly #headers: Record<string, string>;
   readonly #dc: string | undefined;
