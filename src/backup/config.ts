@@ -79,9 +79,21 @@ export const backupSchema = z
           })
           .optional(),
         events: z.array(z.strictObject({ source: z.string().min(1), on: eventCode })).default([]),
-        interval: duration.optional(),
+        interval: duration.optional().meta({ description: 'Back up every this long, whatever else happens. Prefer maxAge.' }),
+        maxAge: duration
+          .optional()
+          .meta({
+            description:
+              "Back up when the newest snapshot in the store (any instance's, any trigger's) is older than this; with none, this long after start (or after being elected, with primaryOnly). Re-armed by every backup. Reason: max-age.",
+          }),
       })
       .default({ events: [] }),
+    primaryOnly: boolLike
+      .default(false)
+      .meta({
+        description:
+          'Triggers fire only while this instance is the elected primary (needs election:); on a replica they are ignored. Restores and manual backups are not affected.',
+      }),
     hooks: z.strictObject({ pre: hook.optional(), post: hook.optional() }).default({}),
     retention: z
       .strictObject({
@@ -111,8 +123,15 @@ export const backupSchema = z
       .default({ avgSize: 1024 * 1024 }),
     concurrency: intLike(1, 256).default(16).meta({ description: 'Parallel uploads/downloads.' }),
     lease: z
-      .strictObject({ ttl: duration.default(30_000).meta({ description: 'A writer lease not renewed for this long can be taken over.' }) })
-      .default({ ttl: 30_000 }),
+      .strictObject({
+        ttl: duration.default(30_000).meta({ description: 'A writer lease not renewed for this long can be taken over (with Consul: the session TTL, at least 10s).' }),
+        backend: z
+          .enum(['auto', 'consul', 'store'])
+          .default('auto')
+          .meta({ description: 'consul: a Consul session lock; store: a lock object made with conditional writes in the store; auto: consul when a consul: section exists, else store.' }),
+        key: z.string().min(1).optional().meta({ description: 'The Consul key of the lock; default pilotfish/backup/<store>/lock (one per bucket and prefix).' }),
+      })
+      .default({ ttl: 30_000, backend: 'auto' }),
   })
   .meta({ description: 'Back up and restore the app state.' });
 

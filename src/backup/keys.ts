@@ -11,6 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { PilotfishError } from '../core/errors.js';
 import { redactor } from '../log/redact.js';
 import type { KeySourceConfig } from './config.js';
+import type { Logger } from '../log/logger.js';
+import type { VaultConfig } from '../vault/config.js';
 import { vaultKeySource } from '../vault/keysource.js';
 
 export interface KeySource {
@@ -24,11 +26,17 @@ export interface Keys {
   mac: Buffer;
 }
 
-export type KeySourceFactory = (config: Record<string, unknown>) => KeySource;
+/** The other config sections a key source may need (the `vault:` section for a Vault key). */
+export interface KeyContext {
+  vault?: VaultConfig | undefined;
+  log?: Logger | undefined;
+}
+
+export type KeySourceFactory = (config: Record<string, unknown>, context: KeyContext) => KeySource;
 
 export const KEY_SOURCES: Record<string, KeySourceFactory> = {
   file: (config) => fileKey(String(config.file)),
-  vault: (config) => vaultKeySource(config.vault as { secret: string; field: string }),
+  vault: (config, context) => vaultKeySource(config.vault as { secret: string; field: string }, context.vault, context.log),
 };
 
 export function fileKey(path: string): KeySource {
@@ -61,11 +69,11 @@ export function decodeKey(raw: Buffer, where: string): Buffer {
   return key;
 }
 
-export function keySource(config: KeySourceConfig): KeySource {
+export function keySource(config: KeySourceConfig, context: KeyContext = {}): KeySource {
   const [kind] = Object.keys(config);
   const make = kind ? KEY_SOURCES[kind] : undefined;
   if (!make) throw new PilotfishError('PF_BACKUP_KEY', `unknown backup key source "${kind}"`);
-  return make(config as Record<string, unknown>);
+  return make(config as Record<string, unknown>, context);
 }
 
 export function deriveKeys(master: Buffer): Keys {

@@ -1,14 +1,24 @@
 /**
- * One writer per repository among the instances that share it. The lease is an object
- * (`lock.json`) made with S3 conditional writes: created with `If-None-Match: *`, renewed and
- * released with `If-Match: <etag>`, taken over once its expiry has passed. The local store
- * gives the same semantics with a mutex on the filesystem.
+ * One writer per repository among the instances that share it, with two backends behind
+ * {@link WriterLock}:
  *
- * A Consul session lock can implement {@link WriterLock} too (when Consul is configured); it
- * is not written yet. Expiry uses wall clocks: keep the TTL well above the clock skew.
+ * - **consul** (the default when a `consul:` section exists): a Consul session lock on
+ *   `backup.lease.key`. The session has the lease TTL, the agent's serfHealth check and no
+ *   lock-delay, so a writer whose node dies frees the lock at once and one that hangs frees it
+ *   after the TTL. This is the lock the election uses (src/consul/session.ts).
+ * - **store**: an object (`lock.json`) made with S3 conditional writes: created with
+ *   `If-None-Match: *`, renewed and released with `If-Match: <etag>`, taken over once its
+ *   expiry has passed. The local store gives the same semantics with a mutex on the
+ *   filesystem. Expiry uses wall clocks: keep the TTL well above the clock skew.
+ *
+ * Either way, a writer that cannot renew aborts (`lost`) before it writes its manifest.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { ConsulConfig } from '../consul/config.js';
+import { PilotfishError } from '../core/errors.js';
+import { ConsulCallError, SessionClient } from '../consul/session.js';
+import type { BackupConfig } from './config.js';
 import { LOCK_KEY } from './format.js';
 import type { Store } from './store/types.js';
 
@@ -26,13 +36,34 @@ export interface WriterLock {
   holder(): Promise<string | undefined>;
 }
 
+/** Consul's smallest session TTL. */
+const CONSUL_MIN_TTL = 10_000;
+
+/** The writer lock the config asks for: Consul's when `consul` is given and the backend allows it. */
+export function writerLock(config: BackupConfig, store: Store, consul?: ConsulConfig): WriterLock {
+  const { backend, ttl, key } = config.lease;
+  if (backend === 'consul' && !consul) throw new PilotfishError('PF_CONFIG_INVALID', 'backup.lease.backend is consul but there is no consul: section');
+  if (backend === 'store' || !consul) return new StoreLease(store, ttl);
+  return new ConsulLease(new SessionClient(consul), key ?? defaultLockKey(config), Math.max(CONSUL_MIN_TTL, ttl));
+}
+
+/** `pilotfish/backup/s3/<bucket>/<prefix>/lock` or `pilotfish/backup/local/<path>/lock`. */
+export function defaultLockKey(config: BackupConfig): string {
+  const where = 's3' in config.store ? `s3/${config.store.s3.bucket}/${config.store.s3.prefix}` : `local/${config.store.local.path}`;
+  return `pilotfish/backup/${where}/lock`.replace(/\/+/g, '/');
+}
+
+function newOwner(): string {
+  return `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+}
+
 interface LockBody {
   owner: string;
   expires: number;
 }
 
 export class StoreLease implements WriterLock {
-  readonly owner = `${hostname()}/${process.pid}/${randomBytes(3).toString('hex')}`;
+  readonly owner = newOwner();
 
   constructor(
     readonly store: Store,
@@ -93,6 +124,70 @@ export class StoreLease implements WriterLock {
         if (lost.signal.aborted) return;
         // Expire it rather than delete it: If-Match on DELETE is not supported everywhere.
         await this.store.putIfMatch(LOCK_KEY, this.#body(0), etag).catch(() => undefined);
+      },
+    };
+  }
+}
+
+export class ConsulLease implements WriterLock {
+  readonly owner = newOwner();
+
+  constructor(
+    readonly client: SessionClient,
+    readonly key: string,
+    readonly ttlMs: number,
+    readonly timeoutMs = 5_000,
+    readonly now: () => number = Date.now,
+  ) {}
+
+  async holder(): Promise<string | undefined> {
+    const { state } = await this.client.readKey(this.key, { index: 0, waitMs: 0 });
+    if (!state?.session) return undefined;
+    const body = parse(Buffer.from(state.value, 'utf8'));
+    return body?.owner ?? `Consul session ${state.session}`;
+  }
+
+  async tryAcquire(): Promise<Lease | undefined> {
+    const session = await this.client.createSession(
+      { name: `pilotfish backup writer ${this.owner}`, ttlMs: this.ttlMs, lockDelayMs: 0, behavior: 'release', checks: ['serfHealth'] },
+      this.timeoutMs,
+    );
+    let held = false;
+    try {
+      // `expires` only for `holder()` messages and the store format's shape; Consul decides.
+      held = await this.client.acquire(this.key, session, JSON.stringify({ owner: this.owner, expires: this.now() + this.ttlMs } satisfies LockBody), this.timeoutMs);
+    } finally {
+      if (!held) await this.client.destroySession(session, this.timeoutMs).catch(() => undefined);
+    }
+    return held ? this.#held(session) : undefined;
+  }
+
+  #held(session: string): Lease {
+    const lost = new AbortController();
+    let released = false;
+    let renewedAt = this.now();
+    let renewing: Promise<void> = Promise.resolve();
+    const renew = async (): Promise<void> => {
+      if (released || lost.signal.aborted) return;
+      try {
+        await this.client.renewSession(session, this.timeoutMs);
+        renewedAt = this.now();
+      } catch (error) {
+        if (error instanceof ConsulCallError && error.sessionGone) lost.abort(new Error('the backup lock session ended (Consul invalidated it)'));
+        else if (this.now() - renewedAt > this.ttlMs) lost.abort(error); // Consul unreachable for a whole TTL
+      }
+    };
+    const timer = setInterval(() => void (renewing = renew()), Math.max(1_000, Math.floor(this.ttlMs / 3)));
+    timer.unref();
+    return {
+      owner: this.owner,
+      lost: lost.signal,
+      release: async () => {
+        released = true;
+        clearInterval(timer);
+        await renewing;
+        await this.client.release(this.key, session, this.timeoutMs).catch(() => undefined);
+        await this.client.destroySession(session, this.timeoutMs).catch(() => undefined);
       },
     };
   }

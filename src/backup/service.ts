@@ -3,15 +3,16 @@
  * One backup at a time per process (a request during a run queues exactly one more), and one
  * writer per repository through the lease.
  */
+import type { ConsulConfig } from '../consul/config.js';
 import { errorMessage, PilotfishError } from '../core/errors.js';
 import type { Logger } from '../log/logger.js';
 import { createSnapshot } from './backup.js';
 import type { BackupConfig } from './config.js';
 import { Codec } from './codec.js';
-import { shortName, SNAPSHOT_PREFIX, type Manifest, type SnapshotStats } from './format.js';
+import { shortName, SNAPSHOT_PREFIX, snapshotTime, type Manifest, type SnapshotStats } from './format.js';
 import { runHook } from './hooks.js';
 import { deriveKeys, keySource } from './keys.js';
-import { StoreLease, type WriterLock } from './lease.js';
+import { writerLock, type WriterLock } from './lease.js';
 import type { Progress } from './progress.js';
 import { Repository } from './repo.js';
 import { restoreSnapshot, sourcesEmpty } from './restore.js';
@@ -19,6 +20,7 @@ import { prune } from './retention.js';
 import { LocalStore } from './store/local.js';
 import { S3Store } from './store/s3.js';
 import type { Store } from './store/types.js';
+import type { VaultConfig } from '../vault/config.js';
 
 export interface BackupResult {
   snapshot: string;
@@ -60,6 +62,15 @@ export function createStore(config: BackupConfig): Store {
   return new S3Store({ ...s3, maxSockets: Math.max(64, config.concurrency * 2) });
 }
 
+export interface BackupServiceOptions {
+  store?: Store;
+  lock?: WriterLock;
+  /** The config's consul: section: the writer lock becomes a Consul session lock (lease.backend auto/consul). */
+  consul?: ConsulConfig | undefined;
+  /** The config's vault: section, for a backup key from Vault when no Vault subsystem runs here. */
+  vault?: VaultConfig | undefined;
+}
+
 export class BackupService {
   #repo: Repository | undefined;
   #lock: WriterLock | undefined;
@@ -70,18 +81,18 @@ export class BackupService {
   constructor(
     readonly config: BackupConfig,
     readonly log: Logger,
-    readonly options: { store?: Store; lock?: WriterLock } = {},
+    readonly options: BackupServiceOptions = {},
   ) {}
 
   /** Load the key, reach the store, create or check the repository. */
   async open(): Promise<Repository> {
     if (this.#repo) return this.#repo;
-    const keys = this.config.encryption ? deriveKeys(await keySource(this.config.encryption.key).load()) : undefined;
+    const keys = this.config.encryption ? deriveKeys(await keySource(this.config.encryption.key, { vault: this.options.vault, log: this.log }).load()) : undefined;
     const store = this.options.store ?? createStore(this.config);
     const codec = new Codec({ compression: this.config.compression.algorithm, level: this.config.compression.level, keys });
     const repo = new Repository(store, codec, this.config.chunking.avgSize);
     await repo.open();
-    this.#lock = this.options.lock ?? new StoreLease(store, this.config.lease.ttl);
+    this.#lock = this.options.lock ?? writerLock(this.config, store, this.options.consul);
     this.#repo = repo;
     return repo;
   }
@@ -197,6 +208,12 @@ export class BackupService {
       );
     }
     return { reason, skipped };
+  }
+
+  /** When the newest snapshot in the store was made (from its name), or undefined when there is none. */
+  async newestSnapshotTime(): Promise<number | undefined> {
+    const [name] = await (await this.open()).snapshotNames();
+    return name === undefined ? undefined : snapshotTime(name)?.getTime();
   }
 
   /** Every snapshot, newest first. */

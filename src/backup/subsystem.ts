@@ -3,15 +3,22 @@
  * `startup`, so every job sees the restored tree; `restored` is published right after
  * `startup` (jobs subscribe then) for jobs that want to wait on it explicitly with
  * `when: {source: backup, once: restored}`. Triggers start after that.
+ *
+ * With `primaryOnly`, the election's `elected`/`demoted` events open and close the gate of the
+ * triggers (manual and control-plane backups always run).
  */
 import type { Config } from '../config/schema.js';
 import { errorMessage, PilotfishError } from '../core/errors.js';
 import { GLOBAL_SOURCE } from '../core/events.js';
 import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
 import { counter, metrics } from '../telemetry/metrics.js';
+import { ELECTION_SOURCE } from '../election/config.js';
 import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';
 import { BackupService, type RestoreResult } from './service.js';
-import { activityTrigger, eventTrigger, intervalTrigger, type Trigger } from './triggers.js';
+import { activityTrigger, eventTrigger, intervalTrigger, MaxAgeTrigger, type Trigger } from './triggers.js';
+
+/** How soon the max-age trigger looks again after a failed backup or an unreachable store. */
+const MAX_AGE_RETRY = 60_000;
 
 export class BackupSubsystem implements Subsystem {
   readonly name = 'backup';
@@ -21,13 +28,16 @@ export class BackupSubsystem implements Subsystem {
   readonly #cleanup: Array<() => void> = [];
   #stopped = false;
   #inflight: Promise<unknown> | undefined;
+  #maxAge: MaxAgeTrigger | undefined;
+  /** With primaryOnly: whether the election last said this instance is the primary. */
+  #primary = false;
 
   constructor(readonly config: BackupConfig) {}
 
   async start(ctx: SubsystemContext): Promise<void> {
     this.#ctx = ctx;
     const log = ctx.log.child({ component: 'backup' });
-    const service = new BackupService(this.config, log);
+    const service = new BackupService(this.config, log, { consul: ctx.config.consul, vault: ctx.config.vault });
     (this as { service: BackupService }).service = service;
     const started = Date.now();
     let result: RestoreResult;
@@ -49,6 +59,19 @@ export class BackupSubsystem implements Subsystem {
       this.#cleanup.push(routes.add('GET', '/v1/backup/status', () => service.status()));
     }
 
+    if (this.config.primaryOnly) {
+      this.#cleanup.push(
+        ctx.bus.subscribe(
+          'backup-role',
+          (e) => {
+            this.#primary = e.code === 'elected';
+            if (this.#primary) this.#maxAge?.restart();
+          },
+          (e) => e.source === ELECTION_SOURCE && (e.code === 'elected' || e.code === 'demoted'),
+        ),
+      );
+    }
+
     const unsubscribe = ctx.bus.subscribe(
       'backup-startup',
       () => {
@@ -63,7 +86,15 @@ export class BackupSubsystem implements Subsystem {
 
   #startTriggers(ctx: SubsystemContext): void {
     const t = this.config.triggers;
-    const fire = (reason: string): void => void this.backup(reason).catch(() => undefined);
+    const log = ctx.log.child({ component: 'backup' });
+    const fire = (reason: string): boolean => {
+      if (this.config.primaryOnly && !this.#primary) {
+        log.debug({ reason }, 'backup trigger ignored: not the primary (primaryOnly)');
+        return false;
+      }
+      void this.backup(reason).catch(() => undefined);
+      return true;
+    };
     if (t.activity) {
       const paths = t.activity.paths ?? this.config.sources.filter(isDirSource).map((s) => s.path);
       const onReady = (): void => ctx.log.info({ component: 'backup', paths }, 'watching for activity');
@@ -71,6 +102,20 @@ export class BackupSubsystem implements Subsystem {
     }
     if (t.events.length > 0) this.#triggers.push(eventTrigger(ctx.bus, t.events, fire));
     if (t.interval !== undefined && t.interval > 0) this.#triggers.push(intervalTrigger(t.interval, fire));
+    if (t.maxAge !== undefined && t.maxAge > 0 && this.service) {
+      const service = this.service;
+      this.#maxAge = new MaxAgeTrigger(
+        {
+          maxAge: t.maxAge,
+          newest: () => service.newestSnapshotTime(),
+          retry: MAX_AGE_RETRY,
+          onError: (error) => log.warn(`max-age trigger: cannot list snapshots (trying again in ${MAX_AGE_RETRY / 1000}s): ${errorMessage(error)}`),
+        },
+        fire,
+      );
+      this.#triggers.push(this.#maxAge);
+      this.#maxAge.restart();
+    }
   }
 
   /** Run a backup and publish `backedUp` or `backupFailed`. */
@@ -91,12 +136,14 @@ export class BackupSubsystem implements Subsystem {
       chunksReused().inc(s.reusedChunks);
       log.info({ snapshot: result.snapshot, reason, ...s }, `backed up ${s.files} files, uploaded ${s.uploadedBytes} bytes in ${s.durationMs} ms`);
       ctx.bus.publish({ code: 'backedUp', source: BACKUP_SOURCE, data: { snapshot: result.snapshot, reason, ...s } });
+      this.#maxAge?.backedUp();
       return result;
     } catch (error) {
       const code = error instanceof PilotfishError ? error.code : 'PF_INTERNAL';
       metrics.backupDuration().observe({ result: 'failure' }, (Date.now() - started) / 1000);
       log.warn({ reason, code }, `backup failed: ${errorMessage(error)}`);
       ctx.bus.publish({ code: 'backupFailed', source: BACKUP_SOURCE, data: { reason, code, error: errorMessage(error) } });
+      this.#maxAge?.failed();
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 /**
  * What starts a backup on its own: filesystem activity (after a quiet period, at the latest
- * after a maximum delay), events on the bus, an interval. Each calls `fire(reason)`; the
- * service makes sure only one backup runs at a time.
+ * after a maximum delay), events on the bus, an interval, the age of the newest snapshot. Each
+ * calls `fire(reason)`; the service makes sure only one backup runs at a time.
  *
  * Activity uses TreeWatcher (watch.ts): one inotify watch per directory, nothing per file.
  */
@@ -77,4 +77,84 @@ export function intervalTrigger(ms: number, fire: (reason: string) => void): Tri
   const timer = setInterval(() => fire('interval'), ms);
   timer.unref();
   return { close: async () => clearInterval(timer) };
+}
+
+/** setTimeout's limit (about 24.8 days): longer delays are checked again when it runs out. */
+const MAX_TIMER = 2 ** 31 - 1;
+
+export interface MaxAgeOptions {
+  maxAge: number;
+  /** The time (ms) of the newest snapshot in the store, any instance's; undefined when none. */
+  newest: () => Promise<number | undefined>;
+  /** How soon to look again after the store could not be read or a backup failed. */
+  retry: number;
+  onError?: (error: unknown) => void;
+  now?: () => number;
+}
+
+/**
+ * "No snapshot older than maxAge": when the newest snapshot in the store is maxAge old, fire
+ * `max-age`. The age is the store's, not this process's, so a backup by any trigger (or by
+ * another instance) pushes the next one back; with no snapshot at all the clock starts at
+ * {@link restart} (start, or being elected). `fire` returns false when it declined (a replica
+ * with primaryOnly): the trigger then waits for the next restart.
+ */
+export class MaxAgeTrigger implements Trigger {
+  #timer: NodeJS.Timeout | undefined;
+  #since: number;
+  #closed = false;
+  readonly #now: () => number;
+
+  constructor(
+    readonly options: MaxAgeOptions,
+    readonly fire: (reason: string) => boolean,
+  ) {
+    this.#now = options.now ?? Date.now;
+    this.#since = this.#now();
+  }
+
+  /** Count from now when the store has no snapshot, and check at once. */
+  restart(): void {
+    this.#since = this.#now();
+    this.#arm(0);
+  }
+
+  /** A backup succeeded: the next one is due maxAge from now. */
+  backedUp(): void {
+    this.#arm(this.options.maxAge);
+  }
+
+  /** A backup failed: look again soon (the store decides whether one is still due). */
+  failed(): void {
+    this.#arm(Math.min(this.options.retry, this.options.maxAge));
+  }
+
+  #arm(ms: number): void {
+    if (this.#closed) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#check(), Math.min(Math.max(0, ms), MAX_TIMER));
+    this.#timer.unref();
+  }
+
+  async #check(): Promise<void> {
+    this.#timer = undefined;
+    let newest: number | undefined;
+    try {
+      newest = await this.options.newest();
+    } catch (error) {
+      this.options.onError?.(error);
+      this.failed();
+      return;
+    }
+    if (this.#closed || this.#timer) return; // closed, or re-armed by a backup meanwhile
+    const due = (newest ?? this.#since) + this.options.maxAge;
+    const now = this.#now();
+    if (now < due) this.#arm(due - now);
+    else if (!this.fire('max-age')) this.#timer = undefined; // declined: wait for restart()
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+  }
 }

@@ -175,6 +175,13 @@ function crossCheck(config: Config, where: Positions): ConfigIssue[] {
     if (job.when?.source !== undefined) checkSource(job.when.source, ['jobs', i, 'when', 'source']);
     job.when?.all?.forEach((t, k) => checkSource(t.source, ['jobs', i, 'when', 'all', k, 'source']));
   });
+  config.backup?.triggers.events.forEach((t, k) => checkSource(t.source, ['backup', 'triggers', 'events', k, 'source']));
+  if (config.backup?.primaryOnly && !config.election) {
+    issues.push(where.issue(['backup', 'primaryOnly'], 'primaryOnly needs an election: section (which instance is the primary?)'));
+  }
+  if (config.backup?.lease.backend === 'consul' && !config.consul) {
+    issues.push(where.issue(['backup', 'lease', 'backend'], 'backend consul needs a consul: section'));
+  }
   for (const [signal, route] of Object.entries(config.signals)) {
     route?.to.forEach((target, k) => {
       if (!names.has(target)) issues.push(where.issue(['signals', signal, 'to', k], `unknown job "${target}"`));

@@ -96,6 +96,23 @@ jobs:
     expect(out).toContain('test.yaml:8:20: jobs[1].when.source: unknown event source "ap" (did you mean "app"?)');
   });
 
+  it('checks the backup triggers against the other sections', () => {
+    const out = issues(`jobs:
+  - name: app
+    exec: [x]
+backup:
+  sources: [{path: /data}]
+  store: {local: {path: /repo}}
+  primaryOnly: true
+  triggers:
+    events: [{source: ap, on: exitSuccess}]
+`);
+    expect(out).toEqual([
+      'test.yaml:7:16: backup.primaryOnly: primaryOnly needs an election: section (which instance is the primary?)',
+      'test.yaml:9:23: backup.triggers.events[0].source: unknown event source "ap" (did you mean "app"?)',
+    ]);
+  });
+
   it('rejects YAML syntax errors with a position', () => {
     const out = issues('jobs:\n  - name: [unclosed\n');
     expect(out[0]).toMatch(/^test\.yaml:\d+:\d+: /);

@@ -20,7 +20,7 @@ export async function openBackup(file: string): Promise<BackupService> {
   const section = loaded.config.backup;
   if (!section) throw new PilotfishError('PF_CONFIG_INVALID', `${file} has no backup: section; add one (see docs/backup.md)`);
   const log = createLogger({ ...loaded.config.logging, fd: 2 }).child({ component: 'backup' });
-  return new BackupService(section, log);
+  return new BackupService(section, log, { consul: loaded.config.consul, vault: loaded.config.vault });
 }
 
 export async function run(argv: string[]): Promise<number> {
