@@ -39,7 +39,7 @@ export const COMMANDS: Record<string, CommandEntry> = {
   job: { summary: 'signal, restart or stop one job', usage: 'pilotfish job signal NAME SIGNAL | restart NAME | stop NAME [--socket PATH]', load: () => import('./commands/job.js') },
   stepdown: { summary: 'give up the primary role (election)', usage: 'pilotfish stepdown [--socket PATH]', load: () => import('./commands/stepdown.js') },
   migrate: { summary: 'convert a ContainerPilot v3 config to Pilotfish YAML', usage: 'pilotfish migrate CONTAINERPILOT.json5 > pilotfish.yaml', load: () => import('./commands/migrate.js') },
-  backup: { summary: 'take a backup snapshot now', usage: 'pilotfish backup [--config FILE] [--json]', load: () => import('./commands/backup.js') },
+  backup: { summary: 'take a backup snapshot now', usage: 'pilotfish backup [--config FILE] [--json] [--socket PATH | --direct]', load: () => import('./commands/backup.js') },
   restore: { summary: 'restore the newest good backup snapshot (or --snapshot NAME)', usage: 'pilotfish restore [--config FILE] [--snapshot NAME] [--policy always|if-empty] [--json]', load: () => import('./commands/restore.js') },
   snapshots: { summary: 'list backup snapshots, newest first', usage: 'pilotfish snapshots [--config FILE] [--json]', load: () => import('./commands/snapshots.js') },
   help: {
