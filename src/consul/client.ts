@@ -158,29 +158,3 @@ export async function waitForConsul(
     await delay(Math.min(backoff(attempt++), left), signal);
   }
 }
-
-/** Logs a repeated warning at most once per `everyMs`, counting what it held back. */
-export class RateLimitedWarning {
-  #last = 0;
-  #suppressed = 0;
-
-  constructor(private readonly everyMs = 10_000) {}
-
-  /** Returns the count held back since the last line when a line may be written, else undefined. */
-  take(): number | undefined {
-    const now = Date.now();
-    if (now - this.#last < this.everyMs) {
-      this.#suppressed++;
-      return undefined;
-    }
-    this.#last = now;
-    const n = this.#suppressed;
-    this.#suppressed = 0;
-    return n;
-  }
-
-  reset(): void {
-    this.#last = 0;
-    this.#suppressed = 0;
-  }
-}

@@ -6,9 +6,10 @@
  * Every Consul call of a registration runs through one queue, so a heartbeat can never
  * re-register a service that is being deregistered.
  */
+import { RateLimiter } from '../core/backoff.js';
 import { formatDuration } from '../core/duration.js';
 import type { Logger } from '../log/logger.js';
-import { isLostRegistration, reasonOf, RateLimitedWarning, type ConsulClient } from './client.js';
+import { isLostRegistration, reasonOf, type ConsulClient } from './client.js';
 
 export interface ServiceSpec {
   job: string;
@@ -48,7 +49,7 @@ export class Registration {
   #pendingBeat: { ok: boolean; output: string } | undefined;
   /** The election's role tag (`primary`/`replica`), shown beside the job's own tags. */
   #role: string | undefined;
-  readonly #warn = new RateLimitedWarning();
+  readonly #warn = new RateLimiter(10_000);
 
   constructor(
     readonly spec: ServiceSpec,
@@ -230,7 +231,7 @@ export class Registration {
     }
     this.#registered = true;
     this.#pendingInitial = false;
-    this.#warn.reset();
+    this.#warn.clear('warn');
     const ttl = s.ttl !== undefined ? ` with a ${formatDuration(s.ttl)} TTL check` : '';
     this.log.info({ job: s.job, serviceId: s.id, address: s.address, port: s.port }, `registered service ${s.id}${ttl}`);
     if (this.#maintenance !== undefined) {
@@ -250,11 +251,11 @@ export class Registration {
       this.#lastStatus = ok ? 'passing' : 'critical';
       this.log.debug({ serviceId: this.spec.id, status: this.#lastStatus }, `TTL check of ${this.spec.id} is ${this.#lastStatus}`);
     }
-    this.#warn.reset();
+    this.#warn.clear('warn');
   }
 
   #problem(what: string, error: unknown): void {
-    const held = this.#warn.take();
+    const held = this.#warn.allow('warn');
     if (held === undefined) return;
     this.log.warn(
       { job: this.spec.job, serviceId: this.spec.id, err: reasonOf(error), ...(held > 0 ? { suppressed: held } : {}) },

@@ -9,8 +9,8 @@
  * - With `interval`, it polls instead (ContainerPilot's style, kept for comparison).
  */
 import type { Logger } from '../log/logger.js';
-import { backoff, blockingRead, reasonOf, RateLimitedWarning, RequestContext, type ConsulClient } from './client.js';
-import { delay } from '../core/backoff.js';
+import { backoff, blockingRead, reasonOf, RequestContext, type ConsulClient } from './client.js';
+import { delay, RateLimiter } from '../core/backoff.js';
 
 export type Query =
   | { kind: 'service'; service: string; tag?: string; datacenter?: string }
@@ -98,7 +98,7 @@ export class Watcher {
   #errors = 0;
   #updates = 0;
   #lastOk = 0;
-  readonly #warn = new RateLimitedWarning();
+  readonly #warn = new RateLimiter(10_000);
 
   constructor(
     readonly query: Query,
@@ -142,7 +142,7 @@ export class Watcher {
         if (this.#errors > 0) this.options.log.info({ watch: this.options.label }, `${this.options.label}: Consul answers again`);
         this.#errors = 0;
         this.#lastOk = Date.now();
-        this.#warn.reset();
+        this.#warn.clear('warn');
         const previous = this.#index;
         // Reset when the index goes backwards or is missing: the agent restarted or lost its data.
         this.#index = res.index > 0 && res.index >= previous ? res.index : 0;
@@ -161,7 +161,7 @@ export class Watcher {
         if (!this.#running) return;
         this.#errors++;
         this.#index = 0;
-        const held = this.#warn.take();
+        const held = this.#warn.allow('warn');
         if (held !== undefined)
           this.options.log.warn(
             { watch: this.options.label, err: reasonOf(error), failures: this.#errors },
