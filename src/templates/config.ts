@@ -36,7 +36,7 @@ export const templateSchema = z
       .string()
       .regex(/^0?[0-7]{3,4}$/, 'expected an octal mode such as "0640"')
       .optional()
-      .meta({ description: 'File mode; defaults to the existing file\'s, else 0644.' }),
+      .meta({ description: 'File mode; defaults to the existing file\'s, else 0600 when the template uses secret: data, else 0644.' }),
     owner: z.string().optional().meta({ description: 'user, uid, user:group or uid:gid.' }),
     wait: z
       .strictObject({ min: duration.default(0), max: duration.optional() })

@@ -70,6 +70,8 @@ export class Template {
     const text = this.config.template ?? (await readFile(resolve(this.config.source as string), 'utf8'));
     this.#parsed = parseTemplate(this.deps.engine, text, this.name);
     if (this.config.mode !== undefined) this.#writeOptions.mode = parseInt(this.config.mode, 8);
+    // A file made from Vault secrets is readable by its owner only, unless the config says otherwise.
+    else if ([...this.#slots.values()].some((s) => parseReference(s.reference)?.source === 'secret')) this.#writeOptions.newFileMode = 0o600;
     if (this.config.owner !== undefined) {
       const ids = resolveUser(this.config.owner);
       this.#writeOptions.uid = ids.uid;

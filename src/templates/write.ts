@@ -10,6 +10,8 @@ import { PilotfishError } from '../core/errors.js';
 
 export interface WriteOptions {
   mode?: number;
+  /** The mode of a new file when `mode` is not set (an existing file keeps its own); default 0644. */
+  newFileMode?: number;
   uid?: number;
   gid?: number;
 }
@@ -34,7 +36,7 @@ async function existingMode(path: string): Promise<number | undefined> {
 
 /** Returns how the file was written: 'renamed' (atomic) or 'in-place' (bind mount). */
 export async function writeFileAtomic(path: string, content: string, options: WriteOptions = {}): Promise<'renamed' | 'in-place'> {
-  const mode = options.mode ?? (await existingMode(path)) ?? 0o644;
+  const mode = options.mode ?? (await existingMode(path)) ?? options.newFileMode ?? 0o644;
   const temp = join(dirname(path), `.${basename(path)}.pilotfish-${randomBytes(4).toString('hex')}.tmp`);
   try {
     const fh = await open(temp, 'wx', 0o600);

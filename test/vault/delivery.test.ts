@@ -29,7 +29,7 @@ describeWithServices('vault: secrets to jobs, files and templates', ['vault'], (
         secrets: [{ name: 'db', path: `secret/${id}/db`, refresh: '300ms' }],
         files: [{ secret: 'db', field: 'password', path: join(dir, 'out/db.pw'), job: 'app' }],
       },
-      templates: [{ name: 'app.conf', template: 'user={{ db.user }}\npassword={{ pw }}\n', data: { db: 'secret:db', pw: 'secret:db#password' }, destination: join(dir, 'app.conf'), mode: '0600' }],
+      templates: [{ name: 'app.conf', template: 'user={{ db.user }}\npassword={{ pw }}\n', data: { db: 'secret:db', pw: 'secret:db#password' }, destination: join(dir, 'app.conf') }], // no mode: secret data makes a new file 0600
       jobs: [
         { name: 'app', exec: [APP, join(dir, 'app.env')], secrets: { DB_PASSWORD: 'db#password', DB_USER: 'db#user' }, onSecretChange: { signal: 'SIGHUP' } },
         { name: 'other', exec: [APP, join(dir, 'other.env')] },
