@@ -124,9 +124,42 @@ export class SessionClient {
     };
   }
 
+  /**
+   * Read every key under `prefix` (`?recurse`); with `index` > 0 a blocking query, like
+   * {@link readKey}. An empty prefix answers no entries.
+   */
+  async readPrefix(
+    prefix: string,
+    opts: { index: number; waitMs: number; signal?: AbortSignal },
+  ): Promise<{ entries: Array<KeyState & { key: string }>; index: number }> {
+    const query: Record<string, string> = { recurse: '' };
+    if (opts.index > 0) {
+      query.index = String(opts.index);
+      query.wait = seconds(opts.waitMs);
+    }
+    const timeout = opts.index > 0 ? opts.waitMs + opts.waitMs / 16 + 5_000 : 10_000;
+    const out = await this.#call('read prefix', 'GET', `/v1/kv/${encodeKey(prefix)}`, query, timeout, undefined, [404], opts.signal);
+    if (out.status === 404 || !Array.isArray(out.json)) return { entries: [], index: out.index };
+    const items = out.json as Array<{ Key: string; Session?: string; LockIndex?: number; ModifyIndex?: number; Value?: string | null }>;
+    return {
+      entries: items.map((item) => ({
+        key: item.Key,
+        session: item.Session || undefined,
+        lockIndex: item.LockIndex ?? 0,
+        modifyIndex: item.ModifyIndex ?? 0,
+        value: item.Value ? Buffer.from(item.Value, 'base64').toString('utf8') : '',
+      })),
+      index: out.index,
+    };
+  }
+
+  async deleteKey(key: string, timeoutMs: number): Promise<void> {
+    await this.#call('delete key', 'DELETE', `/v1/kv/${encodeKey(key)}`, {}, timeoutMs);
+  }
+
   async #call(
     op: string,
-    method: 'GET' | 'PUT',
+    method: 'GET' | 'PUT' | 'DELETE',
     path: string,
     query: Record<string, string>,
     timeoutMs: number,

@@ -16,6 +16,19 @@ const candidateSchema = z.strictObject({
   interval: duration.default(2_000).meta({ description: 'How soon a failed gate is tried again while the key is free.' }),
 });
 
+const rankSchema = z.strictObject({
+  exec: command.meta({
+    description:
+      'Prints this instance\'s rank, a number (the last numeric line of its output counts): the higher, the better a primary it would make, e.g. the replicated GTID sequence number. While the key is free, an instance runs for primary only when no live candidate ranks higher (ties: the smaller id wins).',
+  }),
+  timeout: duration.default(5_000).meta({ description: 'The rank command fails when it runs longer than this.' }),
+  interval: duration.default(2_000).meta({ description: 'While the key is free: how often the rank is measured and published again.' }),
+  maxWait: duration.default(20_000).meta({
+    description:
+      'After the key became free, how long a candidate waits for a higher-ranked one to take the key, or for one that has not published a fresh rank; then ranks no longer hold it back.',
+  }),
+});
+
 const watchdogSchema = z
   .strictObject({
     margin: duration
@@ -49,6 +62,7 @@ export const electionSchema = z
       }),
     meta: z.record(z.string(), z.string()).default({}).meta({ description: 'Extra fields written with the address into the key.' }),
     candidate: candidateSchema.optional(),
+    rank: rankSchema.optional(),
     watchdog: watchdogSchema,
     watchWait: duration.default(30_000).meta({ description: 'The wait of each blocking query on the key (at most 10m).' }),
   })
@@ -65,4 +79,5 @@ export const electionSchema = z
 
 export type ElectionConfig = z.output<typeof electionSchema>;
 export type CandidateConfig = z.output<typeof candidateSchema>;
+export type RankConfig = z.output<typeof rankSchema>;
 

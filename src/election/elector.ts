@@ -14,6 +14,7 @@
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
 import { ConsulCallError, type KeyState, type SessionClient, type SessionSpec } from '../consul/session.js';
 import { runCandidateGate } from './gate.js';
+import { Candidacy } from './rank.js';
 import { delay } from '../core/backoff.js';
 import { addressOf, backoffMs, idOf, watchKey } from './keywatch.js';
 import type { EventBus } from '../core/events.js';
@@ -37,7 +38,7 @@ export interface ElectorDeps {
   requestTimeout: number;
   /** May this instance hold the lock (the job runs and its health check passes)? */
   eligible: () => boolean;
-  /** The environment the candidate gate runs with. */
+  /** The environment the candidate gate and the rank command run with. */
   gateEnv: () => Record<string, string>;
 }
 
@@ -57,6 +58,12 @@ export class Elector {
   #keyVanishedAt = 0;
   #holdUntil = 0;
   #gatePassedAt = -Infinity;
+  /** With election.rank: this instance's entry among the candidates. */
+  readonly #candidacy: Candidacy | undefined;
+  /** The Consul index at which the key was seen free, and when (undefined while it is held). */
+  #freeIndex: number | undefined;
+  #freeSince = 0;
+  #rankReason = '';
   #fencing = false;
   #started = false;
   #stopping = false;
@@ -69,7 +76,26 @@ export class Elector {
   readonly #abort = new AbortController();
   readonly #timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly d: ElectorDeps) {}
+  constructor(private readonly d: ElectorDeps) {
+    const rank = d.config.rank;
+    this.#candidacy = rank
+      ? new Candidacy({
+          config: rank,
+          consul: d.consul,
+          log: d.log,
+          key: d.key,
+          id: d.identity.id,
+          session: d.session,
+          requestTimeout: d.requestTimeout,
+          state: () => ({
+            active: this.#started && !this.#stopping && this.#role !== 'primary' && now() >= this.#holdUntil && this.d.eligible(),
+            freeIndex: this.#freeIndex,
+          }),
+          env: d.gateEnv,
+          onChange: () => this.kick(),
+        })
+      : undefined;
+  }
 
   get role(): Role {
     return this.#role;
@@ -100,6 +126,7 @@ export class Elector {
       lastRenewalAgeMs: Number.isFinite(this.#lastRenewAt) ? Math.round(now() - this.#lastRenewAt) : null,
       elections: this.#elections,
       demotions: this.#demotions,
+      ...(this.#candidacy ? { candidacy: this.#candidacy.status() } : {}),
     };
   }
 
@@ -117,6 +144,7 @@ export class Elector {
       },
     });
     void this.#renewLoop();
+    this.#candidacy?.start();
     // A renewal is due every ttl/2 and times out after ttl/4, so a healthy primary's renewal is
     // never older than 0.75×ttl: the fence sits above that, whatever the watchdog margin.
     const { ttl } = this.d.config;
@@ -144,6 +172,7 @@ export class Elector {
   /** Re-evaluate soon (health changed, the key changed, a retry is due). */
   kick(): void {
     if (this.#stepQueued || this.#stopping) return;
+    this.#candidacy?.wake();
     this.#stepQueued = true;
     void this.#serial(async () => {
       this.#stepQueued = false;
@@ -174,6 +203,7 @@ export class Elector {
     this.#abort.abort();
     if (this.#retry) clearTimeout(this.#retry);
     await this.#serial(() => this.#stepDown('Pilotfish is stopping', 0));
+    await this.#candidacy?.stop();
   }
 
   stop(): void {
@@ -181,6 +211,7 @@ export class Elector {
     this.#abort.abort();
     if (this.#retry) clearTimeout(this.#retry);
     for (const t of this.#timers) clearInterval(t);
+    void this.#candidacy?.stop();
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -229,6 +260,14 @@ export class Elector {
         return this.#later(backoffMs(attempt));
       }
     }
+    // Ranked candidacy: only the most advanced live candidate runs (bounded by rank.maxWait).
+    if (this.#candidacy && this.#freeIndex !== undefined) {
+      const waited = t - this.#freeSince;
+      const verdict = this.#candidacy.verdict(this.#freeIndex, waited);
+      if (verdict.reason !== this.#rankReason) log.info({ freeIndex: this.#freeIndex, waitedMs: Math.round(waited) }, `rank: ${verdict.reason}`);
+      this.#rankReason = verdict.reason;
+      if (!verdict.go) return this.#later(Math.max(200, (this.d.config.rank?.maxWait ?? 0) - waited));
+    }
     // The gate's pass counts for one second: retries during a lock-delay do not re-run it.
     if (this.d.config.candidate && now() - this.#gatePassedAt > 1_000) {
       const gate = await runCandidateGate(this.d.config.candidate, this.d.gateEnv(), log);
@@ -238,6 +277,7 @@ export class Elector {
       }
       this.#gatePassedAt = now();
       if (this.#stopping || !this.d.eligible() || (this.#holder?.session && this.#holder.session !== this.#session)) return;
+      if (this.#candidacy && this.#freeIndex !== undefined && !this.#candidacy.verdict(this.#freeIndex, now() - this.#freeSince).go) return this.#later(200);
     }
     await this.#acquire(this.#session);
   }
@@ -273,6 +313,7 @@ export class Elector {
     this.#elections++;
     log.info({ key, lockIndex: state.lockIndex, session }, `elected primary (${key}, fencing token ${state.lockIndex})`);
     this.d.bus.publish({ code: 'elected', source: ELECTION_SOURCE, data: { key, lockIndex: state.lockIndex, job: this.d.job, role: 'primary' } });
+    this.#candidacy?.wake(); // the primary withdraws its candidate entry
   }
 
   /** Something went wrong: demote if primary, forget the session, and try again later. */
@@ -357,11 +398,18 @@ export class Elector {
     this.#holderKnown = true;
     this.#holder = state;
     if (state?.session) {
+      this.#freeIndex = undefined;
+      this.#rankReason = '';
       this.#primaryAddr = addressOf(state.value);
       this.#lastPrimaryId = idOf(state.value) ?? this.#lastPrimaryId;
       this.#keyVanishedAt = 0;
     } else {
       this.#primaryAddr = '';
+      // Free since: the key's ModifyIndex (the release), or the index of the read that found it absent.
+      if (this.#freeIndex === undefined) {
+        this.#freeIndex = state ? state.modifyIndex : index;
+        this.#freeSince = now();
+      }
       if (state === undefined && this.#lastPrimaryId && this.#keyVanishedAt === 0) this.#keyVanishedAt = now();
     }
     this.kick();

@@ -116,9 +116,9 @@ export class ElectionSubsystem implements Subsystem {
           throw new ControlError(409, `this instance is not the primary${primary ? `; the primary is ${String(primary)}` : ''}`, 'PF_ELECTION_NOT_PRIMARY');
         }
         const status = elector.status();
-        // Out of the race long enough for a watching replica to take over (its candidate gate
-        // included), short enough that the role comes back when nobody else can take it.
-        await elector.stepDown('step-down requested', Math.min(cfg.ttl, STEPDOWN_HOLD_MS + (cfg.candidate?.timeout ?? 0)));
+        // Out of the race long enough for a watching replica to take over (its rank and candidate
+        // gate included), short enough that the role comes back when nobody else can take it.
+        await elector.stepDown('step-down requested', Math.min(cfg.ttl, STEPDOWN_HOLD_MS + (cfg.candidate?.timeout ?? 0) + (cfg.rank?.timeout ?? 0)));
         return { steppedDown: true, key, lockIndex: status.lockIndex };
       }),
     );

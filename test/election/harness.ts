@@ -23,6 +23,8 @@ export interface InstanceSpec {
   checkTtl?: string;
   /** Health and candidate gate read files the test creates and removes (setHealthy/setCandidate). */
   gated?: boolean;
+  /** election.rank prints the number in a file the test writes (setRank); extra rank settings. */
+  ranked?: Record<string, unknown>;
 }
 
 const made: string[] = [];
@@ -70,6 +72,7 @@ export class Instance {
         ttl: '10s',
         lockDelay: '1s',
         ...(s.gated ? { candidate: { exec: ['test', '-f', candidateFile], interval: '500ms' } } : {}),
+        ...(s.ranked ? { rank: { exec: ['cat', join(this.dir, 'rank')], interval: '500ms', ...s.ranked } } : {}),
         ...s.election,
       },
       jobs: [
@@ -98,6 +101,12 @@ export class Instance {
 
   setCandidate(on: boolean): void {
     this.#flag('candidate', on);
+  }
+
+  /** The rank this instance's rank command prints; undefined makes the command fail. */
+  setRank(rank: number | undefined): void {
+    if (rank === undefined) rmSync(join(this.dir, 'rank'), { force: true });
+    else writeFileSync(join(this.dir, 'rank'), `${rank}\n`);
   }
 
   #flag(name: string, on: boolean): void {

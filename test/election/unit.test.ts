@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
+import { rankVerdict, type CandidateEntry } from '../../src/election/rank.js';
 import { StallWatchdog } from '../../src/election/watchdog.js';
 
 const JOBS = `jobs:
@@ -37,8 +38,51 @@ describe('election config', () => {
     expect(rejects('  ttl: 10s\n  watchdog: {margin: 10s}\n')).toMatch(/shorter than the ttl/);
   });
 
+  it('takes a rank command with defaults', () => {
+    const config = parseConfig(`${JOBS}election:\n  rank: {exec: "print-rank"}\n`, 'x.yaml', {});
+    expect(config.election?.rank).toMatchObject({ exec: 'print-rank', timeout: 5_000, interval: 2_000, maxWait: 20_000 });
+    expect(rejects('  rank: {exec: x, every: 1s}\n')).toMatch(/every/);
+  });
+
   it('rejects hooks on the election source when there is no election section', () => {
     expect(() => parseConfig(JOBS, 'x.yaml', {})).toThrow(/election/);
+  });
+});
+
+describe('rank verdict', () => {
+  // The key was seen free at Consul index 100, 1 s ago; maxWait 20 s.
+  const verdict = (self: string, entries: CandidateEntry[], waitedMs = 1_000): ReturnType<typeof rankVerdict> =>
+    rankVerdict({ self, entries, freeIndex: 100, waitedMs, maxWaitMs: 20_000 });
+  const fresh = (id: string, rank: number): CandidateEntry => ({ id, rank, modifyIndex: 101 });
+  const stale = (id: string, rank: number): CandidateEntry => ({ id, rank, modifyIndex: 50 });
+
+  it('lets only the highest rank run; ties go to the smaller id', () => {
+    const all = [fresh('a', 5), fresh('b', 9), fresh('c', 7)];
+    expect(verdict('b', all).go).toBe(true);
+    expect(verdict('a', all)).toEqual({ go: false, reason: 'b ranks higher (9 vs 5)' });
+    expect(verdict('c', all).go).toBe(false);
+    const tie = [fresh('b', 9), fresh('a', 9)];
+    expect(verdict('a', tie).go).toBe(true);
+    expect(verdict('b', tie).reason).toBe('a ranks higher (9 vs 9)');
+  });
+
+  it('does not run before its own rank is published for this vacancy', () => {
+    expect(verdict('a', []).go).toBe(false);
+    expect(verdict('a', [stale('a', 9)]).go).toBe(false);
+    expect(verdict('a', [stale('a', 9)], 60_000).go).toBe(false); // even after maxWait
+  });
+
+  it('waits for a candidate that has not published since the key became free, up to maxWait', () => {
+    // b's rank of 3 is from before the vacancy: it may have moved past a's 5 since.
+    expect(verdict('a', [fresh('a', 5), stale('b', 3)])).toEqual({ go: false, reason: 'waiting for b to publish a fresh rank' });
+    expect(verdict('a', [fresh('a', 5), stale('b', 3)], 20_000).go).toBe(true);
+    // A stale entry that already ranks higher holds the others back too.
+    expect(verdict('a', [fresh('a', 5), stale('b', 8)]).reason).toBe('b ranks higher (8 vs 5)');
+  });
+
+  it('waits for a higher-ranked candidate that does not take the key only up to maxWait', () => {
+    expect(verdict('a', [fresh('a', 5), fresh('b', 8)], 19_999).go).toBe(false);
+    expect(verdict('a', [fresh('a', 5), fresh('b', 8)], 20_000).go).toBe(true);
   });
 });
 
