@@ -36,6 +36,17 @@ const s3Store = z.strictObject({
   endpoint: z.string().optional().meta({ description: 'Default: $AWS_ENDPOINT_URL_S3, else AWS.' }),
   region: z.string().optional().meta({ description: 'Default: $AWS_REGION, else us-east-1.' }),
   forcePathStyle: boolLike.optional().meta({ description: 'Path-style URLs (MinIO); default true when an endpoint is set.' }),
+  credentials: z
+    .strictObject({
+      vault: z.strictObject({
+        secret: z.string().min(1).meta({ description: 'A vault.secrets entry: static keys in KV, or the AWS engine (aws/creds/ROLE).' }),
+        accessKeyId: z.string().min(1).default('access_key').meta({ description: 'The field holding the access key id.' }),
+        secretAccessKey: z.string().min(1).default('secret_key').meta({ description: 'The field holding the secret access key.' }),
+        sessionToken: z.string().min(1).default('security_token').meta({ description: 'The field holding a session token, when there is one.' }),
+      }),
+    })
+    .optional()
+    .meta({ description: 'Default: the usual AWS environment (AWS_ACCESS_KEY_ID, ..., or an instance role).' }),
 });
 
 const localStore = z.strictObject({ path: absPath.meta({ description: 'A directory holding the repository.' }) });

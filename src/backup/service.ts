@@ -21,6 +21,7 @@ import { LocalStore } from './store/local.js';
 import { S3Store } from './store/s3.js';
 import type { Store } from './store/types.js';
 import type { VaultConfig } from '../vault/config.js';
+import { vaultS3Credentials } from '../vault/keysource.js';
 
 export interface BackupResult {
   snapshot: string;
@@ -56,10 +57,15 @@ export interface BackupStatus {
   failures: number;
 }
 
-export function createStore(config: BackupConfig): Store {
+/** The configured store; `vault` (the config's vault: section) serves S3 credentials from Vault. */
+export function createStore(config: BackupConfig, vault?: { section: VaultConfig | undefined; log?: Logger | undefined }): Store {
   if ('local' in config.store) return new LocalStore(config.store.local.path);
-  const s3 = config.store.s3;
-  return new S3Store({ ...s3, maxSockets: Math.max(64, config.concurrency * 2) });
+  const { credentials, ...s3 } = config.store.s3;
+  return new S3Store({
+    ...s3,
+    maxSockets: Math.max(64, config.concurrency * 2),
+    ...(credentials ? { credentials: vaultS3Credentials({ ...credentials.vault }, vault?.section, vault?.log) } : {}),
+  });
 }
 
 export interface BackupServiceOptions {
@@ -88,7 +94,7 @@ export class BackupService {
   async open(): Promise<Repository> {
     if (this.#repo) return this.#repo;
     const keys = this.config.encryption ? deriveKeys(await keySource(this.config.encryption.key, { vault: this.options.vault, log: this.log }).load()) : undefined;
-    const store = this.options.store ?? createStore(this.config);
+    const store = this.options.store ?? createStore(this.config, { section: this.options.vault, log: this.log });
     const codec = new Codec({ compression: this.config.compression.algorithm, level: this.config.compression.level, keys });
     const repo = new Repository(store, codec, this.config.chunking.avgSize);
     await repo.open();

@@ -179,6 +179,16 @@ function crossCheck(config: Config, where: Positions): ConfigIssue[] {
   if (config.backup?.primaryOnly && !config.election) {
     issues.push(where.issue(['backup', 'primaryOnly'], 'primaryOnly needs an election: section (which instance is the primary?)'));
   }
+  const vaultSecrets = new Set(config.vault?.secrets.map((s) => s.name) ?? []);
+  const checkVaultSecret = (name: string | undefined, path: PropertyKey[]): void => {
+    if (name === undefined || vaultSecrets.has(name)) return;
+    const guess = nearest(name, [...vaultSecrets]);
+    issues.push(where.issue(path, config.vault ? `unknown vault secret "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` : `"${name}" needs a vault: section that reads it`));
+  };
+  const key = config.backup?.encryption?.key;
+  if (key && 'vault' in key) checkVaultSecret(key.vault.secret, ['backup', 'encryption', 'key', 'vault', 'secret']);
+  const store = config.backup?.store;
+  if (store && 's3' in store) checkVaultSecret(store.s3.credentials?.vault.secret, ['backup', 'store', 's3', 'credentials', 'vault', 'secret']);
   if (config.backup?.lease.backend === 'consul' && !config.consul) {
     issues.push(where.issue(['backup', 'lease', 'backend'], 'backend consul needs a consul: section'));
   }

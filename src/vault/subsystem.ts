@@ -102,6 +102,11 @@ export class VaultSubsystem implements Subsystem {
     return this.#secrets ? jobEnv(job, (n) => this.#secrets?.get(n)) : {};
   }
 
+  /** A secret's last good data, or undefined when no vault.secrets entry has that name. */
+  getSecretData(name: string): Readonly<Record<string, unknown>> | undefined {
+    return this.config.secrets.some((s) => s.name === name) ? (this.#secrets?.get(name) ?? {}) : undefined;
+  }
+
   /** One field of a secret (its last good value), e.g. for the backup key. */
   getSecret(name: string, field: string): string | undefined {
     const value = this.#secrets?.get(name)?.[field];

@@ -111,6 +111,19 @@ backup:
       'test.yaml:7:16: backup.primaryOnly: primaryOnly needs an election: section (which instance is the primary?)',
       'test.yaml:9:23: backup.triggers.events[0].source: unknown event source "ap" (did you mean "app"?)',
     ]);
+    expect(
+      issues(`jobs: [{name: app, exec: [x]}]
+vault:
+  secrets: [{name: backup-key, path: secret/k}]
+backup:
+  sources: [{path: /data}]
+  store: {s3: {bucket: b, credentials: {vault: {secret: s3}}}}
+  encryption: {key: {vault: {secret: backupkey, field: key}}}
+`),
+    ).toEqual([
+      'test.yaml:6:57: backup.store.s3.credentials.vault.secret: unknown vault secret "s3"',
+      'test.yaml:7:38: backup.encryption.key.vault.secret: unknown vault secret "backupkey" (did you mean "backup-key"?)',
+    ]);
   });
 
   it('rejects YAML syntax errors with a position', () => {

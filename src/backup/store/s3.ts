@@ -1,6 +1,6 @@
 /**
  * A repository in an S3 bucket (AWS, MinIO). Credentials come from the usual AWS environment
- * (AWS_ACCESS_KEY_ID, ..., or an instance role); the endpoint from the config or
+ * (AWS_ACCESS_KEY_ID, ..., or an instance role) or a provider (Vault); the endpoint from the config or
  * AWS_ENDPOINT_URL_S3. Conditional writes use If-None-Match / If-Match.
  */
 import {
@@ -10,6 +10,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
+  type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { PilotfishError } from '../../core/errors.js';
 import type { Store, StoreObject, Versioned } from './types.js';
@@ -22,6 +23,8 @@ export interface S3StoreOptions {
   forcePathStyle?: boolean | undefined;
   /** Sockets kept open; at least the transfer concurrency. */
   maxSockets?: number;
+  /** A credentials provider (e.g. from Vault); default: the AWS environment's chain. */
+  credentials?: S3ClientConfig['credentials'];
 }
 
 export class S3Store implements Store {
@@ -40,6 +43,7 @@ export class S3Store implements Store {
       region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
       ...(endpoint ? { endpoint } : {}),
       forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+      ...(options.credentials ? { credentials: options.credentials } : {}),
       maxAttempts: 5,
       // Every blob carries its own hash (checked on restore) and GCM tag: skip the SDK's CRC32 on each transfer.
       requestChecksumCalculation: 'WHEN_REQUIRED',
