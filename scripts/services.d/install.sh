@@ -48,6 +48,7 @@ install_go_services() {
     "consul $CONSUL_MODULE $CONSUL_VERSION"
     "vault $VAULT_MODULE $VAULT_VERSION ${VAULT_REPLACES[*]}"
     "minio $MINIO_MODULE $MINIO_VERSION"
+    "docker-compose $COMPOSE_MODULE $COMPOSE_VERSION"
   )
   local spec fetchers=()
   # Downloads run in parallel from the start; compiling runs one at a time
@@ -73,6 +74,18 @@ cmd_install() {
   install_apt
   install_go_services
   log "install done in $((SECONDS - start)) s"
+}
+
+# `scripts/services which docker-compose`: the path of a built tool, or exit 1.
+cmd_which() {
+  local path
+  case "${1:-}" in
+    docker-compose) path="$(bin_path docker-compose "$COMPOSE_VERSION")" ;;
+    consul | vault | minio) local v="${1^^}_VERSION"; path="$(bin_path "$1" "${!v}")" ;;
+    *) die "usage: scripts/services which consul|vault|minio|docker-compose" ;;
+  esac
+  [[ -x "$path" ]] || { echo "$1 is not installed (run: scripts/services install)" >&2; return 1; }
+  echo "$path"
 }
 
 # `scripts/services check`: lists what is missing; exit 1 if anything is.

@@ -14,6 +14,11 @@ VAULT_VERSION=v1.21.4
 MINIO_MODULE=github.com/minio/minio
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
+# Not a service: Docker Compose v2 (the same program as the `docker compose` plugin), so the
+# tests can run `docker-compose config` on the examples' compose files without Docker.
+COMPOSE_MODULE=github.com/docker/compose/v2/cmd
+COMPOSE_VERSION=v2.40.3
+
 # Debian packages (versions come from the distribution): the services, and
 # the tools these scripts use.
 APT_PACKAGES=(mariadb-server mariadb-backup restic tini iproute2 curl patch)

@@ -1,9 +1,12 @@
 // Every example config validates with the real CLI, and every compose file follows the rules
 // the examples promise: the Compose Specification (no `version:`), healthchecks, and
-// depends_on conditions that can be met. `docker compose config` runs too when a Compose
-// plugin is installed; without one that check is skipped with a visible notice.
+// depends_on conditions that can be met. Docker Compose itself (`docker compose`, or the
+// `docker-compose` that `scripts/services install` builds: the same program) checks every compose
+// file with `config`, and must refuse a broken one; with neither, that check is skipped with a
+// visible notice.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -25,13 +28,16 @@ interface Service {
   depends_on?: Record<string, { condition?: string }> | string[];
 }
 
-function composeAvailable(): string | undefined {
-  const r = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', timeout: 10_000 });
-  if (r.error) return `docker is not installed (${r.error.message})`;
-  if (r.status !== 0) return `"docker compose version" failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`;
-  return undefined;
+/** How to run Docker Compose: `docker compose`, else the built `docker-compose`; or why not. */
+function findCompose(): { command: string[] } | { missing: string } {
+  const plugin = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8', timeout: 10_000 });
+  if (!plugin.error && plugin.status === 0) return { command: ['docker', 'compose'] };
+  const built = spawnSync(join(ROOT, 'scripts/services'), ['which', 'docker-compose'], { encoding: 'utf8', timeout: 10_000 });
+  if (built.status === 0 && built.stdout.trim()) return { command: [built.stdout.trim()] };
+  const why = plugin.error ? `docker is not installed (${plugin.error.message})` : `"docker compose version" failed`;
+  return { missing: `${why}, and no docker-compose was built (scripts/services install builds one)` };
 }
-const noCompose = composeAvailable();
+const compose = findCompose();
 
 describe('examples', () => {
   it('has the expected examples, each with a config, Dockerfile, compose file and README', () => {
@@ -68,13 +74,26 @@ describe('examples', () => {
     }
   });
 
-  if (noCompose) {
+  if ('missing' in compose) {
     // A visible notice, not a silent pass: the environment cannot run this check.
-    console.warn(`examples: "docker compose config" skipped: ${noCompose}`);
-    it.skip(`docker compose config [skipped: ${noCompose}]`, () => {});
+    console.warn(`examples: "docker compose config" skipped: ${compose.missing}`);
+    it.skip(`docker compose config [skipped: ${compose.missing}]`, () => {});
   } else {
+    const [bin, ...pre] = compose.command as [string, ...string[]];
+    const config = (file: string) => spawnSync(bin, [...pre, '-f', file, 'config', '--quiet'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env } });
     it.each(composeFiles.map((f) => [relative(ROOT, f), f]))('docker compose config accepts %s', (_name, file) => {
-      execFileSync('docker', ['compose', '-f', file, 'config', '--quiet'], { encoding: 'utf8', timeout: 60_000 });
+      const r = config(file);
+      expect(r.stderr, relative(ROOT, file)).toBe('');
+      expect(r.status).toBe(0);
+    });
+    it('docker compose config refuses a broken file (the check can fail)', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pf-compose-'));
+      const file = join(dir, 'docker-compose.yml');
+      writeFileSync(file, 'services:\n  app:\n    image: busybox\n    depends_on:\n      db: {condition: service_healthy}\n');
+      const r = config(file);
+      rmSync(dir, { recursive: true, force: true });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toMatch(/db/);
     });
   }
 });
