@@ -33,3 +33,24 @@ it('an invalid config exits 1 and names the file and line', async () => {
   expect((await pf.exited).code).toBe(1);
   expect(pf.output()).toMatch(/pilotfish\.yaml:3:5: jobs\[0\]\.exce: unknown key "exce" \(did you mean "exec"\?\)/);
 });
+
+// A bug in Pilotfish itself (an exception nothing catches) must not leave the app running headless
+// or vanish without a word: it goes through the normal stop sequence and exits 70 (EX_SOFTWARE).
+// The fault is real: a module preloaded into Pilotfish's own process (NODE_OPTIONS=--import)
+// throws from a timer once the app runs; Pilotfish's code has no hook for tests.
+it('an uncaught exception in Pilotfish stops the jobs in order (preStop runs) and exits 70, as PID 1', async () => {
+  const boom = `data:text/javascript,${encodeURIComponent("setTimeout(() => { throw new Error('injected fault') }, 1500)")}`;
+  const pf = startPilotfish(
+    {
+      jobs: [
+        { name: 'app', main: true, exec: ['sleep', '1000'] },
+        { name: 'drain', exec: ['echo', 'draining'], when: { source: 'app', once: 'stopping' } },
+      ],
+    },
+    { pid1: true, env: { NODE_OPTIONS: `--import=${boom}` } },
+  );
+  expect((await pf.exited).code).toBe(70);
+  expect(pf.logs.find((l) => l.level === 'fatal')?.msg).toBe('internal error: injected fault');
+  expect(pf.logs.some((l) => l.job === 'drain' && l.msg === 'draining')).toBe(true);
+  expect(pf.logs.find((l) => l.job === 'app' && /exited/.test(l.msg))).toBeDefined();
+});
