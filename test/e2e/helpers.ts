@@ -1,6 +1,7 @@
 /** Small clients of the real Consul and Vault HTTP APIs for the end-to-end tests. */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { services } from '../helpers/services.js';
@@ -89,4 +90,38 @@ export function removeTempDirs(): void {
       console.warn(`could not remove ${dir}: ${(error as Error).message}`);
     }
   }
+}
+
+/**
+ * Makes a service on the host's loopback (Vault, MinIO) reachable from network namespaces:
+ * listens on `host` (e.g. the bridge's gateway address), any free port, and pipes every
+ * connection to the URL's host and port. Returns the URL to use from inside the namespaces.
+ */
+export async function forwardTcp(host: string, target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const to = new URL(target);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(to.port), to.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => {
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `${to.protocol}//${host}:${port}`,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

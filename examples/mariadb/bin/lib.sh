@@ -13,6 +13,11 @@ DB_USER=${DB_USER:-mysql}
 TMP_DIR=${DB_TMPDIR:-/tmp}
 CONTROL_SOCKET=${PILOTFISH_SOCKET:-/var/run/pilotfish.sock}
 RESTORED_GTID_FILE="$DATADIR/pilotfish-restored-gtid"
+# Outside the datadir (a restore empties it): "restore the newest backup before starting".
+REPROVISION_FILE="${DATADIR%/}.pilotfish-reprovision"
+# The standalone CLI (restore) and its config; the image has both at these paths.
+PILOTFISH_BIN=${PILOTFISH_BIN:-pilotfish}
+PILOTFISH_CONFIG=${PILOTFISH_CONFIG:-/etc/pilotfish.yaml}
 
 sql() { mariadb --no-defaults --protocol=socket --socket="$SOCKET" -uroot -N -B "$@"; }
 # SHOW SLAVE STATUS as "Name: value" lines (vertical output needs the column names: no -N).
@@ -54,6 +59,16 @@ election_state() {
       const e = JSON.parse(s).subsystems?.election ?? {};
       console.log(`${e.role ?? "unknown"} ${e.primary ?? ""}`);
     })'
+}
+
+# The sequence number of domain DOMAIN in a GTID list ("0-1-10,1-2-3"), 0 when absent.
+gtid_seq() {
+  local gtid d seq best=0
+  for gtid in ${1//,/ }; do
+    IFS=- read -r d _ seq <<< "$gtid"
+    [ "$d" = "$2" ] && [ -n "$seq" ] && [ "$seq" -gt "$best" ] && best=$seq
+  done
+  echo "$best"
 }
 
 # Role changes (promote, demote, replicate) never interleave.
