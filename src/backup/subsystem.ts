@@ -6,11 +6,15 @@
  *
  * With `primaryOnly`, the election's `elected`/`demoted` events open and close the gate of the
  * triggers (manual and control-plane backups always run).
+ *
+ * A reload with a changed `backup:` section waits for a backup in progress, then replaces the
+ * service (store, key, lock) and the triggers; nothing is restored again. A removed section stops
+ * the triggers.
  */
 import type { Config } from '../config/schema.js';
 import { errorMessage, PilotfishError } from '../core/errors.js';
 import { GLOBAL_SOURCE } from '../core/events.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
 import { counter, metrics } from '../telemetry/metrics.js';
 import { ELECTION_SOURCE } from '../election/config.js';
 import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';
@@ -22,23 +26,24 @@ const MAX_AGE_RETRY = 60_000;
 
 export class BackupSubsystem implements Subsystem {
   readonly name = 'backup';
-  readonly service: BackupService | undefined;
+  readonly sections = ['backup'];
+  service: BackupService | undefined;
   #ctx: SubsystemContext | undefined;
   readonly #triggers: Trigger[] = [];
   readonly #cleanup: Array<() => void> = [];
   #stopped = false;
   #inflight: Promise<unknown> | undefined;
   #maxAge: MaxAgeTrigger | undefined;
-  /** With primaryOnly: whether the election last said this instance is the primary. */
+  /** Whether the election last said this instance is the primary (the gate of primaryOnly). */
   #primary = false;
 
-  constructor(readonly config: BackupConfig) {}
+  constructor(private config: BackupConfig) {}
 
   async start(ctx: SubsystemContext): Promise<void> {
     this.#ctx = ctx;
     const log = ctx.log.child({ component: 'backup' });
     const service = new BackupService(this.config, log, { consul: ctx.config.consul, vault: ctx.config.vault });
-    (this as { service: BackupService }).service = service;
+    this.service = service;
     const started = Date.now();
     let result: RestoreResult;
     try {
@@ -55,22 +60,20 @@ export class BackupSubsystem implements Subsystem {
     const routes = ctx.routes;
     if (routes) {
       this.#cleanup.push(routes.add('POST', '/v1/backup', () => this.backup('control')));
-      this.#cleanup.push(routes.add('GET', '/v1/backup/snapshots', () => service.snapshots()));
-      this.#cleanup.push(routes.add('GET', '/v1/backup/status', () => service.status()));
+      this.#cleanup.push(routes.add('GET', '/v1/backup/snapshots', () => this.#service().snapshots()));
+      this.#cleanup.push(routes.add('GET', '/v1/backup/status', () => this.#service().status()));
     }
 
-    if (this.config.primaryOnly) {
-      this.#cleanup.push(
-        ctx.bus.subscribe(
-          'backup-role',
-          (e) => {
-            this.#primary = e.code === 'elected';
-            if (this.#primary) this.#maxAge?.restart();
-          },
-          (e) => e.source === ELECTION_SOURCE && (e.code === 'elected' || e.code === 'demoted'),
-        ),
-      );
-    }
+    this.#cleanup.push(
+      ctx.bus.subscribe(
+        'backup-role',
+        (e) => {
+          this.#primary = e.code === 'elected';
+          if (this.#primary && this.config.primaryOnly) this.#maxAge?.restart();
+        },
+        (e) => e.source === ELECTION_SOURCE && (e.code === 'elected' || e.code === 'demoted'),
+      ),
+    );
 
     const unsubscribe = ctx.bus.subscribe(
       'backup-startup',
@@ -121,8 +124,8 @@ export class BackupSubsystem implements Subsystem {
   /** Run a backup and publish `backedUp` or `backupFailed`. */
   async backup(reason: string): Promise<unknown> {
     const ctx = this.#ctx;
-    const service = this.service;
-    if (!ctx || !service) throw new PilotfishError('PF_INTERNAL', 'backup subsystem not started');
+    if (!ctx) throw new PilotfishError('PF_INTERNAL', 'backup subsystem not started');
+    const service = this.#service();
     const log = ctx.log.child({ component: 'backup' });
     const run = service.backupNow(reason);
     this.#inflight = run.catch(() => undefined);
@@ -146,6 +149,40 @@ export class BackupSubsystem implements Subsystem {
       this.#maxAge?.failed();
       throw error;
     }
+  }
+
+  #service(): BackupService {
+    if (!this.service) throw new PilotfishError('PF_CONTROL_REFUSED', 'backup: was removed from the config by a reload; restart Pilotfish to configure it again');
+    return this.service;
+  }
+
+  async prepareReload(next: Config): Promise<PreparedReload> {
+    const ctx = this.#ctx;
+    if (!ctx) throw new Error('not started');
+    const section = (next as { backup?: BackupConfig }).backup;
+    const log = ctx.log.child({ component: 'backup' });
+    // A bad key or an unreachable store refuses the reload with nothing changed.
+    const service = section ? new BackupService(section, log, { consul: next.consul, vault: next.vault }) : undefined;
+    try {
+      await service?.open();
+    } catch (error) {
+      service?.close();
+      throw error;
+    }
+    return {
+      apply: async () => {
+        await Promise.all(this.#triggers.splice(0).map((t) => t.close()));
+        this.#maxAge = undefined;
+        await this.#inflight; // a backup in progress finishes on the old service
+        this.service?.close();
+        this.service = service;
+        if (!section) return log.info('backup: removed by the reload; no more backups');
+        this.config = section;
+        if (!this.#stopped) this.#startTriggers(ctx);
+        log.info('backup: new settings applied');
+      },
+      discard: () => service?.close(),
+    };
   }
 
   async stop(): Promise<void> {

@@ -11,11 +11,14 @@ export interface ReloadPlan {
   added: JobConfig[];
   removed: string[];
   unchanged: string[];
-  /** Top-level sections, other than those a reload applies, that differ. */
+  /**
+   * Top-level sections, other than the live ones, that differ. The supervisor then removes those
+   * a subsystem applies itself (Subsystem.prepareReload: templates, backup).
+   */
   needsRestart: string[];
 }
 
-/** Sections a reload applies live. Every other section is owned by a subsystem started once. */
+/** Sections the supervisor applies itself. The others belong to subsystems (see needsRestart). */
 const LIVE_SECTIONS = new Set(['jobs', 'signals', 'logging', 'stopTimeout', '$schema']);
 
 /** A stable text form of a validated job (Infinity survives, key order is the schema's). */

@@ -42,6 +42,8 @@ export interface ReloadResult {
   added: string[];
   removed: string[];
   unchanged: string[];
+  /** Top-level sections that changed and their subsystems applied live (templates, backup). */
+  applied: string[];
   /** Top-level sections that changed but need a restart of Pilotfish to take effect. */
   needsRestart: string[];
 }
@@ -74,6 +76,21 @@ export interface Subsystem {
   env?(job: JobConfig): Record<string, string>;
   /** A JSON-safe summary for `pilotfish status`. Never includes secret values. */
   status?(): unknown;
+  /** The top-level config sections this subsystem owns (e.g. `['templates']`). */
+  readonly sections?: readonly string[];
+  /**
+   * Get ready to apply a reloaded config whose owned sections changed, without a restart: do
+   * everything that can fail (parse, open, log in) and return how to apply or drop the result.
+   * Throw when the new sections cannot be applied; nothing may have changed then. Without this
+   * method, a change to the sections needs a restart (reported as `needsRestart`).
+   */
+  prepareReload?(next: Config): Promise<PreparedReload>;
+}
+
+/** A reload made ready by every subsystem before any of them applies it. */
+export interface PreparedReload {
+  apply(): Promise<void>;
+  discard(): void;
 }
 
 export type SubsystemFactory = (config: Config) => Subsystem | undefined;

@@ -14,7 +14,7 @@ import type { Logger } from '../log/logger.js';
 import type { Signals } from '../pid1/signals.js';
 import { errorMessage, PilotfishError } from './errors.js';
 import { EventBus, GLOBAL_SOURCE } from './events.js';
-import type { ReloadResult, Subsystem, SubsystemContext, SupervisorControl, SupervisorStatus } from './subsystem.js';
+import type { PreparedReload, ReloadResult, Subsystem, SubsystemContext, SupervisorControl, SupervisorStatus } from './subsystem.js';
 
 export interface SupervisorOptions {
   config: Config;
@@ -240,6 +240,25 @@ export class Supervisor {
     const next = await this.#reloadConfig(); // an invalid config throws here and nothing changes
     if (this.#stopping) throw new PilotfishError('PF_CONTROL_REFUSED', 'Pilotfish is stopping; reload refused');
     const plan = planReload(this.#config, next);
+    // Subsystems first (a template a new job reads is rendered by then), in two phases: every
+    // one gets ready, and only when all are does any apply, so a refusal changes nothing.
+    const applied: string[] = [];
+    const prepared: PreparedReload[] = [];
+    for (const sub of this.#subsystems) {
+      const owned = sub.prepareReload ? (sub.sections ?? []).filter((s) => plan.needsRestart.includes(s)) : [];
+      if (owned.length === 0) continue;
+      try {
+        prepared.push(await (sub.prepareReload as (next: Config) => Promise<PreparedReload>)(next));
+      } catch (error) {
+        for (const p of prepared) p.discard();
+        throw new PilotfishError('PF_CONTROL_FAILED', `reload refused: ${sub.name} cannot apply its new ${owned.join(', ')}: ${errorMessage(error)} (nothing changed)`, {
+          cause: error,
+        });
+      }
+      applied.push(...owned);
+    }
+    for (const p of prepared) await p.apply();
+    plan.needsRestart = plan.needsRestart.filter((s) => !applied.includes(s));
     this.#config = next;
     this.log.level = next.logging.level;
     const active = new Set([...this.jobs.values()].filter((j) => j.isActive()).map((j) => j.name));
@@ -269,6 +288,7 @@ export class Supervisor {
       added: plan.added.map((j) => j.name),
       removed: plan.removed,
       unchanged: plan.unchanged,
+      applied,
       needsRestart: plan.needsRestart,
     };
     this.log.info(result, 'config reloaded');

@@ -3,18 +3,25 @@
  * template and subscribes to its data, then returns; each file is written as soon as its data
  * has arrived, and `rendered` (source = the template's name) is published once `startup` has
  * been (so jobs can wait on it: `when: {source: app.conf, once: rendered}`).
+ *
+ * A reload keeps every template whose definition is unchanged (no re-render, no onChange), starts
+ * the new and changed ones, and stops the removed ones. A new template that does not parse refuses
+ * the reload and leaves the running set as it was.
  */
 import type { Config } from '../config/schema.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
 import { StartupGate } from '../consul/gate.js';
 import { createEngine } from './engine.js';
 import { templateSources } from './sources.js';
 import { Template } from './template.js';
+import type { TemplateConfig } from './config.js';
 
 export class TemplatesSubsystem implements Subsystem {
   readonly name = 'templates';
-  readonly #templates: Template[] = [];
+  readonly sections = ['templates'];
+  #templates: Template[] = [];
   #gate: StartupGate | undefined;
+  #make: ((tc: TemplateConfig) => Template) | undefined;
 
   constructor(private readonly root: Config) {}
 
@@ -23,8 +30,8 @@ export class TemplatesSubsystem implements Subsystem {
     const engine = createEngine();
     const gate = new StartupGate(ctx.bus);
     this.#gate = gate;
-    for (const tc of this.root.templates) {
-      const template = new Template(tc, {
+    this.#make = (tc) =>
+      new Template(tc, {
         engine,
         sources: templateSources(ctx.bus),
         log,
@@ -33,9 +40,32 @@ export class TemplatesSubsystem implements Subsystem {
         fail: (reason) => ctx.requestShutdown(reason, 1),
         env: process.env,
       });
+    for (const tc of this.root.templates) {
+      const template = this.#make(tc);
       await template.start();
       this.#templates.push(template);
     }
+  }
+
+  async prepareReload(next: Config): Promise<PreparedReload> {
+    const make = this.#make;
+    if (!make) throw new Error('not started');
+    const same = (a: TemplateConfig, b: TemplateConfig): boolean => JSON.stringify(a) === JSON.stringify(b);
+    const running = new Map(this.#templates.map((t) => [t.name, t]));
+    const plan = next.templates.map((tc) => {
+      const current = running.get(tc.name);
+      return current && same(current.config, tc) ? { kept: current } : { fresh: make(tc) };
+    });
+    for (const p of plan) await p.fresh?.prepare(); // every new template parses, or nothing changes
+    return {
+      apply: async () => {
+        const keep = new Set(plan.flatMap((p) => (p.kept ? [p.kept] : [])));
+        for (const t of this.#templates) if (!keep.has(t)) t.stop();
+        this.#templates = plan.map((p) => (p.kept ?? p.fresh) as Template);
+        for (const p of plan) await p.fresh?.start();
+      },
+      discard: () => undefined, // prepared templates hold nothing until started
+    };
   }
 
   async stop(): Promise<void> {

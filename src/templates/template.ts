@@ -65,8 +65,9 @@ export class Template {
     return this.config.name;
   }
 
-  /** Parse the template and subscribe to its data. Throws on a bad template or owner. */
-  async start(): Promise<void> {
+  /** Read and parse the template, resolve its owner. Throws on a bad template or owner. */
+  async prepare(): Promise<void> {
+    if (this.#parsed) return;
     const text = this.config.template ?? (await readFile(resolve(this.config.source as string), 'utf8'));
     this.#parsed = parseTemplate(this.deps.engine, text, this.name);
     if (this.config.mode !== undefined) this.#writeOptions.mode = parseInt(this.config.mode, 8);
@@ -77,6 +78,11 @@ export class Template {
       this.#writeOptions.uid = ids.uid;
       this.#writeOptions.gid = ids.gid;
     }
+  }
+
+  /** Prepare (see {@link prepare}), then subscribe to the data; the file is written once it has arrived. */
+  async start(): Promise<void> {
+    await this.prepare();
     for (const [name, slot] of this.#slots) {
       const parsed = parseReference(slot.reference);
       if (!parsed) continue; // the schema refuses these

@@ -1,5 +1,5 @@
 // Reload restarts only the jobs whose definition changed; 200 reloads neither deadlock nor leak.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import type { ReloadResult } from '../../src/core/subsystem.js';
@@ -31,7 +31,7 @@ describe('reload', () => {
     });
     const r = await pf.api<ReloadResult>('POST', '/v1/reload');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ restarted: ['b'], added: ['d'], removed: ['c'], unchanged: ['a'], needsRestart: [] });
+    expect(r.body).toEqual({ restarted: ['b'], added: ['d'], removed: ['c'], unchanged: ['a'], applied: [], needsRestart: [] });
     const after = await pf.status();
     const now = (name: string) => after.jobs.find((j) => j.name === name);
     expect(now('a')?.pid).toBe(pid('a'));
@@ -59,6 +59,52 @@ describe('reload', () => {
     const after = await pf.status();
     expect(after.jobs.map((j) => j.pid)).toEqual(before.jobs.map((j) => j.pid));
     expect(after.reloads).toBe(0);
+  });
+
+  it('applies templates and backup live; a template that does not parse refuses the reload, changing nothing', async () => {
+    const pf = await startControlled((dir) => ({
+      jobs: [sleeper('app', { main: true })],
+      templates: [
+        { name: 'a.conf', template: 'A1', destination: `${dir}/a.conf` },
+        { name: 'b.conf', template: 'B1', destination: `${dir}/b.conf` },
+      ],
+      backup: { sources: [{ path: `${dir}/data` }], store: { local: { path: `${dir}/repo1` } }, restore: { policy: 'never' } },
+    }));
+    const file = (name: string) => {
+      try {
+        return readFileSync(`${pf.dir}/${name}`, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    await waitFor(() => file('a.conf') === 'A1' && file('b.conf') === 'B1', { message: 'the first renders' });
+    const inode = (name: string) => statSync(`${pf.dir}/${name}`).ino;
+    const bInode = inode('b.conf');
+
+    rewrite(pf.configFile, (c) => {
+      (c.templates as Array<Record<string, unknown>>)[0]!.template = 'A2';
+      (c.backup as { store: unknown }).store = { local: { path: `${pf.dir}/repo2` } };
+    });
+    const r = await pf.api<ReloadResult>('POST', '/v1/reload');
+    expect(r.body).toMatchObject({ applied: ['backup', 'templates'], needsRestart: [], unchanged: ['app'] });
+    await waitFor(() => file('a.conf') === 'A2', { message: 'a.conf rendered again' });
+    expect(inode('b.conf')).toBe(bInode); // an unchanged template is not rewritten
+    // The new store is the one backups go to now.
+    expect((await pf.api('POST', '/v1/backup')).status).toBe(200);
+    expect(readdirSync(`${pf.dir}/repo2/snapshots`)).toHaveLength(1);
+    expect(existsSync(`${pf.dir}/repo1/snapshots`) ? readdirSync(`${pf.dir}/repo1/snapshots`) : []).toEqual([]);
+
+    rewrite(pf.configFile, (c) => {
+      (c.templates as Array<Record<string, unknown>>)[0]!.template = 'A3 {{ unclosed';
+      (c.backup as { store: unknown }).store = { local: { path: `${pf.dir}/repo3` } };
+    });
+    const refused = await pf.api<{ error: { message: string } }>('POST', '/v1/reload');
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    expect(refused.body.error.message).toMatch(/reload refused: templates cannot apply its new templates: .*a\.conf/);
+    expect(file('a.conf')).toBe('A2');
+    expect((await pf.status()).reloads).toBe(1);
+    expect((await pf.api('POST', '/v1/backup')).status).toBe(200);
+    expect(readdirSync(`${pf.dir}/repo2/snapshots`)).toHaveLength(2);
   });
 
   it('applies new signal routes', async () => {

@@ -11,9 +11,10 @@ export async function run(argv: string[]): Promise<number> {
       r.restarted.length ? `restarted ${r.restarted.join(', ')}` : '',
       r.added.length ? `added ${r.added.join(', ')}` : '',
       r.removed.length ? `removed ${r.removed.join(', ')}` : '',
+      r.applied.length ? `applied ${r.applied.join(', ')}` : '',
     ].filter(Boolean);
     const restart = r.needsRestart.length ? `\nnote: changes to ${r.needsRestart.join(', ')} take effect when Pilotfish restarts\n` : '';
-    return `reloaded: ${parts.length ? parts.join('; ') : 'no job changed'}\n${restart}`;
+    return `reloaded: ${parts.length ? parts.join('; ') : 'nothing changed'}\n${restart}`;
   });
   return 0;
 }
