@@ -87,6 +87,7 @@ export class Elector {
           id: d.identity.id,
           session: d.session,
           requestTimeout: d.requestTimeout,
+          watchWait: d.config.watchWait,
           state: () => ({
             active: this.#started && !this.#stopping && this.#role !== 'primary' && now() >= this.#holdUntil && this.d.eligible(),
             freeIndex: this.#freeIndex,

@@ -75,6 +75,8 @@ export interface CandidacyDeps {
   /** The election's session spec: its TTL and checks are reused. */
   session: SessionSpec;
   requestTimeout: number;
+  /** The wait of each blocking query on the candidates (election.watchWait). */
+  watchWait: number;
   state: () => CandidacyState;
   env: () => Record<string, string>;
   /** The entries changed (or this instance published): re-evaluate. */
@@ -248,7 +250,7 @@ export class Candidacy {
     let errors = 0;
     while (!this.#stopping) {
       try {
-        const out = await this.d.consul.readPrefix(this.prefix, { index: this.#entriesIndex, waitMs: 30_000, signal: this.#abort.signal });
+        const out = await this.d.consul.readPrefix(this.prefix, { index: this.#entriesIndex, waitMs: this.d.watchWait, signal: this.#abort.signal });
         errors = 0;
         this.#entriesIndex = out.index < this.#entriesIndex || out.index <= 0 ? 0 : out.index;
         this.#entries = out.entries.flatMap((e) => {
