@@ -9,7 +9,8 @@ import { writeFileSync } from 'node:fs';
 // dist/ is not emptied first: test runs in parallel may be executing it. Chunk names are
 // content hashes, so a stale chunk is never loaded by a fresh main.js.
 await build({
-  entryPoints: { main: 'src/cli/main.ts' },
+  // backup-worker: the restore's worker threads (src/backup/workers/pool.ts starts them).
+  entryPoints: { main: 'src/cli/main.ts', 'backup-worker': 'src/backup/workers/restore-worker.ts' },
   outdir: 'dist/cli',
   bundle: true,
   splitting: true,

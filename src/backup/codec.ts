@@ -24,6 +24,8 @@ const ENCRYPTED = 0x80;
 const WORTH_IT = 0.97;
 const SAMPLE = 32 * 1024;
 const SYNC_BELOW = 64 * 1024;
+/** Largest output buffer sized from the expected length (the chunker's largest chunk is 4× its average). */
+const MAX_SIZED = 64 * 1024 * 1024;
 
 const deflate = promisify(zlib.deflateRaw);
 const inflate = promisify(zlib.inflateRaw);
@@ -71,25 +73,7 @@ export class Codec {
   }
 
   async open(blob: Buffer, name: string): Promise<Buffer> {
-    if (blob.length < 2 || blob[0] !== VERSION) throw corrupt(name, 'unknown blob version');
-    const flags = blob[1] as number;
-    let body = blob.subarray(2);
-    if (flags & ENCRYPTED) {
-      const keys = this.options.keys;
-      if (!keys) throw new PilotfishError('PF_BACKUP_KEY', `${name} is encrypted; configure backup.encryption.key`);
-      if (body.length < 28) throw corrupt(name, 'truncated');
-      const decipher = createDecipheriv('aes-256-gcm', keys.enc, body.subarray(0, 12));
-      decipher.setAAD(Buffer.concat([blob.subarray(0, 2), Buffer.from(name)]));
-      decipher.setAuthTag(body.subarray(body.length - 16));
-      try {
-        body = Buffer.concat([decipher.update(body.subarray(12, body.length - 16)), decipher.final()]);
-      } catch (cause) {
-        throw corrupt(name, 'authentication failed (corrupt, or another key)', cause);
-      }
-    } else if (this.options.keys) {
-      throw corrupt(name, 'not encrypted, but this repository is');
-    }
-    const comp = flags & 0x7f;
+    const { comp, body } = this.#decrypt(blob, name);
     try {
       // Small blobs: decompress inline; a thread-pool round trip costs more than the work.
       const small = body.length < SYNC_BELOW;
@@ -102,9 +86,59 @@ export class Codec {
     return body;
   }
 
+  /**
+   * {@link open}, all on the calling thread: for worker threads (src/backup/workers/).
+   * `size`, the expected plaintext length, sizes the output buffer: one allocation instead of
+   * 16 KiB pieces concatenated.
+   */
+  openSync(blob: Buffer, name: string, size?: number): Buffer {
+    const { comp, body } = this.#decrypt(blob, name);
+    const sized = size !== undefined && size >= 64 && size <= MAX_SIZED ? { chunkSize: size } : {};
+    try {
+      if (comp === 1) return zlib.inflateRawSync(body, sized);
+      if (comp === 2) return zlib.brotliDecompressSync(body, sized);
+    } catch (cause) {
+      throw corrupt(name, 'cannot decompress', cause);
+    }
+    if (comp !== 0) throw corrupt(name, `unknown compression ${comp}`);
+    return body;
+  }
+
+  /** Check the header and the GCM tag; the compression code and the (still compressed) payload. */
+  #decrypt(blob: Buffer, name: string): { comp: number; body: Buffer } {
+    if (blob.length < 2 || blob[0] !== VERSION) throw corrupt(name, 'unknown blob version');
+    const flags = blob[1] as number;
+    let body = blob.subarray(2);
+    if (flags & ENCRYPTED) {
+      const keys = this.options.keys;
+      if (!keys) throw new PilotfishError('PF_BACKUP_KEY', `${name} is encrypted; configure backup.encryption.key`);
+      if (body.length < 28) throw corrupt(name, 'truncated');
+      const decipher = createDecipheriv('aes-256-gcm', keys.enc, body.subarray(0, 12));
+      decipher.setAAD(Buffer.concat([blob.subarray(0, 2), Buffer.from(name)]));
+      decipher.setAuthTag(body.subarray(body.length - 16));
+      try {
+        const out = decipher.update(body.subarray(12, body.length - 16));
+        const tail = decipher.final(); // GCM is a stream cipher: empty, but it checks the tag
+        body = tail.length === 0 ? out : Buffer.concat([out, tail]);
+      } catch (cause) {
+        throw corrupt(name, 'authentication failed (corrupt, or another key)', cause);
+      }
+    } else if (this.options.keys) {
+      throw corrupt(name, 'not encrypted, but this repository is');
+    }
+    return { comp: flags & 0x7f, body };
+  }
+
   /** Open a chunk and check that its content matches its name. */
   async openChunk(blob: Buffer, id: string): Promise<Buffer> {
     const plain = await this.open(blob, id);
+    if (this.id(plain) !== id) throw corrupt(id, 'content does not match its hash');
+    return plain;
+  }
+
+  /** {@link openChunk} on the calling thread; `size` as for {@link openSync}. */
+  openChunkSync(blob: Buffer, id: string, size?: number): Buffer {
+    const plain = this.openSync(blob, id, size);
     if (this.id(plain) !== id) throw corrupt(id, 'content does not match its hash');
     return plain;
   }

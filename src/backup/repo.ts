@@ -170,6 +170,13 @@ export class Repository {
     return this.codec.openChunk(blob, id);
   }
 
+  /** A standalone chunk's sealed blob, not yet opened (the restore workers open and verify it). */
+  async getChunkBlob(id: string): Promise<Buffer> {
+    const blob = await this.store.get(chunkKey(id));
+    if (!blob) throw corrupt(id, 'missing chunk');
+    return blob;
+  }
+
   async getPack(pack: string): Promise<Buffer> {
     const body = await this.store.get(packKey(pack));
     if (!body) throw corrupt(pack, 'missing pack');

@@ -6,17 +6,18 @@
  * contents are restored into a temporary directory inside it and moved up entry by entry.
  */
 import { execFile } from 'node:child_process';
-import { closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../core/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
 import type { ChunkRef, FileEntry, Manifest } from './format.js';
-import { pool } from './limit.js';
+import { pool, Semaphore } from './limit.js';
 import type { Progress } from './progress.js';
 import type { Repository } from './repo.js';
 import { restoreStreamSource } from './stream.js';
+import type { Place } from './workers/place.js';
+import { startPlacer, type Placer } from './workers/pool.js';
 
 export interface RestoreOptions {
   concurrency: number;
@@ -24,21 +25,31 @@ export interface RestoreOptions {
   signal?: AbortSignal | undefined;
   /** Told how long each phase took (debug logging). */
   trace?: ((phase: string, ms: number) => void) | undefined;
+  /** Worker threads that verify and write chunks (default: 2–4 by cores); 0 runs that inline. */
+  threads?: number | undefined;
 }
 
 const isRoot = process.getuid?.() === 0;
+/** Bytes of fetched objects not yet written (each also needs its plaintext while written). */
+const IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 
 export async function restoreSnapshot(repo: Repository, manifest: Manifest, sources: readonly SourceConfig[], options: RestoreOptions): Promise<void> {
   const byName = new Map(manifest.sources.map((s, i) => [s.name, i]));
   // Directory sources first, each staged and swapped in; streams after.
-  for (const source of sources) {
-    const index = byName.get(sourceName(source));
-    if (index === undefined) continue;
-    if (isDirSource(source)) {
-      const entries = manifest.entries.filter((e) => e.s === index);
-      options.progress?.addTotal(entries.reduce((n, e) => n + (e.sz ?? 0), 0));
-      await restoreTree(repo, source, entries, options);
+  let placer: Placer | undefined;
+  try {
+    for (const source of sources) {
+      const index = byName.get(sourceName(source));
+      if (index === undefined) continue;
+      if (isDirSource(source)) {
+        const entries = manifest.entries.filter((e) => e.s === index);
+        options.progress?.addTotal(entries.reduce((n, e) => n + (e.sz ?? 0), 0));
+        placer ??= await startPlacer(repo.codec, options.threads);
+        await restoreTree(repo, source, entries, placer, options);
+      }
     }
+  } finally {
+    await placer?.close();
   }
   for (const source of sources) {
     const index = byName.get(sourceName(source));
@@ -65,7 +76,7 @@ async function* fetchInOrder(repo: Repository, refs: ChunkRef[], ahead: number):
   }
 }
 
-async function restoreTree(repo: Repository, source: DirSource, entries: FileEntry[], options: RestoreOptions): Promise<void> {
+async function restoreTree(repo: Repository, source: DirSource, entries: FileEntry[], placer: Placer, options: RestoreOptions): Promise<void> {
   const target = source.path;
   const mountPoint = await isMountPoint(target);
   const stage = mountPoint
@@ -73,7 +84,7 @@ async function restoreTree(repo: Repository, source: DirSource, entries: FileEnt
     : join(dirname(target), `.${basename(target)}.pilotfish-restore-${randomBytes(4).toString('hex')}`);
   try {
     await mkdir(dirname(stage), { recursive: true });
-    await writeTree(repo, stage, entries, options);
+    await writeTree(repo, stage, entries, placer, options);
     if (mountPoint) await moveUp(stage, target);
     else await swap(stage, target);
   } catch (error) {
@@ -82,42 +93,6 @@ async function restoreTree(repo: Repository, source: DirSource, entries: FileEnt
       throw new PilotfishError('PF_BACKUP_NO_SPACE', `no space left on the device of ${target} while restoring; free space and restart (nothing was changed)`, { cause: error });
     }
     throw error;
-  }
-}
-
-/** Where a chunk goes: a file of the stage and an offset in it; `whole` when it is the file's only chunk. */
-interface Placement {
-  path: string;
-  at: number;
-  ref: ChunkRef;
-  entry: FileEntry;
-  whole: boolean;
-}
-
-function checkSize(data: Buffer, ref: ChunkRef): void {
-  if (data.length !== ref[1]) throw new PilotfishError('PF_BACKUP_CORRUPT', `chunk ${ref[0]} has ${data.length} bytes, expected ${ref[1]}`);
-}
-
-/** Small whole files: five synchronous syscalls (tens of µs) beat five thread-pool round trips. */
-const SYNC_WRITE_BELOW = 256 * 1024;
-
-function placeSmall(p: Placement, data: Buffer, fsync: boolean): void {
-  const fd = openSync(p.path, 'w', 0o600);
-  try {
-    let done = 0;
-    while (done < data.length) done += writeSync(fd, data, done, data.length - done, done);
-    if (fsync) fsyncSync(fd);
-    if (isRoot) {
-      try {
-        fchownSync(fd, p.entry.u, p.entry.g);
-      } catch {
-        // an owner this system does not have: keep ours
-      }
-    }
-    fchmodSync(fd, p.entry.m);
-    futimesSync(fd, p.entry.mt / 1000, p.entry.mt / 1000);
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -131,28 +106,31 @@ async function finish(fh: FileHandle, e: FileEntry, fsync: boolean): Promise<voi
 
 /**
  * Write the tree into the stage: fetch in parallel — each standalone chunk with one GET, each
- * pack whole with one GET (its small files written from it) — a file of one chunk is created,
- * written and finished in one open; files of several chunks are created first and finished last.
+ * pack whole with one GET — and hand each fetched object to the worker threads, which verify
+ * its chunks and write them (a file of one chunk is created, written and finished in one open).
+ * Files of several chunks are created first and finished last.
  */
-async function writeTree(repo: Repository, stage: string, entries: FileEntry[], options: RestoreOptions): Promise<void> {
+async function writeTree(repo: Repository, stage: string, entries: FileEntry[], placer: Placer, options: RestoreOptions): Promise<void> {
   await mkdir(stage, { recursive: true });
   // Probe once: with syncfs, files are not fsynced one by one.
   const canSyncFs = await syncFs(stage);
   const dirs = entries.filter((e) => e.t === 'd');
   for (const d of dirs) if (d.p) await mkdir(join(stage, d.p), { recursive: true });
-  const single: Placement[] = [];
-  const packs = new Map<string, Placement[]>();
+  const single: Array<{ id: string; place: Place }> = [];
+  const packs = new Map<string, Place[]>();
   const early: FileEntry[] = []; // symlinks, empty files, files of several chunks
   for (const e of entries) {
     const chunks = e.c ?? [];
     if (e.t === 'l' || (e.t === 'f' && chunks.length !== 1)) early.push(e);
     if (e.t !== 'f') continue;
     let at = 0;
+    const path = join(stage, e.p);
+    const meta = chunks.length === 1 ? { m: e.m, u: e.u, g: e.g, mt: e.mt } : undefined;
     for (const ref of chunks) {
-      const place: Placement = { path: join(stage, e.p), at, ref, entry: e, whole: chunks.length === 1 };
-      at += ref[1];
-      const pack = ref[2];
-      if (pack === undefined) single.push(place);
+      const [id, size, pack, offset = 0, length = 0] = ref;
+      const place: Place = { path, at, id, size, offset, length, meta };
+      at += size;
+      if (pack === undefined) single.push({ id, place });
       else {
         let list = packs.get(pack);
         if (!list) packs.set(pack, (list = []));
@@ -181,35 +159,32 @@ async function writeTree(repo: Repository, stage: string, entries: FileEntry[], 
     await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
   });
   phase('create files');
-  const place = async (p: Placement, data: Buffer): Promise<void> => {
-    checkSize(data, p.ref);
-    if (p.whole && data.length < SYNC_WRITE_BELOW) {
-      placeSmall(p, data, !canSyncFs);
-      options.progress?.advance(data.length);
-      return;
-    }
-    const fh = await open(p.path, p.whole ? 'w' : 'r+', 0o600);
-    try {
-      let done = 0;
-      while (done < data.length) done += (await fh.write(data, done, data.length - done, p.at + done)).bytesWritten;
-      if (p.whole) await finish(fh, p.entry, !canSyncFs);
-    } finally {
-      await fh.close();
-    }
-    options.progress?.advance(data.length);
-  };
-  type Job = { pack: string; places: Placement[] } | Placement;
-  const jobs: Job[] = [...[...packs].map(([pack, places]) => ({ pack, places })), ...single];
+  type Job = { pack: string; places: Place[] } | { id: string; place: Place };
+  // Packs (many small files: decompression and file creation) interleaved with standalone
+  // chunks (big files: mostly bytes), so the workers and the network stay busy together.
+  const jobs = interleave<Job>(
+    [...packs].map(([pack, places]) => ({ pack, places })),
+    single,
+  );
+  const fsync = !canSyncFs;
+  // Fetched objects wait for a worker; bound their bytes, not only their number.
+  const inFlight = new Semaphore(IN_FLIGHT_BYTES);
   await pool(jobs, options.concurrency, async (job) => {
     options.signal?.throwIfAborted();
-    if ('pack' in job) {
-      const body = await repo.getPack(job.pack);
-      for (const p of job.places) await place(p, await repo.openPacked(body, p.ref));
-      return;
-    }
-    await place(job, await repo.getChunk(job.ref));
+    const size = 'pack' in job ? job.places.reduce((n, p) => Math.max(n, p.offset + p.length), 0) : job.place.size;
+    await inFlight.run(async () => {
+      let bytes: number;
+      if ('pack' in job) {
+        bytes = await placer.run({ body: await repo.getPack(job.pack), places: job.places, fsync });
+      } else {
+        const body = await repo.getChunkBlob(job.id);
+        bytes = await placer.run({ body, places: [{ ...job.place, offset: 0, length: body.length }], fsync });
+      }
+      options.progress?.advance(bytes);
+    }, size);
   });
-  phase('fetch and write');
+  options.trace?.(`fetch and write (${placer.threads} worker threads)`, Date.now() - mark);
+  mark = Date.now();
   await pool(
     early.filter((e) => e.t === 'f' && (e.c ?? []).length > 1),
     options.concurrency,
@@ -224,7 +199,6 @@ async function writeTree(repo: Repository, stage: string, entries: FileEntry[], 
   );
   phase('file metadata');
   // One syncfs(2) for the whole tree instead of an fsync per file (thousands of journal commits).
-  phase('file metadata');
   if (canSyncFs && !(await syncFs(stage))) throw new PilotfishError('PF_BACKUP_RESTORE', `cannot sync ${stage} to disk`);
   phase('sync');
   // Directories last, deepest first: creating entries inside would change their mtimes.
@@ -305,4 +279,17 @@ export async function sourcesEmpty(sources: readonly SourceConfig[]): Promise<bo
     }
   }
   return true;
+}
+
+/** `a` and `b` merged in proportion to their lengths, each keeping its order. */
+export function interleave<T>(a: readonly T[], b: readonly T[]): T[] {
+  const out: T[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    // Take from whichever list is behind its share of the output.
+    if (j >= b.length || (i < a.length && i * b.length <= j * a.length)) out.push(a[i++] as T);
+    else out.push(b[j++] as T);
+  }
+  return out;
 }

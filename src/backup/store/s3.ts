@@ -152,23 +152,36 @@ export class S3Store implements Store {
   }
 }
 
-/** Read a response body into one buffer of its announced length: one copy, no concatenation. */
+/**
+ * Read a response body into one buffer of its announced length: one copy, no concatenation.
+ * Stream events, not `for await`: the async iterator costs a promise per 64 KiB piece.
+ */
 async function readBody(body: unknown, length: number | undefined): Promise<Buffer> {
   if (!body) return Buffer.alloc(0);
-  const stream = body as AsyncIterable<Uint8Array>;
-  if (length === undefined) {
-    const parts: Buffer[] = [];
-    for await (const part of stream) parts.push(Buffer.from(part));
-    return Buffer.concat(parts);
-  }
-  const out = Buffer.allocUnsafe(length);
+  const stream = body as NodeJS.ReadableStream;
+  const out = length === undefined ? undefined : Buffer.allocUnsafe(length);
+  const parts: Buffer[] = [];
   let at = 0;
-  for await (const part of stream) {
-    if (at + part.length > length) throw new Error(`response longer than its Content-Length ${length}`);
-    out.set(part, at);
-    at += part.length;
-  }
-  if (at !== length) throw new Error(`response cut short: ${at} of ${length} bytes`);
+  await new Promise<void>((resolve, reject) => {
+    stream.on('data', (part: Buffer) => {
+      if (!out) {
+        parts.push(part);
+        return;
+      }
+      if (at + part.length > out.length) {
+        stream.removeAllListeners('data');
+        (stream as unknown as { destroy?(): void }).destroy?.();
+        reject(new Error(`response longer than its Content-Length ${length}`));
+        return;
+      }
+      out.set(part, at);
+      at += part.length;
+    });
+    stream.once('end', resolve);
+    stream.once('error', reject);
+  });
+  if (!out) return Buffer.concat(parts);
+  if (at !== out.length) throw new Error(`response cut short: ${at} of ${out.length} bytes`);
   return out;
 }
 
