@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import { GLOBAL_SOURCE, type BusEvent } from '../core/events.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
 import type { JobConfig } from '../jobs/config.js';
 import { templateSources } from '../templates/sources.js';
 import { chooseAddress } from './address.js';
@@ -39,13 +39,17 @@ export function serviceSpec(job: JobConfig, host = hostname()): ServiceSpec {
 
 export class ConsulSubsystem implements Subsystem {
   readonly name = 'consul';
+  /** A reload applies `watches:` and follows the jobs' registrations; `consul:` itself needs a restart. */
+  readonly sections = ['watches', 'jobs'];
   readonly #config: ConsulConfig;
   #client: ConsulClient | undefined;
   #endpoint: Endpoint | undefined;
   #kv: KvEnvironment | undefined;
   #gate: StartupGate | undefined;
   readonly #registrations = new Map<string, Registration>();
-  readonly #watches: Watch[] = [];
+  #watches: Watch[] = [];
+  #makeWatch: ((wc: Config['watches'][number]) => Watch) | undefined;
+  #log: SubsystemContext['log'] | undefined;
   readonly #unsubscribe: Array<() => void> = [];
   readonly #abort = new AbortController();
   #resync: NodeJS.Timeout | undefined;
@@ -87,28 +91,69 @@ export class ConsulSubsystem implements Subsystem {
         log.warn('Consul KV environment not loaded yet; jobs start without it and get it on their next start');
     }
 
-    const token = this.#config.token ?? process.env.CONSUL_HTTP_TOKEN;
+    this.#log = log;
     for (const job of this.root.jobs) {
-      if (job.port === undefined) continue;
-      const reg = new Registration(serviceSpec(job), client, log, token, Math.min(this.#config.requestTimeout, 5_000));
-      this.#registrations.set(job.name, reg);
+      if (job.port !== undefined) this.#registrations.set(job.name, this.#registration(job));
     }
     this.#subscribe(ctx);
     if (reachable) await Promise.all([...this.#registrations.values()].map((r) => r.register()));
 
     this.#gate = new StartupGate(ctx.bus);
     const gate = this.#gate;
+    const publish: Publish = (code, source, data) => gate.publish({ code, source, ...(data ? { data } : {}) });
+    this.#makeWatch = (wc) => new Watch(wc, client, log, publish, this.#config.requestTimeout);
     for (const wc of this.root.watches) {
-      const publish: Publish = (code, source, data) => gate.publish({ code, source, ...(data ? { data } : {}) });
-      const watch = new Watch(wc, client, log, publish, this.#config.requestTimeout);
+      const watch = this.#makeWatch(wc);
       this.#watches.push(watch);
       watch.start();
     }
 
-    if (this.#registrations.size > 0) {
-      this.#resync = setInterval(() => void this.#resyncOnce(log), this.#config.resync);
-      this.#resync.unref();
+    // Jobs without a health check have no heartbeat to notice a lost registration: this does.
+    this.#resync = setInterval(() => void this.#resyncOnce(log), this.#config.resync);
+    this.#resync.unref();
+  }
+
+  #registration(job: JobConfig): Registration {
+    const token = this.#config.token ?? process.env.CONSUL_HTTP_TOKEN;
+    return new Registration(serviceSpec(job), this.#client as ConsulClient, this.#log as SubsystemContext['log'], token, Math.min(this.#config.requestTimeout, 5_000));
+  }
+
+  /**
+   * A reload: watches whose definition changed are replaced, new ones start, removed ones stop;
+   * a job whose service definition (port, id, tags, check…) changed gets a new registration, a
+   * removed job's service is deregistered. Unchanged watches and services are not touched.
+   */
+  async prepareReload(next: Config): Promise<PreparedReload> {
+    const makeWatch = this.#makeWatch;
+    if (!makeWatch || !this.#client) throw new Error('not started');
+    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+    const watches = new Map(this.#watches.map((w) => [w.config.name, w]));
+    const watchPlan = next.watches.map((wc) => {
+      const current = watches.get(wc.name);
+      return current && same(current.config, wc) ? { kept: current } : { fresh: makeWatch(wc) };
+    });
+    const regPlan = new Map<string, { kept?: Registration; fresh?: Registration }>();
+    for (const job of next.jobs) {
+      if (job.port === undefined) continue;
+      const current = this.#registrations.get(job.name);
+      regPlan.set(job.name, current && same(current.spec, serviceSpec(job)) ? { kept: current } : { fresh: this.#registration(job) });
     }
+    return {
+      apply: async () => {
+        const keepWatches = new Set(watchPlan.flatMap((p) => (p.kept ? [p.kept] : [])));
+        for (const w of this.#watches) if (!keepWatches.has(w)) w.stop();
+        this.#watches = watchPlan.map((p) => (p.kept ?? p.fresh) as Watch);
+        for (const p of watchPlan) p.fresh?.start();
+
+        const gone = [...this.#registrations].filter(([name, reg]) => regPlan.get(name)?.kept !== reg);
+        await Promise.allSettled(gone.map(([name]) => this.#registrations.get(name)?.deregister('changed or removed by a reload')));
+        for (const [name] of gone) this.#registrations.delete(name);
+        const fresh = [...regPlan].flatMap(([name, p]) => (p.fresh ? [[name, p.fresh] as const] : []));
+        for (const [name, reg] of fresh) this.#registrations.set(name, reg);
+        await Promise.allSettled(fresh.map(([, reg]) => reg.register()));
+      },
+      discard: () => undefined,
+    };
   }
 
   async stop(): Promise<void> {
@@ -137,56 +182,57 @@ export class ConsulSubsystem implements Subsystem {
   }
 
   #subscribe(ctx: SubsystemContext): void {
-    const regs = this.#registrations;
-    if (regs.size > 0) {
-      this.#unsubscribe.push(
-        ctx.bus.subscribe(
-          'consul:heartbeat',
-          (ev) => {
-            const reg = regs.get(ev.source);
-            const output = typeof ev.data?.output === 'string' ? ev.data.output : '';
-            void reg?.heartbeat(ev.code === 'healthPassed', output);
-          },
-          (ev) => (ev.code === 'healthPassed' || ev.code === 'healthFailed') && regs.has(ev.source),
-        ),
-        ctx.bus.subscribe(
-          'consul:deregister',
-          (ev: BusEvent) => {
-            const reg = regs.get(ev.source);
-            if (!reg) return;
-            if (ev.code === 'stopped') return reg.unpark();
-            if (ev.code === 'exitSuccess' || ev.code === 'exitFailed') {
-              // No more heartbeats from this run: say so now instead of letting the TTL lapse.
-              const code = typeof ev.data?.code === 'number' ? ev.data.code : '?';
-              return void reg.heartbeat(false, `job ${ev.source} exited with code ${code}`);
-            }
-            // The job's stop sequence waits for this before it signals the process.
-            ev.waitUntil?.(reg.deregister(`job ${ev.source} is stopping`));
-          },
-          (ev) => ['stopping', 'stopped', 'exitSuccess', 'exitFailed'].includes(ev.code) && regs.has(ev.source),
-        ),
-        // The election's events (docs/election.md) carry the elected job and its role: tag it.
-        ctx.bus.subscribe(
-          'consul:role',
-          (ev) => void regs.get(ev.data?.job as string)?.setRole(ev.code === 'elected' ? 'primary' : 'replica'), // best effort: a demotion never waits on it
-          (ev) => (ev.code === 'elected' || ev.code === 'demoted') && ev.source === 'election' && regs.has(ev.data?.job as string),
-        ),
-        ctx.bus.subscribe(
-          'consul:maintenance',
-          (ev) => {
-            const on = ev.code === 'enterMaintenance';
-            const reason = typeof ev.data?.reason === 'string' ? ev.data.reason : 'pilotfish maintenance';
-            return Promise.all([...regs.values()].map((r) => r.maintenance(on, reason))).then(() => undefined);
-          },
-          (ev) => (ev.code === 'enterMaintenance' || ev.code === 'exitMaintenance') && ev.source === GLOBAL_SOURCE,
-        ),
-      );
-    }
+    const regs = this.#registrations; // the same map for the whole run (a reload changes its entries)
+    this.#unsubscribe.push(
+      ctx.bus.subscribe(
+        'consul:heartbeat',
+        (ev) => {
+          const reg = regs.get(ev.source);
+          const output = typeof ev.data?.output === 'string' ? ev.data.output : '';
+          void reg?.heartbeat(ev.code === 'healthPassed', output);
+        },
+        (ev) => (ev.code === 'healthPassed' || ev.code === 'healthFailed') && regs.has(ev.source),
+      ),
+      ctx.bus.subscribe(
+        'consul:deregister',
+        (ev: BusEvent) => {
+          const reg = regs.get(ev.source);
+          if (!reg) return;
+          if (ev.code === 'stopped') return reg.unpark();
+          // A new run (after a restart by hand or by a reload): a job without a health check
+          // has no heartbeat to register it again, so do it now.
+          if (ev.code === 'started') return void (reg.registered || reg.parked ? undefined : reg.register());
+          if (ev.code === 'exitSuccess' || ev.code === 'exitFailed') {
+            // No more heartbeats from this run: say so now instead of letting the TTL lapse.
+            const code = typeof ev.data?.code === 'number' ? ev.data.code : '?';
+            return void reg.heartbeat(false, `job ${ev.source} exited with code ${code}`);
+          }
+          // The job's stop sequence waits for this before it signals the process.
+          ev.waitUntil?.(reg.deregister(`job ${ev.source} is stopping`));
+        },
+        (ev) => ['started', 'stopping', 'stopped', 'exitSuccess', 'exitFailed'].includes(ev.code) && regs.has(ev.source),
+      ),
+      // The election's events (docs/election.md) carry the elected job and its role: tag it.
+      ctx.bus.subscribe(
+        'consul:role',
+        (ev) => void regs.get(ev.data?.job as string)?.setRole(ev.code === 'elected' ? 'primary' : 'replica'), // best effort: a demotion never waits on it
+        (ev) => (ev.code === 'elected' || ev.code === 'demoted') && ev.source === 'election' && regs.has(ev.data?.job as string),
+      ),
+      ctx.bus.subscribe(
+        'consul:maintenance',
+        (ev) => {
+          const on = ev.code === 'enterMaintenance';
+          const reason = typeof ev.data?.reason === 'string' ? ev.data.reason : 'pilotfish maintenance';
+          return Promise.all([...regs.values()].map((r) => r.maintenance(on, reason))).then(() => undefined);
+        },
+        (ev) => (ev.code === 'enterMaintenance' || ev.code === 'exitMaintenance') && ev.source === GLOBAL_SOURCE,
+      ),
+    );
   }
 
   async #resyncOnce(log: SubsystemContext['log']): Promise<void> {
     const client = this.#client;
-    if (!client) return;
+    if (!client || this.#registrations.size === 0) return;
     let known: Set<string>;
     try {
       const list = (await client.agent.service.list()) as Record<string, unknown>;
@@ -195,7 +241,6 @@ export class ConsulSubsystem implements Subsystem {
       log.debug({ err: reasonOf(error) }, 'Consul resync skipped');
       return;
     }
-    // Jobs without a health check have no heartbeat to notice a lost registration: this does.
     for (const reg of this.#registrations.values()) {
       if (reg.pendingInitial) await reg.register();
       else await reg.resync(known);

@@ -11,6 +11,7 @@
 export const EVENT_CODES = [
   'startup', // Pilotfish is up; jobs without `when` start on it
   'shutdown', // Pilotfish began its stop sequence
+  'started', // a job's process was spawned (each run, restarts included)
   'stopping', // a job is about to be signalled (preStop hooks react to it)
   'stopped', // a job's process group is gone (postStop hooks react to it)
   'exitSuccess', // a job's process exited 0

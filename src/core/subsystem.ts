@@ -76,7 +76,10 @@ export interface Subsystem {
   env?(job: JobConfig): Record<string, string>;
   /** A JSON-safe summary for `pilotfish status`. Never includes secret values. */
   status?(): unknown;
-  /** The top-level config sections this subsystem owns (e.g. `['templates']`). */
+  /**
+   * The top-level config sections this subsystem applies on a reload (e.g. `['templates']`);
+   * `jobs` when it follows the jobs' definitions (Consul registrations).
+   */
   readonly sections?: readonly string[];
   /**
    * Get ready to apply a reloaded config whose owned sections changed, without a restart: do

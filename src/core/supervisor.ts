@@ -244,14 +244,17 @@ export class Supervisor {
     // one gets ready, and only when all are does any apply, so a refusal changes nothing.
     const applied: string[] = [];
     const prepared: PreparedReload[] = [];
+    const changed = new Set(plan.needsRestart);
+    if (plan.changed.length + plan.added.length + plan.removed.length > 0) changed.add('jobs');
     for (const sub of this.#subsystems) {
-      const owned = sub.prepareReload ? (sub.sections ?? []).filter((s) => plan.needsRestart.includes(s)) : [];
-      if (owned.length === 0) continue;
+      if (!sub.prepareReload || !(sub.sections ?? []).some((s) => changed.has(s))) continue;
+      const owned = (sub.sections ?? []).filter((s) => plan.needsRestart.includes(s));
       try {
         prepared.push(await (sub.prepareReload as (next: Config) => Promise<PreparedReload>)(next));
       } catch (error) {
         for (const p of prepared) p.discard();
-        throw new PilotfishError('PF_CONTROL_FAILED', `reload refused: ${sub.name} cannot apply its new ${owned.join(', ')}: ${errorMessage(error)} (nothing changed)`, {
+        const what = owned.length ? `its new ${owned.join(', ')}` : 'the new jobs';
+        throw new PilotfishError('PF_CONTROL_FAILED', `reload refused: ${sub.name} cannot apply ${what}: ${errorMessage(error)} (nothing changed)`, {
           cause: error,
         });
       }

@@ -259,7 +259,10 @@ export class Job {
     this.#runs++;
     this.#startedAt = Date.now();
     this.#stopRequested = false;
-    if (proc.pid !== undefined) this.ctx.log.debug({ job: this.name, pid: proc.pid }, `job ${this.name} started`);
+    if (proc.pid !== undefined) {
+      this.ctx.log.debug({ job: this.name, pid: proc.pid }, `job ${this.name} started`);
+      this.ctx.bus.publish({ code: 'started', source: this.name, data: { pid: proc.pid, run: this.#runs } });
+    }
     const timeout = this.config.timeout ?? this.config.when?.interval;
     let timedOut = false;
     const killer =
