@@ -61,11 +61,28 @@ export interface BackupStatus {
 export function createStore(config: BackupConfig, vault?: { section: VaultConfig | undefined; log?: Logger | undefined }): Store {
   if ('local' in config.store) return new LocalStore(config.store.local.path);
   const { credentials, ...s3 } = config.store.s3;
-  return new S3Store({
+  return quietSdk(() => new S3Store({
     ...s3,
     maxSockets: Math.max(64, config.concurrency * 2),
     ...(credentials ? { credentials: vaultS3Credentials({ ...credentials.vault }, vault?.section, vault?.log) } : {}),
-  });
+  }));
+}
+
+/**
+ * The AWS SDK warns on stderr, once per process, that its releases from 2027 need Node 22. That
+ * is about our pinned dependency (package.json pins an exact version that runs on Node 20), not
+ * about anything a user can act on, so the client is made with the SDK's own switch for it, set
+ * only for that moment: children never see the variable.
+ */
+function quietSdk<T>(make: () => T): T {
+  const name = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+  if (process.env[name] !== undefined) return make();
+  process.env[name] = 'true';
+  try {
+    return make();
+  } finally {
+    delete process.env[name];
+  }
 }
 
 export interface BackupServiceOptions {
