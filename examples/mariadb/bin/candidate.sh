@@ -2,8 +2,8 @@
 # The election's candidate gate: may this node become the primary now?
 # - It answers queries.
 # - With data: it has applied everything it received from the old primary (relay log applied,
-#   no lag beyond DB_MAX_LAG seconds). Replicas that have not caught up wait; the most advanced
-#   replica passes first and takes the lock.
+#   no lag beyond DB_MAX_LAG seconds). Which replica runs at all is decided before this gate,
+#   by rank (rank.sh: the most advanced one); this gate makes it apply its relay log first.
 # - Without data: only when no backup exists (a cold start of a new cluster). An empty node
 #   must never become the primary of a cluster that has data.
 set -uo pipefail
