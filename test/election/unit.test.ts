@@ -2,7 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/config/load.js';
+import { measureRank } from '../../src/election/gate.js';
 import { rankVerdict, type CandidateEntry } from '../../src/election/rank.js';
+import { createLogger } from '../../src/log/logger.js';
 import { StallWatchdog } from '../../src/election/watchdog.js';
 
 const JOBS = `jobs:
@@ -83,6 +85,23 @@ describe('rank verdict', () => {
   it('waits for a higher-ranked candidate that does not take the key only up to maxWait', () => {
     expect(verdict('a', [fresh('a', 5), fresh('b', 8)], 19_999).go).toBe(false);
     expect(verdict('a', [fresh('a', 5), fresh('b', 8)], 20_000).go).toBe(true);
+  });
+});
+
+describe('rank command', () => {
+  const log = createLogger({ level: 'silent' });
+  const rank = (script: string, timeout = 5_000): ReturnType<typeof measureRank> =>
+    measureRank({ exec: ['/bin/sh', '-c', script], timeout, interval: 2_000, maxWait: 20_000 }, { PATH: process.env.PATH ?? '' }, log);
+
+  it('takes the last line of its output that is a number', async () => {
+    expect(await rank('echo "gtid 0-1-7"; echo 41; echo "checked" >&2; echo 42')).toEqual({ rank: 42 });
+    expect(await rank('echo 7; echo done')).toEqual({ rank: 7 });
+  });
+
+  it('fails without a number, on a non-zero exit, and after its timeout', async () => {
+    expect(await rank('echo none')).toMatchObject({ error: expect.stringMatching(/printed no number/) });
+    expect(await rank('echo 5; exit 3')).toMatchObject({ error: expect.stringMatching(/exited with 3/) });
+    expect(await rank('sleep 5; echo 1', 200)).toMatchObject({ error: expect.stringMatching(/timed out after 200ms/) });
   });
 });
 
