@@ -29,6 +29,11 @@ const PACK_SIZE = 4 * 1024 * 1024;
 export interface BackupOptions {
   concurrency: number;
   reason?: string;
+  /**
+   * The previous snapshot, for change detection and dedup. Its entries are consumed: the array
+   * is emptied and each entry dropped once matched, so the old and the new manifest of a big
+   * tree are not both held whole.
+   */
   parent?: Manifest | undefined;
   progress?: Progress | undefined;
   signal?: AbortSignal | undefined;
@@ -41,7 +46,14 @@ export class Uploader {
   readonly #slots: Semaphore;
   /** Bytes of chunks read but not yet stored: what bounds memory. */
   readonly #bytes: Semaphore;
-  #pack: { id: string; parts: Buffer[]; size: number; plain: number } | undefined;
+  /** The pack being filled: sealed blobs are copied into one buffer (no parts list, no concatenation). */
+  #pack: { id: string; buf: Buffer; size: number; plain: number } | undefined;
+  /**
+   * Pack buffers whose upload finished, for the next packs: a pack buffer lives long enough to
+   * reach V8's old generation, where a dead one would wait for a full GC; reused, the pack
+   * buffers alive are only those in flight.
+   */
+  readonly #spare: Buffer[] = [];
   newChunks = 0;
   reusedChunks = 0;
   uploadedBytes = 0;
@@ -98,10 +110,12 @@ export class Uploader {
     const blob = await this.repo.codec.seal(plain, id);
     const again = this.#known.get(id); // sealed concurrently by another file with the same content
     if (again) return again;
-    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), parts: [], size: 0, plain: 0 });
+    // A pack is flushed once it reaches PACK_SIZE, so it never exceeds that plus one sealed small chunk.
+    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.packBelow + 1024), size: 0, plain: 0 });
+    if (pack.size + blob.length > pack.buf.length) throw new PilotfishError('PF_INTERNAL', `a sealed small chunk of ${blob.length} bytes does not fit its pack`);
     const ref: ChunkRef = [id, plain.length, pack.id, pack.size, blob.length];
     this.#known.set(id, ref);
-    pack.parts.push(blob);
+    blob.copy(pack.buf, pack.size);
     pack.size += blob.length;
     pack.plain += plain.length;
     this.newChunks++;
@@ -114,17 +128,18 @@ export class Uploader {
     const pack = this.#pack;
     if (!pack) return;
     this.#pack = undefined;
-    await this.#bytes.take(pack.size);
+    await this.#bytes.take(pack.buf.length);
     await this.#slots.take();
     this.#tasks.add(
       (async () => {
         try {
-          const body = Buffer.concat(pack.parts);
+          const body = pack.buf.subarray(0, pack.size);
           await this.repo.putPack(pack.id, body);
           this.uploadedBytes += body.length;
         } finally {
           this.#slots.give();
-          this.#bytes.give(pack.size);
+          this.#spare.push(pack.buf);
+          this.#bytes.give(pack.buf.length);
         }
       })(),
     );
@@ -166,6 +181,7 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
       for (const ref of e.c ?? []) known.set(ref[0], ref);
       bySource[e.s]?.set(e.p, e);
     }
+    parent.entries = [];
   } else {
     // A first backup (or one after a lost manifest): learn what an interrupted run left behind.
     for await (const o of repo.listChunks()) known.set(o.key.slice(o.key.lastIndexOf('/') + 1), null);
@@ -180,24 +196,28 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
     const index = records.length;
     if (isDirSource(source)) {
       records.push({ name: sourceName(source), kind: 'dir', path: source.path });
-      const found = await walk(source, index);
+      const before = previous.get(sourceName(source));
+      // Unchanged files come back as the previous snapshot's own entry objects (see walk).
+      const found = await walk(source, index, before);
       options.progress?.addTotal(found.reduce((n, e) => n + (e.t === 'f' ? (e.sz ?? 0) : 0), 0));
-      await pool(found, options.concurrency, async (e) => {
-        options.signal?.throwIfAborted();
+      // Unchanged files are counted here; only the others go through the (promise per file) pool.
+      const changed: FileEntry[] = [];
+      for (const e of found) {
         if (e.t === 'd') stats.dirs++;
-        if (e.t !== 'f') return;
+        if (e.t !== 'f') continue;
         stats.files++;
         stats.bytes += e.sz ?? 0;
-        const old = previous.get(records[index]?.name ?? '')?.get(e.p);
-        if (old && old.sz === e.sz && old.mt === e.mt && old.ct === e.ct && old.i === e.i && old.c) {
-          e.c = old.c;
-          up.reusedChunks += old.c.length;
+        if (e.c && before?.get(e.p) === e) {
+          up.reusedChunks += e.c.length;
           options.progress?.advance(e.sz ?? 0);
-          return;
-        }
+        } else changed.push(e);
+      }
+      await pool(changed, options.concurrency, async (e) => {
+        options.signal?.throwIfAborted();
         e.c = await storeFile(up, join(source.path, e.p), e, params);
       });
-      entries.push(...found);
+      before?.clear();
+      for (const e of found) entries.push(e);
     } else {
       const out = await runStreamSource(source, (stdout: Readable) => up.addStream(stdout, params), options.signal);
       records.push({ name: source.name, kind: 'stream', chunks: out.refs, size: out.size });
@@ -248,11 +268,14 @@ async function storeFile(up: Uploader, path: string, e: FileEntry, params: Chunk
 }
 
 /**
- * Every directory, file and symlink under a source, parents before children. lstat runs
+ * Every directory, file and symlink under a source, parents before children. A file whose
+ * size, mtime, ctime and inode match its entry in `previous` is that entry itself (its source
+ * index updated): nothing else about it can have changed without changing its ctime, and an
+ * unchanged re-run of a big tree then holds one set of entries, not two. lstat runs
  * synchronously, one directory at a time with a yield between directories: ~5 µs a file
  * instead of a thread-pool round trip each, and the event loop is never held for long.
  */
-export async function walk(source: DirSource, index: number): Promise<FileEntry[]> {
+export async function walk(source: DirSource, index: number, previous?: ReadonlyMap<string, FileEntry>): Promise<FileEntry[]> {
   const out: FileEntry[] = [];
   const excluded = (rel: string): boolean => source.exclude.some((x) => (x.endsWith('/') ? `${rel}/`.startsWith(x) : rel === x));
   let root;
@@ -284,6 +307,12 @@ export async function walk(source: DirSource, index: number): Promise<FileEntry[
         out.push(entryOf(index, rel, st));
         pending.push(rel);
       } else if (st.isFile()) {
+        const old = previous?.get(rel);
+        if (old && old.t === 'f' && old.c && old.sz === st.size && old.mt === st.mtimeMs && old.ct === st.ctimeMs && old.i === st.ino) {
+          old.s = index;
+          out.push(old);
+          continue;
+        }
         const e = entryOf(index, rel, st);
         e.sz = st.size;
         e.ct = st.ctimeMs;

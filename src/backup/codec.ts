@@ -104,6 +104,14 @@ export class Codec {
     return body;
   }
 
+  /** Check the header and the GCM tag; the payload still compressed (for streamed manifests). */
+  unseal(blob: Buffer, name: string): { compression: Compression; payload: Buffer } {
+    const { comp, body } = this.#decrypt(blob, name);
+    const compression = (Object.keys(COMP_CODE) as Compression[]).find((c) => COMP_CODE[c] === comp);
+    if (!compression) throw corrupt(name, `unknown compression ${comp}`);
+    return { compression, payload: body };
+  }
+
   /** Check the header and the GCM tag; the compression code and the (still compressed) payload. */
   #decrypt(blob: Buffer, name: string): { comp: number; body: Buffer } {
     if (blob.length < 2 || blob[0] !== VERSION) throw corrupt(name, 'unknown blob version');
