@@ -103,7 +103,9 @@ describeWithServices('e2e: Gerrit-style git service (examples/gerrit)', ['s3'], 
     expect(before.beta).toContain('refs/changes/01/1/1');
 
     // --- destroy it: kill -9 the whole PID namespace, delete the state ------------------------
-    await first.kill();
+    await first.signal('SIGKILL'); // PID 1 of its namespace: the kernel kills everything in it
+    await first.exited;
+    await first.kill(); // nothing left; only the helper's bookkeeping
     rmSync(state, { recursive: true, force: true });
 
     // --- a fresh, empty instance --------------------------------------------------------------
