@@ -3,9 +3,10 @@
  * {@link WriterLock}:
  *
  * - **consul** (the default when a `consul:` section exists): a Consul session lock on
- *   `backup.lease.key`. The session has the lease TTL, the agent's serfHealth check and no
- *   lock-delay, so a writer whose node dies frees the lock at once and one that hangs frees it
- *   after the TTL. This is the lock the election uses (src/consul/session.ts).
+ *   `backup.lease.key`. The session has half the lease TTL (Consul waits up to twice it), the
+ *   agent's serfHealth check and no lock-delay, so a writer whose node dies frees the lock at
+ *   once and one that hangs frees it after about the lease TTL. This is the lock the election
+ *   uses (src/consul/session.ts).
  * - **store**: an object (`lock.json`) made with S3 conditional writes: created with
  *   `If-None-Match: *`, renewed and released with `If-Match: <etag>`, taken over once its
  *   expiry has passed. The local store gives the same semantics with a mutex on the
@@ -44,7 +45,16 @@ export function writerLock(config: BackupConfig, store: Store, consul?: ConsulCo
   const { backend, ttl, key } = config.lease;
   if (backend === 'consul' && !consul) throw new PilotfishError('PF_CONFIG_INVALID', 'backup.lease.backend is consul but there is no consul: section');
   if (backend === 'store' || !consul) return new StoreLease(store, ttl);
-  return new ConsulLease(new SessionClient(consul), key ?? defaultLockKey(config), Math.max(CONSUL_MIN_TTL, ttl));
+  return new ConsulLease(new SessionClient(consul), key ?? defaultLockKey(config), sessionTtl(ttl));
+}
+
+/**
+ * Consul may keep a session up to twice its TTL after the last renewal, so half the lease TTL
+ * (in whole seconds, at least Consul's 10 s) frees an abandoned lock after about `ttl`, like the
+ * store lease.
+ */
+export function sessionTtl(leaseTtlMs: number): number {
+  return Math.max(CONSUL_MIN_TTL, Math.ceil(leaseTtlMs / 2 / 1000) * 1000);
 }
 
 /** `pilotfish/backup/s3/<bucket>/<prefix>/lock` or `pilotfish/backup/local/<path>/lock`. */
@@ -174,7 +184,7 @@ export class ConsulLease implements WriterLock {
         renewedAt = this.now();
       } catch (error) {
         if (error instanceof ConsulCallError && error.sessionGone) lost.abort(new Error('the backup lock session ended (Consul invalidated it)'));
-        else if (this.now() - renewedAt > this.ttlMs) lost.abort(error); // Consul unreachable for a whole TTL
+        else if (this.now() - renewedAt > this.ttlMs) lost.abort(error); // no renewal for a whole TTL: Consul may have ended it
       }
     };
     const timer = setInterval(() => void (renewing = renew()), Math.max(1_000, Math.floor(this.ttlMs / 3)));

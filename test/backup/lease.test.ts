@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { consulSchema } from '../../src/consul/config.js';
 import { SessionClient } from '../../src/consul/session.js';
-import { ConsulLease, defaultLockKey, writerLock, StoreLease } from '../../src/backup/lease.js';
+import { ConsulLease, defaultLockKey, sessionTtl, writerLock, StoreLease } from '../../src/backup/lease.js';
 import { BackupService } from '../../src/backup/service.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
@@ -47,6 +47,8 @@ describeWithServices('backup writer lock on Consul', ['consul'], () => {
     expect(writerLock(config, {} as never)).toBeInstanceOf(StoreLease);
     expect(writerLock(config, {} as never, consul())).toBeInstanceOf(ConsulLease);
     expect(writerLock(configFor('local', data, { lease: { backend: 'store' } }), {} as never, consul())).toBeInstanceOf(StoreLease);
+    // Consul keeps a session up to 2 × its TTL: half the lease, in whole seconds, at least 10 s.
+    expect([sessionTtl(30_000), sessionTtl(45_000), sessionTtl(5_000), sessionTtl(120_000)]).toEqual([15_000, 23_000, 10_000, 60_000]);
 
     // Another instance holds the Consul lock for this store: a backup is refused, naming it.
     const other = new ConsulLease(new SessionClient(consul()), defaultLockKey(config), 10_000);
