@@ -73,6 +73,10 @@ export const secretSchema = z
     version: intLike(1, 1_000_000_000).optional().meta({ description: 'KV v2: pin this version (it is then never re-read).' }),
     refresh: duration.optional().meta({ description: 'Re-read a static secret this often; defaults to vault.refresh.' }),
     method: z.enum(['GET', 'POST']).default('GET').meta({ description: 'generic: how to read (some engines issue credentials on POST).' }),
+    plain: z
+      .array(z.string().min(1))
+      .default([])
+      .meta({ description: 'Fields that are not secret (e.g. a user name): not masked in logs. Every other string of the secret is.' }),
   })
   .refine((s) => s.version === undefined || s.engine === 'kv2', { message: 'version is for kv2 secrets', path: ['version'] });
 

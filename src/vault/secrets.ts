@@ -43,7 +43,11 @@ export function registerValues(value: unknown): void {
 export async function readSecret(client: VaultClient, s: SecretConfig): Promise<ReadResult> {
   const path = readPath(s);
   const body = s.method === 'POST' ? await client.write(path, {}) : await client.read(path);
-  registerValues(body.data);
+  // Every string goes to the redactor, except the fields declared plain (a kv2 secret's are one level down).
+  const fields = (s.engine === 'kv2' ? (body.data as { data?: unknown } | undefined)?.data : body.data) as Record<string, unknown> | null | undefined;
+  if (fields && typeof fields === 'object') {
+    for (const [field, value] of Object.entries(fields)) if (!s.plain.includes(field)) registerValues(value);
+  } else registerValues(body.data);
   const lease = { leaseMs: Number(body.lease_duration ?? 0) * 1000, renewable: body.renewable === true };
   if (s.engine === 'kv2') {
     const inner = (body.data ?? {}) as { data?: SecretData | null; metadata?: { version?: number } };

@@ -99,4 +99,25 @@ describeWithServices('vault: secrets to jobs, files and templates', ['vault'], (
     expect(env).toContain('LEGACY=kv1-value\n');
     expect(pf.output()).not.toContain(wrapping);
   });
+
+  it('fields declared plain (a user name) are not masked in logs; every other string is', async () => {
+    const id = unique('pf-plain');
+    await setPolicy(id, [`secret/data/${id}/*`]);
+    const role = await createAppRole(id, [id]);
+    const user = unique('dbuser');
+    const password = unique('pw');
+    await kvPut(`secret/${id}/db`, { user, password });
+    const secret = (plain: string[]) => ({ name: 'db', path: `secret/${id}/db`, plain });
+    const run = (plain: string[]) =>
+      startPilotfish({
+        control: { enabled: false },
+        vault: { address: services().VAULT_ADDR, auth: { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } }, secrets: [secret(plain)] },
+        jobs: [{ name: 'say', exec: ['sh', '-c', 'echo "connecting as $DB_USER with $DB_PASSWORD"'], secrets: { DB_USER: 'db#user', DB_PASSWORD: 'db#password' } }],
+      });
+    const plainUser = run(['user']);
+    expect((await plainUser.waitForLog((l) => l.job === 'say' && l.msg.startsWith('connecting'), 20_000)).msg).toBe(`connecting as ${user} with [REDACTED]`);
+    await plainUser.exited;
+    const masked = run([]);
+    expect((await masked.waitForLog((l) => l.job === 'say' && l.msg.startsWith('connecting'), 20_000)).msg).toBe('connecting as [REDACTED] with [REDACTED]');
+  });
 });
