@@ -120,13 +120,36 @@ export class Repository {
    * parses, not 100,000.
    */
   async readManifest(name: string): Promise<Manifest> {
+    const entries: FileEntry[] = [];
+    // Pack ids repeat (a pack holds ~100 small files): one string each instead of one per reference.
+    const packs = new Map<string, string>();
+    const m = await this.forEachEntry(name, (e) => {
+      for (const ref of e.c ?? []) {
+        const pack = ref[2];
+        if (pack === undefined) continue;
+        const same = packs.get(pack);
+        if (same === undefined) packs.set(pack, pack);
+        else ref[2] = same;
+      }
+      entries.push(e);
+    });
+    m.entries = entries;
+    return m;
+  }
+
+  /**
+   * A manifest's entries one by one, without keeping them: what a pass over many manifests
+   * (garbage collection's references) needs, in the memory of one parse block. Returns the
+   * header, `entries` empty. The whole manifest is checked (GCM tag, entry count) before it
+   * returns; `fn` may have seen entries of a manifest that then turns out corrupt.
+   */
+  async forEachEntry(name: string, fn: (e: FileEntry) => void): Promise<Manifest> {
     const blob = await this.store.get(name);
     if (!blob) throw corrupt(name, 'missing');
     const { compression, payload } = this.codec.unseal(blob, name);
     let m: Manifest | undefined;
-    const entries: FileEntry[] = [];
-    // Pack ids repeat (a pack holds ~100 small files): one string each instead of one per reference.
-    const packs = new Map<string, string>();
+    let count = 0;
+    let failed: { error: unknown } | undefined; // thrown by fn: passed on as it is, not as corruption
     const take = (text: string): void => {
       if (!m) {
         const nl = text.indexOf('\n');
@@ -136,24 +159,24 @@ export class Repository {
         text = text.slice(nl + 1);
       }
       for (const e of parseLines(text)) {
-        for (const ref of e.c ?? []) {
-          const pack = ref[2];
-          if (pack === undefined) continue;
-          const same = packs.get(pack);
-          if (same === undefined) packs.set(pack, pack);
-          else ref[2] = same;
+        count++;
+        try {
+          fn(e);
+        } catch (error) {
+          failed = { error };
+          throw error;
         }
-        entries.push(e);
       }
     };
     try {
       await forEachLineBlock(inflated(payload, compression), take);
       if (!m) throw new Error('empty');
-      if (entries.length !== (m as unknown as { entryCount: number }).entryCount) throw new Error('truncated');
-      m.entries = entries;
+      if (count !== (m as unknown as { entryCount: number }).entryCount) throw new Error('truncated');
     } catch (cause) {
+      if (failed) throw failed.error;
       throw corrupt(name, 'not a manifest', cause);
     }
+    m.entries = [];
     return m;
   }
 

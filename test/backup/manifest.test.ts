@@ -42,6 +42,12 @@ describe('manifest', () => {
       const back = await repo.readManifest(m.name);
       expect(back.entries).toEqual(m.entries);
       expect(back.sources).toEqual(m.sources);
+      // The same entries one at a time, none kept (what garbage collection can use).
+      const seen: FileEntry[] = [];
+      const header = await repo.forEachEntry(m.name, (e) => seen.push(e));
+      expect(seen).toEqual(m.entries);
+      expect(header.entries).toEqual([]);
+      await expect(repo.forEachEntry(m.name, () => { throw new Error('from the callback'); })).rejects.toThrow('from the callback');
     });
   }
 
