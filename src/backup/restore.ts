@@ -5,7 +5,7 @@
  * removes the temporary directory. A target that is a mount point cannot be renamed: its
  * contents are restored into a temporary directory inside it and moved up entry by entry.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -167,22 +167,40 @@ async function writeTree(repo: Repository, stage: string, entries: FileEntry[], 
     single,
   );
   const fsync = !canSyncFs;
+  // Write back to disk while the restore still downloads (a syncfs every FLUSH_EVERY bytes),
+  // so the final sync has little left to do. The helper process is forked once, now, while
+  // this process is small: forking later would copy-on-write fault every page we then touch.
+  const flusher = canSyncFs ? startFlusher(stage) : undefined;
+  let unflushed = 0;
+  let flushing: Promise<unknown> | undefined;
+  const wrote = (bytes: number): void => {
+    unflushed += bytes;
+    if (!flusher || flushing || unflushed < FLUSH_EVERY) return;
+    unflushed = 0;
+    flushing = flusher.flush().finally(() => (flushing = undefined));
+  };
   // Fetched objects wait for a worker; bound their bytes, not only their number.
   const inFlight = new Semaphore(IN_FLIGHT_BYTES);
-  await pool(jobs, options.concurrency, async (job) => {
-    options.signal?.throwIfAborted();
-    const size = 'pack' in job ? job.places.reduce((n, p) => Math.max(n, p.offset + p.length), 0) : job.place.size;
-    await inFlight.run(async () => {
-      let bytes: number;
-      if ('pack' in job) {
-        bytes = await placer.run({ body: await repo.getPack(job.pack), places: job.places, fsync });
-      } else {
-        const body = await repo.getChunkBlob(job.id);
-        bytes = await placer.run({ body, places: [{ ...job.place, offset: 0, length: body.length }], fsync });
-      }
-      options.progress?.advance(bytes);
-    }, size);
-  });
+  try {
+    await pool(jobs, options.concurrency, async (job) => {
+      options.signal?.throwIfAborted();
+      const size = 'pack' in job ? job.places.reduce((n, p) => Math.max(n, p.offset + p.length), 0) : job.place.size;
+      await inFlight.run(async () => {
+        let bytes: number;
+        if ('pack' in job) {
+          bytes = await placer.run({ body: await repo.getPack(job.pack), places: job.places, fsync });
+        } else {
+          const body = await repo.getChunkBlob(job.id);
+          bytes = await placer.run({ body, places: [{ ...job.place, offset: 0, length: body.length }], fsync });
+        }
+        options.progress?.advance(bytes);
+        wrote(bytes);
+      }, size);
+    });
+    await flushing;
+  } finally {
+    flusher?.close(); // also on failure: the helper must not outlive the restore
+  }
   options.trace?.(`fetch and write (${placer.threads} worker threads)`, Date.now() - mark);
   mark = Date.now();
   await pool(
@@ -250,6 +268,47 @@ async function isMountPoint(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** Bytes written between two background syncfs calls during a restore. */
+const FLUSH_EVERY = 128 * 1024 * 1024;
+
+/**
+ * A shell that runs `sync -f DIR` for each line it reads: syncfs on demand, forked once.
+ * Measured on the 1 GiB set (three runs each, fresh targets): 6.4 s without it, 5.4–5.7 s with
+ * it (the final sync went from 1.6 s to 0.1–0.2 s; the download phase lost 0.5–0.8 s of that to
+ * the disk writing beside it). Undefined when no shell can start: then only the final sync runs.
+ */
+export function startFlusher(dir: string): { flush(): Promise<void>; close(): void } | undefined {
+  let proc;
+  try {
+    proc = spawn('sh', ['-c', 'while read -r _; do sync -f "$1"; echo; done', 'sh', dir], { stdio: ['pipe', 'pipe', 'ignore'] });
+  } catch {
+    return undefined;
+  }
+  const child = proc;
+  const waiting: Array<() => void> = [];
+  const wake = (): void => {
+    for (const w of waiting.splice(0)) w();
+  };
+  child.on('error', wake);
+  child.on('close', wake);
+  child.stdin.on('error', () => undefined);
+  child.stdout.on('data', (d: Buffer) => {
+    for (let i = 0; i < d.length; i++) if (d[i] === 10) waiting.shift()?.();
+  });
+  return {
+    flush: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.stdin.writableEnded) return resolve();
+        waiting.push(resolve);
+        child.stdin.write('\n');
+      }),
+    close: () => {
+      child.stdin.end();
+      wake();
+    },
+  };
 }
 
 /** `sync -f DIR` (coreutils ≥ 8.24) is syncfs(2): flush one filesystem. */

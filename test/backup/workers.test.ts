@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Codec } from '../../src/backup/codec.js';
 import { deriveKeys } from '../../src/backup/keys.js';
-import { interleave } from '../../src/backup/restore.js';
+import { interleave, startFlusher } from '../../src/backup/restore.js';
 import type { Place } from '../../src/backup/workers/place.js';
 import { inlinePlacer, startPlacer, type Placer } from '../../src/backup/workers/pool.js';
 import { removeTempDirs, tempDir } from './helpers.js';
@@ -103,5 +103,19 @@ describe('interleave', () => {
     expect(interleave([1, 2], [10, 20, 30, 40])).toEqual([1, 10, 20, 2, 30, 40]);
     expect(interleave([], [1, 2])).toEqual([1, 2]);
     expect(interleave([1, 2, 3], [])).toEqual([1, 2, 3]);
+  });
+});
+
+describe('background flusher', () => {
+  it('answers each flush after its syncfs, and every pending one on close', async () => {
+    const flusher = startFlusher(tempDir());
+    expect(flusher).toBeDefined();
+    if (!flusher) return;
+    await flusher.flush();
+    await Promise.all([flusher.flush(), flusher.flush()]);
+    const pending = flusher.flush();
+    flusher.close();
+    await pending;
+    await flusher.flush(); // after close: resolves at once, never hangs
   });
 });
