@@ -4,6 +4,7 @@
  * and a built dist/ (npm run build).
  *
  *   npx tsx bench/backup/run.ts [--dir /var/tmp/pf-bench] [--only big|many|watch] [--files 100000]
+ *                               [--compression brotli|deflate|none]
  *
  * Prints markdown tables; results are recorded in bench/backup/README.md.
  */
@@ -19,7 +20,7 @@ import { pool } from '../../src/backup/limit.js';
 
 const MIB = 1024 * 1024;
 const { values: opts } = parseArgs({
-  options: { dir: { type: 'string', default: '/var/tmp/pf-bench' }, only: { type: 'string' }, files: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '16' } },
+  options: { dir: { type: 'string', default: '/var/tmp/pf-bench' }, only: { type: 'string' }, files: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '16' }, compression: { type: 'string', default: 'brotli' } },
 });
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
@@ -70,6 +71,7 @@ function pilotfishConfig(name: string, src: string): string {
         sources: [{ path: src, name: 'data' }],
         store: { s3: { bucket: BUCKET, prefix: `${RUN}/${name}/`, endpoint: ENDPOINT } },
         encryption: { key: { file: KEY } },
+        compression: { algorithm: opts.compression as string },
         concurrency: CONC,
       },
     }),

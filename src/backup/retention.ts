@@ -55,15 +55,16 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: { ena
       else referenced.add(ref[0]);
     };
     for (const name of keep) {
-      let m;
+      // Streamed: one manifest's entries are never all in memory (100k files × 10 snapshots).
       try {
-        m = await repo.readManifest(name);
+        const m = await repo.forEachEntry(name, (e) => {
+          for (const ref of e.c ?? []) note(ref);
+        });
+        for (const s of m.sources) for (const ref of s.chunks ?? []) note(ref);
       } catch {
         // An unreadable manifest: collect nothing this time rather than guess what it needs.
         return { removedSnapshots: drop.length, removedChunks: 0, keptSnapshots: keep.size };
       }
-      for (const e of m.entries) for (const ref of e.c ?? []) note(ref);
-      for (const s of m.sources) for (const ref of s.chunks ?? []) note(ref);
     }
     for await (const o of repo.listChunks()) {
       if (referenced.has(chunkIdOf(o.key))) continue;
