@@ -257,7 +257,9 @@ async function bigDataset(): Promise<void> {
 async function manyDataset(): Promise<void> {
   const count = Number(opts.files);
   const src = join(DIR, 'many-src');
-  rmSync(src, { recursive: true, force: true });
+  const pfDst = join(DIR, 'many-restore-pf');
+  const rsDst = join(DIR, 'many-restore-restic');
+  for (const d of [src, pfDst, rsDst]) rmSync(d, { recursive: true, force: true });
   for (let i = 0; i < count; i++) {
     if (i % 1000 === 0) mkdirSync(join(src, `d${i / 1000}`), { recursive: true });
     writeFileSync(join(src, `d${Math.floor(i / 1000)}`, `f${i}`), textish(200 + (i % 1800), i));
@@ -268,10 +270,15 @@ async function manyDataset(): Promise<void> {
   const again = await pfBackup(pf);
   const rs = await measure(['restic', '-r', resticRepo('many'), 'init']).then(() => resticBackup('many', src));
   const rsAgain = await resticBackup('many', src);
+  execFileSync('sync');
+  const pfRes = await pfRestore(pilotfishConfig('many', pfDst));
+  execFileSync('sync');
+  const rsRes = await measure(['restic', '-r', resticRepo('many'), 'restore', 'latest', '--target', rsDst]);
   console.log('| step | Pilotfish | restic 0.14 |');
   console.log('|---|---|---|');
   console.log(`| first backup | ${full.seconds.toFixed(1)} s, peak RSS ${full.rssMiB.toFixed(0)} MiB | ${rs.seconds.toFixed(1)} s, peak RSS ${rs.rssMiB.toFixed(0)} MiB |`);
   console.log(`| unchanged re-run | ${again.seconds.toFixed(1)} s, peak RSS ${again.rssMiB.toFixed(0)} MiB, uploaded ${mib(again.uploaded)} MiB | ${rsAgain.seconds.toFixed(1)} s, peak RSS ${rsAgain.rssMiB.toFixed(0)} MiB |`);
+  console.log(`| full restore | ${pfRes.seconds.toFixed(1)} s, peak RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s, peak RSS ${rsRes.rssMiB.toFixed(0)} MiB |`);
 }
 
 /** The activity watcher's cost on the 100k tree: Pilotfish's TreeWatcher, and chokidar 4 for comparison. */

@@ -24,6 +24,13 @@ export interface Placer {
   close(): Promise<void>;
 }
 
+/**
+ * A worker keeps nothing between tasks (the fetched bodies are external memory): a 2 MiB young
+ * generation instead of V8's default cut the restore of 100,000 files from 410–426 to 309–328
+ * MiB RSS with two workers, at the same speed (1 GiB restore: unchanged).
+ */
+const LIMITS = { maxYoungGenerationSizeMb: 2 };
+
 /** Two cores is the common container size; more than four workers only adds memory. */
 export function defaultThreads(): number {
   return Math.max(2, Math.min(4, availableParallelism()));
@@ -60,8 +67,8 @@ function startWorker(codec: Codec): Promise<Worker> {
   if (!existsSync(file)) return Promise.reject(new Error(`no worker file ${file}`));
   // From source, load the worker through tsx (a dev dependency, like the tests that need it).
   const worker = source
-    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL(`file://${file}`).href)}); })`, { eval: true, workerData: initOf(codec) })
-    : new Worker(file, { workerData: initOf(codec) });
+    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL(`file://${file}`).href)}); })`, { eval: true, workerData: initOf(codec), resourceLimits: LIMITS })
+    : new Worker(file, { workerData: initOf(codec), resourceLimits: LIMITS });
   return new Promise<Worker>((resolve, reject) => {
     const failed = (error: unknown): void => {
       void worker.terminate();
