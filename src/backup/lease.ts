@@ -106,36 +106,22 @@ export class StoreLease implements WriterLock {
 
   #held(first: string): Lease {
     let etag = first;
-    const lost = new AbortController();
-    let released = false;
-    let renewing: Promise<void> = Promise.resolve();
-    const renew = async (): Promise<void> => {
-      if (released) return;
-      try {
-        const next = await this.store.putIfMatch(LOCK_KEY, this.#body(this.now() + this.ttlMs), etag);
-        if (next === undefined) lost.abort(new Error('the backup lease was taken over by another instance'));
-        else etag = next;
-      } catch (error) {
-        // A store outage: keep trying until the TTL would have run out.
-        if (this.now() > expiresAt) lost.abort(error);
-      }
-      if (!lost.signal.aborted) expiresAt = this.now() + this.ttlMs;
-    };
-    let expiresAt = this.now() + this.ttlMs;
-    const timer = setInterval(() => void (renewing = renew()), Math.max(100, Math.floor(this.ttlMs / 3)));
-    timer.unref();
-    return {
+    return holdLease({
       owner: this.owner,
-      lost: lost.signal,
-      release: async () => {
-        released = true;
-        clearInterval(timer);
-        await renewing;
-        if (lost.signal.aborted) return;
-        // Expire it rather than delete it: If-Match on DELETE is not supported everywhere.
-        await this.store.putIfMatch(LOCK_KEY, this.#body(0), etag).catch(() => undefined);
+      ttlMs: this.ttlMs,
+      minIntervalMs: 100,
+      now: this.now,
+      renew: async () => {
+        const next = await this.store.putIfMatch(LOCK_KEY, this.#body(this.now() + this.ttlMs), etag);
+        if (next === undefined) return 'the backup lease was taken over by another instance';
+        etag = next;
+        return undefined;
       },
-    };
+      // Expire it rather than delete it: If-Match on DELETE is not supported everywhere.
+      release: async (lost) => {
+        if (!lost) await this.store.putIfMatch(LOCK_KEY, this.#body(0), etag);
+      },
+    });
   }
 }
 
@@ -173,34 +159,68 @@ export class ConsulLease implements WriterLock {
   }
 
   #held(session: string): Lease {
-    const lost = new AbortController();
-    let released = false;
-    let renewedAt = this.now();
-    let renewing: Promise<void> = Promise.resolve();
-    const renew = async (): Promise<void> => {
-      if (released || lost.signal.aborted) return;
-      try {
-        await this.client.renewSession(session, this.timeoutMs);
-        renewedAt = this.now();
-      } catch (error) {
-        if (error instanceof ConsulCallError && error.sessionGone) lost.abort(new Error('the backup lock session ended (Consul invalidated it)'));
-        else if (this.now() - renewedAt > this.ttlMs) lost.abort(error); // no renewal for a whole TTL: Consul may have ended it
-      }
-    };
-    const timer = setInterval(() => void (renewing = renew()), Math.max(1_000, Math.floor(this.ttlMs / 3)));
-    timer.unref();
-    return {
+    return holdLease({
       owner: this.owner,
-      lost: lost.signal,
-      release: async () => {
-        released = true;
-        clearInterval(timer);
-        await renewing;
-        await this.client.release(this.key, session, this.timeoutMs).catch(() => undefined);
-        await this.client.destroySession(session, this.timeoutMs).catch(() => undefined);
+      ttlMs: this.ttlMs,
+      minIntervalMs: 1_000,
+      now: this.now,
+      renew: async () => {
+        try {
+          await this.client.renewSession(session, this.timeoutMs);
+          return undefined;
+        } catch (error) {
+          if (error instanceof ConsulCallError && error.sessionGone) return 'the backup lock session ended (Consul invalidated it)';
+          throw error;
+        }
       },
-    };
+      release: async () => {
+        await this.client.release(this.key, session, this.timeoutMs).catch(() => undefined);
+        await this.client.destroySession(session, this.timeoutMs);
+      },
+    });
   }
+}
+
+/**
+ * A held lease, whichever backend: renewed every ttl/3 (at least `minIntervalMs`). `renew`
+ * resolves undefined when renewed, or why the lease is lost (it was taken over); when it throws
+ * (the backend is unreachable) the lease is lost only once nothing was renewed for a whole TTL.
+ * `release` runs once, after any renewal in flight; its failures are ignored (the TTL frees it).
+ */
+function holdLease(o: {
+  owner: string;
+  ttlMs: number;
+  minIntervalMs: number;
+  now: () => number;
+  renew: () => Promise<string | undefined>;
+  release: (lost: boolean) => Promise<void>;
+}): Lease {
+  const lost = new AbortController();
+  let released = false;
+  let renewedAt = o.now();
+  let renewing: Promise<void> = Promise.resolve();
+  const renew = async (): Promise<void> => {
+    if (released || lost.signal.aborted) return;
+    try {
+      const why = await o.renew();
+      if (why === undefined) renewedAt = o.now();
+      else lost.abort(new Error(why));
+    } catch (error) {
+      if (o.now() - renewedAt > o.ttlMs) lost.abort(error);
+    }
+  };
+  const timer = setInterval(() => void (renewing = renew()), Math.max(o.minIntervalMs, Math.floor(o.ttlMs / 3)));
+  timer.unref();
+  return {
+    owner: o.owner,
+    lost: lost.signal,
+    release: async () => {
+      released = true;
+      clearInterval(timer);
+      await renewing;
+      await o.release(lost.signal.aborted).catch(() => undefined);
+    },
+  };
 }
 
 function parse(raw: Buffer): LockBody | undefined {
