@@ -6,8 +6,7 @@
  * - the rank: prints a number, how good a primary this instance would make (rank.ts).
  */
 import { toArgv } from '../jobs/command.js';
-import { spawnProcess } from '../jobs/process.js';
-import { terminate } from '../jobs/terminate.js';
+import { runOneShot } from '../jobs/oneshot.js';
 import type { Logger } from '../log/logger.js';
 import type { CandidateConfig, RankConfig } from './config.js';
 
@@ -28,20 +27,13 @@ export async function runElectionCommand(
   env: Record<string, string>,
   log: Logger,
 ): Promise<CommandResult> {
-  let proc;
+  let run;
   try {
-    proc = spawnProcess({ job: name, argv: toArgv(config.exec, false), env, logging: 'wrapped', lineLevel: 'debug', log, captureTail: 1024 });
+    run = await runOneShot({ job: name, argv: toArgv(config.exec, false), env, logging: 'wrapped', lineLevel: 'debug', log, captureTail: 1024, timeout: config.timeout });
   } catch (error) {
     return { ok: false, reason: (error as Error).message, output: '' };
   }
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    void terminate(proc, 'SIGKILL', 0);
-  }, config.timeout);
-  const exit = await proc.exited;
-  clearTimeout(timer);
-  const output = exit.output ?? '';
+  const { exit, timedOut, output } = run;
   if (exit.code === 0 && !timedOut) return { ok: true, reason: 'passed', output };
   const why = exit.spawnError ?? (timedOut ? `timed out after ${config.timeout}ms` : `exited with ${exit.code}`);
   const tail = output.trim().split('\n').pop() ?? '';

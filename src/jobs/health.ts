@@ -7,8 +7,8 @@ import type { EventBus } from '../core/events.js';
 import type { Logger } from '../log/logger.js';
 import { toArgv } from './command.js';
 import type { HealthConfig } from './config.js';
-import { spawnProcess, type Proc } from './process.js';
-import { terminate } from './terminate.js';
+import { runOneShot } from './oneshot.js';
+import type { Proc } from './process.js';
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 
@@ -74,7 +74,7 @@ export class HealthCheck {
     let ok: boolean;
     let output: string;
     try {
-      const proc = spawnProcess({
+      const { exit } = await runOneShot({
         job: `${this.job}.health`,
         argv: toArgv(this.config.exec, this.config.shell),
         env: this.ctx.env(),
@@ -84,11 +84,9 @@ export class HealthCheck {
         lineLevel: 'debug',
         log: this.ctx.log,
         captureTail: OUTPUT_TAIL,
+        timeout,
+        started: (proc) => (this.#proc = proc),
       });
-      this.#proc = proc;
-      const timer = setTimeout(() => void terminate(proc, 'SIGKILL', 0), timeout);
-      const exit = await proc.exited;
-      clearTimeout(timer);
       this.#proc = undefined;
       ok = exit.code === 0;
       output = exit.spawnError ?? exit.output ?? '';
