@@ -7,7 +7,7 @@
  * one secret, and stops its session. The S3 store's credentials can come from Vault the same way.
  */
 import { decodeKey, type KeySource } from '../backup/keys.js';
-import { errorMessage, PilotfishError } from '../core/errors.js';
+import { errorMessage, PilotfishError, type ErrorCode } from '../core/errors.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { createAuthenticator } from './auth.js';
 import { VaultClient } from './client.js';
@@ -21,7 +21,7 @@ export function vaultKeySource(config: VaultKeyConfig, section: VaultConfig | un
   return {
     describe: where,
     async load() {
-      const value = (await readVaultSecret(config.secret, section, log, 'the backup key'))[config.field];
+      const value = (await readVaultSecret(config.secret, section, log, { what: 'the backup key', code: 'PF_BACKUP_KEY' }))[config.field];
       if (value === undefined) throw new PilotfishError('PF_BACKUP_KEY', `${where}: the secret has no field "${config.field}"`);
       return decodeKey(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8'), where);
     },
@@ -46,7 +46,7 @@ const CREDENTIALS_REFRESH_MS = 60_000;
  */
 export function vaultS3Credentials(config: VaultS3Credentials, section: VaultConfig | undefined, log?: Logger) {
   return async (): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration: Date }> => {
-    const data = await readVaultSecret(config.secret, section, log, 'the S3 credentials');
+    const data = await readVaultSecret(config.secret, section, log, { what: 'the S3 credentials', code: 'PF_BACKUP_STORE' });
     const field = (name: string): string | undefined => (typeof data[name] === 'string' && data[name] !== '' ? (data[name] as string) : undefined);
     const accessKeyId = field(config.accessKeyId);
     const secretAccessKey = field(config.secretAccessKey);
@@ -64,8 +64,12 @@ const oneShot = new Map<string, Promise<Readonly<Record<string, unknown>>>>();
  * A `vault.secrets` entry's current data: from the running Vault subsystem (its last good value),
  * else read once with the config's `vault:` section.
  */
-export async function readVaultSecret(name: string, section: VaultConfig | undefined, log: Logger | undefined, what: string): Promise<Readonly<Record<string, unknown>>> {
-  const code = what === 'the backup key' ? 'PF_BACKUP_KEY' : 'PF_BACKUP_STORE';
+export async function readVaultSecret(
+  name: string,
+  section: VaultConfig | undefined,
+  log: Logger | undefined,
+  { what, code }: { what: string; code: ErrorCode },
+): Promise<Readonly<Record<string, unknown>>> {
   const fail = (message: string, cause?: unknown): PilotfishError => new PilotfishError(code, message, cause === undefined ? undefined : { cause });
   const vault = runningVault();
   if (vault) {

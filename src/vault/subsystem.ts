@@ -107,12 +107,6 @@ export class VaultSubsystem implements Subsystem {
     return this.config.secrets.some((s) => s.name === name) ? (this.#secrets?.get(name) ?? {}) : undefined;
   }
 
-  /** One field of a secret (its last good value), e.g. for the backup key. */
-  getSecret(name: string, field: string): string | undefined {
-    const value = this.#secrets?.get(name)?.[field];
-    return value === undefined ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
-  }
-
   /** Names, paths, versions, lease TTLs and errors; never a value. */
   status(): unknown {
     const now = Date.now();
