@@ -9,6 +9,7 @@ import type { Config } from '../config/schema.js';
 import { errorMessage } from '../core/errors.js';
 import { GLOBAL_SOURCE, type BusEvent } from '../core/events.js';
 import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
+import { sameConfig } from '../control/reload.js';
 import type { JobConfig } from '../jobs/config.js';
 import { templateSources } from '../templates/sources.js';
 import { chooseAddress } from './address.js';
@@ -126,17 +127,16 @@ export class ConsulSubsystem implements Subsystem {
   async prepareReload(next: Config): Promise<PreparedReload> {
     const makeWatch = this.#makeWatch;
     if (!makeWatch || !this.#client) throw new Error('not started');
-    const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
     const watches = new Map(this.#watches.map((w) => [w.config.name, w]));
     const watchPlan = next.watches.map((wc) => {
       const current = watches.get(wc.name);
-      return current && same(current.config, wc) ? { kept: current } : { fresh: makeWatch(wc) };
+      return current && sameConfig(current.config, wc) ? { kept: current } : { fresh: makeWatch(wc) };
     });
     const regPlan = new Map<string, { kept?: Registration; fresh?: Registration }>();
     for (const job of next.jobs) {
       if (job.port === undefined) continue;
       const current = this.#registrations.get(job.name);
-      regPlan.set(job.name, current && same(current.spec, serviceSpec(job)) ? { kept: current } : { fresh: this.#registration(job) });
+      regPlan.set(job.name, current && sameConfig(current.spec, serviceSpec(job)) ? { kept: current } : { fresh: this.#registration(job) });
     }
     return {
       apply: async () => {

@@ -21,9 +21,14 @@ export interface ReloadPlan {
 /** Sections the supervisor applies itself. The others belong to subsystems (see needsRestart). */
 const LIVE_SECTIONS = new Set(['jobs', 'signals', 'logging', 'stopTimeout', '$schema']);
 
-/** A stable text form of a validated job (Infinity survives, key order is the schema's). */
-export function normalizeJob(job: JobConfig): string {
-  return JSON.stringify(job, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));
+/** A stable text form of a validated config value (Infinity survives, key order is the schema's). */
+function normalize(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));
+}
+
+/** Whether two validated config values (a job, a template, a section) are the same definition. */
+export function sameConfig(a: unknown, b: unknown): boolean {
+  return normalize(a) === normalize(b);
 }
 
 export function planReload(before: Config, after: Config): ReloadPlan {
@@ -32,7 +37,7 @@ export function planReload(before: Config, after: Config): ReloadPlan {
   for (const job of after.jobs) {
     const prev = old.get(job.name);
     if (!prev) plan.added.push(job);
-    else if (normalizeJob(prev) !== normalizeJob(job)) plan.changed.push(job);
+    else if (!sameConfig(prev, job)) plan.changed.push(job);
     else plan.unchanged.push(job.name);
   }
   const next = new Set(after.jobs.map((j) => j.name));
@@ -40,9 +45,7 @@ export function planReload(before: Config, after: Config): ReloadPlan {
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   for (const key of keys) {
     if (LIVE_SECTIONS.has(key)) continue;
-    const a = (before as Record<string, unknown>)[key];
-    const b = (after as Record<string, unknown>)[key];
-    if (JSON.stringify(a) !== JSON.stringify(b)) plan.needsRestart.push(key);
+    if (!sameConfig((before as Record<string, unknown>)[key], (after as Record<string, unknown>)[key])) plan.needsRestart.push(key);
   }
   return plan;
 }

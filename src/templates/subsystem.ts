@@ -9,6 +9,7 @@
  * the reload and leaves the running set as it was.
  */
 import type { Config } from '../config/schema.js';
+import { sameConfig } from '../control/reload.js';
 import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
 import { StartupGate } from '../consul/gate.js';
 import { createEngine } from './engine.js';
@@ -50,11 +51,10 @@ export class TemplatesSubsystem implements Subsystem {
   async prepareReload(next: Config): Promise<PreparedReload> {
     const make = this.#make;
     if (!make) throw new Error('not started');
-    const same = (a: TemplateConfig, b: TemplateConfig): boolean => JSON.stringify(a) === JSON.stringify(b);
     const running = new Map(this.#templates.map((t) => [t.name, t]));
     const plan = next.templates.map((tc) => {
       const current = running.get(tc.name);
-      return current && same(current.config, tc) ? { kept: current } : { fresh: make(tc) };
+      return current && sameConfig(current.config, tc) ? { kept: current } : { fresh: make(tc) };
     });
     for (const p of plan) await p.fresh?.prepare(); // every new template parses, or nothing changes
     return {
