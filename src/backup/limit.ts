@@ -64,6 +64,45 @@ export async function pool<T>(items: Iterable<T>, width: number, fn: (item: T) =
   if (hasFailed) throw failed;
 }
 
+/**
+ * {@link pool} over an async iterable, pulled only as fast as `width` runners take items (so
+ * a lazily produced sequence is never read far ahead). The first failure stops new work and
+ * is thrown once the running items end; the iterable is then closed.
+ */
+export async function poolAsync<T>(items: AsyncIterable<T>, width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it = items[Symbol.asyncIterator]();
+  let failed: unknown;
+  let hasFailed = false;
+  const fail = (error: unknown): void => {
+    if (hasFailed) return;
+    hasFailed = true;
+    failed = error;
+  };
+  const runner = async (): Promise<void> => {
+    while (!hasFailed) {
+      let next: IteratorResult<T>;
+      try {
+        next = await it.next();
+      } catch (error) {
+        fail(error);
+        return;
+      }
+      if (next.done || hasFailed) return;
+      try {
+        await fn(next.value);
+      } catch (error) {
+        fail(error);
+        return;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, width) }, runner));
+  if (hasFailed) {
+    await it.return?.(undefined)?.catch(() => undefined);
+    throw failed;
+  }
+}
+
 /** Tracks fire-and-forget promises; `settle()` waits for all and throws the first failure. */
 export class TaskSet {
   readonly #tasks = new Set<Promise<void>>();

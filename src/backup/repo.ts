@@ -29,8 +29,8 @@ function inflated(payload: Buffer, compression: Compression): AsyncIterable<Buff
   return z;
 }
 
-/** Hand `take` the text of whole lines, about PARSE_BLOCK bytes at a time (a JSON line never holds a raw newline). */
-async function forEachLineBlock(pieces: AsyncIterable<Buffer>, take: (text: string) => void): Promise<void> {
+/** The text of whole lines, about PARSE_BLOCK bytes at a time (a JSON line never holds a raw newline). */
+async function* lineBlocks(pieces: AsyncIterable<Buffer>): AsyncGenerator<string> {
   let held: Buffer[] = [];
   let size = 0;
   for await (const piece of pieces) {
@@ -43,13 +43,24 @@ async function forEachLineBlock(pieces: AsyncIterable<Buffer>, take: (text: stri
       held = [buf];
       continue;
     }
-    take(buf.toString('utf8', 0, nl));
     // Copy the tail: a view would keep the whole block alive.
     const tail = Buffer.from(buf.subarray(nl + 1));
     held = tail.length ? [tail] : [];
     size = tail.length;
+    yield buf.toString('utf8', 0, nl);
   }
-  if (size > 0) take(Buffer.concat(held, size).toString('utf8'));
+  if (size > 0) yield Buffer.concat(held, size).toString('utf8');
+}
+
+/** A manifest being read: its header now, its entries block by block as they are pulled. */
+export interface OpenManifest {
+  /** Everything but the entries (`entries` is empty). */
+  header: Manifest;
+  /**
+   * The entries, about {@link PARSE_BLOCK} bytes of manifest at a time. Pull it once. A
+   * truncated or unparsable manifest throws `PF_BACKUP_CORRUPT`, possibly after some blocks.
+   */
+  blocks: AsyncIterable<FileEntry[]>;
 }
 
 /** Entries of whole JSON lines, empty lines skipped: one JSON.parse of them as an array. */
@@ -141,43 +152,59 @@ export class Repository {
    * A manifest's entries one by one, without keeping them: what a pass over many manifests
    * (garbage collection's references) needs, in the memory of one parse block. Returns the
    * header, `entries` empty. The whole manifest is checked (GCM tag, entry count) before it
-   * returns; `fn` may have seen entries of a manifest that then turns out corrupt.
+   * returns; `fn` may have seen entries of a manifest that then turns out corrupt. What `fn`
+   * throws is passed on as it is.
    */
   async forEachEntry(name: string, fn: (e: FileEntry) => void): Promise<Manifest> {
+    const { header, blocks } = await this.openManifest(name);
+    for await (const block of blocks) for (const e of block) fn(e);
+    return header;
+  }
+
+  /**
+   * Open a manifest to read its entries as a stream (a restore holds one block of them at a
+   * time, not 100,000). The blob is fetched and authenticated (GCM tag) first; the entries are
+   * decompressed and parsed as they are pulled, and their count checked at the end.
+   */
+  async openManifest(name: string): Promise<OpenManifest> {
     const blob = await this.store.get(name);
     if (!blob) throw corrupt(name, 'missing');
     const { compression, payload } = this.codec.unseal(blob, name);
-    let m: Manifest | undefined;
-    let count = 0;
-    let failed: { error: unknown } | undefined; // thrown by fn: passed on as it is, not as corruption
-    const take = (text: string): void => {
-      if (!m) {
-        const nl = text.indexOf('\n');
-        m = JSON.parse(nl < 0 ? text : text.slice(0, nl)) as Manifest;
-        if (m.version !== FORMAT_VERSION || !Array.isArray(m.sources)) throw new Error('bad header');
-        if (nl < 0) return;
-        text = text.slice(nl + 1);
-      }
-      for (const e of parseLines(text)) {
-        count++;
-        try {
-          fn(e);
-        } catch (error) {
-          failed = { error };
-          throw error;
-        }
-      }
-    };
+    const texts = lineBlocks(inflated(payload, compression));
+    let header: Manifest & { entryCount?: number };
+    let rest: string;
     try {
-      await forEachLineBlock(inflated(payload, compression), take);
-      if (!m) throw new Error('empty');
-      if (count !== (m as unknown as { entryCount: number }).entryCount) throw new Error('truncated');
+      const first = await texts.next();
+      if (first.done) throw new Error('empty');
+      const nl = first.value.indexOf('\n');
+      header = JSON.parse(nl < 0 ? first.value : first.value.slice(0, nl)) as Manifest;
+      if (header.version !== FORMAT_VERSION || !Array.isArray(header.sources)) throw new Error('bad header');
+      rest = nl < 0 ? '' : first.value.slice(nl + 1);
     } catch (cause) {
-      if (failed) throw failed.error;
+      await texts.return(undefined);
       throw corrupt(name, 'not a manifest', cause);
     }
-    m.entries = [];
-    return m;
+    const expected = header.entryCount;
+    header.entries = [];
+    async function* blocks(): AsyncGenerator<FileEntry[]> {
+      let count = 0;
+      let text: string | undefined = rest;
+      rest = '';
+      while (text !== undefined) {
+        let entries: FileEntry[];
+        try {
+          entries = parseLines(text);
+          const next = await texts.next();
+          text = next.done ? undefined : next.value;
+        } catch (cause) {
+          throw corrupt(name, 'not a manifest', cause);
+        }
+        count += entries.length;
+        if (entries.length > 0) yield entries;
+      }
+      if (count !== expected) throw corrupt(name, 'not a manifest', new Error('truncated'));
+    }
+    return { header, blocks: blocks() };
   }
 
   async writeManifest(m: Manifest): Promise<void> {
@@ -230,12 +257,6 @@ export class Repository {
     return this.store.put(packKey(pack), body);
   }
 
-  /** A chunk of a pack fetched whole: verified like any other. */
-  openPacked(packBody: Buffer, ref: ChunkRef): Promise<Buffer> {
-    const [id, , , offset = 0, length = 0] = ref;
-    return this.codec.openChunk(packBody.subarray(offset, offset + length), id);
-  }
-
   hasChunk(id: string): Promise<boolean> {
     return this.store.has(chunkKey(id));
   }
@@ -255,8 +276,9 @@ export class Repository {
     return blob;
   }
 
-  async getPack(pack: string): Promise<Buffer> {
-    const body = await this.store.get(packKey(pack));
+  /** `length` bytes of a pack from `offset`: the sealed blobs a restore needs from it. */
+  async getPackRange(pack: string, offset: number, length: number): Promise<Buffer> {
+    const body = await this.store.getRange(packKey(pack), offset, length);
     if (!body) throw corrupt(pack, 'missing pack');
     return body;
   }

@@ -11,10 +11,10 @@ import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink
 import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../core/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
-import type { ChunkRef, FileEntry, Manifest } from './format.js';
-import { pool, Semaphore } from './limit.js';
+import type { ChunkRef, FileEntry } from './format.js';
+import { pool, poolAsync, Semaphore } from './limit.js';
 import type { Progress } from './progress.js';
-import type { Repository } from './repo.js';
+import type { OpenManifest, Repository } from './repo.js';
 import { restoreStreamSource } from './stream.js';
 import type { Place } from './workers/place.js';
 import { startPlacer, type Placer } from './workers/pool.js';
@@ -27,33 +27,63 @@ export interface RestoreOptions {
   trace?: ((phase: string, ms: number) => void) | undefined;
   /** Worker threads that verify and write chunks (default: 2–4 by cores); 0 runs that inline. */
   threads?: number | undefined;
+  /** Chunks fetched or being fetched and not yet written, at most (default {@link MAX_PENDING_CHUNKS}). */
+  maxPendingChunks?: number | undefined;
 }
 
 const isRoot = process.getuid?.() === 0;
 /** Bytes of fetched objects not yet written (each also needs its plaintext while written). */
 const IN_FLIGHT_BYTES = 32 * 1024 * 1024;
+/**
+ * Chunks handed out for fetching and not yet written: bounds the manifest entries held. On the
+ * 100,000-file tree (S3), 16,384 peaked at 261–267 MiB RSS, 8,192 at 246–257 MiB and 4,096 at
+ * 229–237 MiB, at the same speed but for 4,096 (about 1 s slower).
+ */
+const MAX_PENDING_CHUNKS = 8192;
 
-export async function restoreSnapshot(repo: Repository, manifest: Manifest, sources: readonly SourceConfig[], options: RestoreOptions): Promise<void> {
-  const byName = new Map(manifest.sources.map((s, i) => [s.name, i]));
-  // Directory sources first, each staged and swapped in; streams after.
-  let placer: Placer | undefined;
+/**
+ * Restore an opened manifest into the sources. Its entries are pulled block by block and each
+ * block is released once its files are written, so a tree of 100,000 files is never in memory
+ * at once: only its directories and its files of several chunks are kept to the end.
+ */
+export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, sources: readonly SourceConfig[], options: RestoreOptions): Promise<void> {
+  const header = manifest.header;
+  const byName = new Map(header.sources.map((s, i) => [s.name, i]));
+  const trees = new Map<number, Tree>();
+  for (const source of sources) {
+    const index = byName.get(sourceName(source));
+    if (index !== undefined && isDirSource(source)) trees.set(index, await openTree(source));
+  }
+  // Directory sources first, staged together in one pass over the entries, then swapped in.
   try {
-    for (const source of sources) {
-      const index = byName.get(sourceName(source));
-      if (index === undefined) continue;
-      if (isDirSource(source)) {
-        const entries = manifest.entries.filter((e) => e.s === index);
-        options.progress?.addTotal(entries.reduce((n, e) => n + (e.sz ?? 0), 0));
-        placer ??= await startPlacer(repo.codec, options.threads);
-        await restoreTree(repo, source, entries, placer, options);
+    if (trees.size > 0) {
+      options.progress?.addTotal(header.stats.bytes - header.sources.reduce((n, s) => n + (s.kind === 'stream' ? (s.size ?? 0) : 0), 0));
+      const placer = await startPlacer(repo.codec, options.threads);
+      try {
+        await writeTrees(repo, trees, manifest.blocks, placer, options);
+      } finally {
+        await placer.close();
+      }
+      for (const tree of trees.values()) await finishTree(tree, options);
+      for (const tree of trees.values()) {
+        if (tree.mountPoint) await moveUp(tree.stage, tree.target);
+        else await swap(tree.stage, tree.target);
+        tree.swapped = true;
       }
     }
+  } catch (error) {
+    for (const tree of trees.values()) if (!tree.swapped) await rm(tree.stage, { recursive: true, force: true }).catch(() => undefined);
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
+      const where = [...trees.values()].map((t) => t.target).join(', ');
+      throw new PilotfishError('PF_BACKUP_NO_SPACE', `no space left on the device of ${where} while restoring; free space and restart (nothing was changed)`, { cause: error });
+    }
+    throw error;
   } finally {
-    await placer?.close();
+    for (const tree of trees.values()) tree.flusher?.close(); // also on failure: the helper must not outlive the restore
   }
   for (const source of sources) {
     const index = byName.get(sourceName(source));
-    const record = index === undefined ? undefined : manifest.sources[index];
+    const record = index === undefined ? undefined : header.sources[index];
     if (isDirSource(source) || !record?.chunks) continue;
     await restoreStreamSource(source, fetchInOrder(repo, record.chunks, options.concurrency), options.signal);
   }
@@ -76,24 +106,38 @@ async function* fetchInOrder(repo: Repository, refs: ChunkRef[], ahead: number):
   }
 }
 
-async function restoreTree(repo: Repository, source: DirSource, entries: FileEntry[], placer: Placer, options: RestoreOptions): Promise<void> {
+/** A directory source being restored into its stage. */
+interface Tree {
+  target: string;
+  stage: string;
+  mountPoint: boolean;
+  /** Filesystem syncs at once (syncfs); else every file is fsynced. */
+  canSyncFs: boolean;
+  flusher: Flusher | undefined;
+  unflushed: number;
+  flushing: Promise<unknown> | undefined;
+  /** Directories made in the stage so far (their metadata is set at the end, deepest first). */
+  made: Set<string>;
+  dirs: FileEntry[];
+  /** Files of several chunks: created when first seen, finished (mode, times) at the end. */
+  multi: FileEntry[];
+  swapped?: boolean;
+}
+
+async function openTree(source: DirSource): Promise<Tree> {
   const target = source.path;
   const mountPoint = await isMountPoint(target);
   const stage = mountPoint
     ? join(target, `.pilotfish-restore-${randomBytes(4).toString('hex')}`)
     : join(dirname(target), `.${basename(target)}.pilotfish-restore-${randomBytes(4).toString('hex')}`);
-  try {
-    await mkdir(dirname(stage), { recursive: true });
-    await writeTree(repo, stage, entries, placer, options);
-    if (mountPoint) await moveUp(stage, target);
-    else await swap(stage, target);
-  } catch (error) {
-    await rm(stage, { recursive: true, force: true }).catch(() => undefined);
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
-      throw new PilotfishError('PF_BACKUP_NO_SPACE', `no space left on the device of ${target} while restoring; free space and restart (nothing was changed)`, { cause: error });
-    }
-    throw error;
-  }
+  await mkdir(stage, { recursive: true });
+  // Probe once: with syncfs, files are not fsynced one by one.
+  const canSyncFs = await syncFs(stage);
+  // Write back to disk while the restore still downloads (a syncfs every FLUSH_EVERY bytes),
+  // so the final sync has little left to do. The helper process is forked now, while this
+  // process is small: forking later would copy-on-write fault every page we then touch.
+  const flusher = canSyncFs ? startFlusher(stage) : undefined;
+  return { target, stage, mountPoint, canSyncFs, flusher, unflushed: 0, flushing: undefined, made: new Set(['']), dirs: [], multi: [] };
 }
 
 /** Owner, mode and times through the open descriptor. */
@@ -104,130 +148,218 @@ async function finish(fh: FileHandle, e: FileEntry, fsync: boolean): Promise<voi
   await fh.utimes(e.mt / 1000, e.mt / 1000);
 }
 
+/** One object to fetch: a standalone chunk, or the part of a pack that a block of entries needs. */
+type Job = { tree: Tree; pack: string; start: number; end: number; members: Members | undefined } | { tree: Tree; id: string; entry: FileEntry | undefined; chunk: number };
+
+/** The stage of each source index. */
+type Stages = ReadonlyMap<number, string>;
+
 /**
- * Write the tree into the stage: fetch in parallel — each standalone chunk with one GET, each
- * pack whole with one GET — and hand each fetched object to the worker threads, which verify
- * its chunks and write them (a file of one chunk is created, written and finished in one open).
- * Files of several chunks are created first and finished last.
+ * Write the trees into their stages as the entries arrive: for each block of entries, make its
+ * directories, symlinks and empty files, then fetch in parallel — each standalone chunk with
+ * one GET, the part of each pack that the block uses with one ranged GET — and hand each
+ * fetched object to the worker threads, which verify its chunks and write them (a file of one
+ * chunk is created, written and finished in one open). Files of several chunks are created
+ * first and finished last.
  */
-async function writeTree(repo: Repository, stage: string, entries: FileEntry[], placer: Placer, options: RestoreOptions): Promise<void> {
-  await mkdir(stage, { recursive: true });
-  // Probe once: with syncfs, files are not fsynced one by one.
-  const canSyncFs = await syncFs(stage);
-  const dirs = entries.filter((e) => e.t === 'd');
-  for (const d of dirs) if (d.p) await mkdir(join(stage, d.p), { recursive: true });
-  const single: Array<{ id: string; place: Place }> = [];
-  const packs = new Map<string, Place[]>();
-  const early: FileEntry[] = []; // symlinks, empty files, files of several chunks
-  for (const e of entries) {
-    const chunks = e.c ?? [];
-    if (e.t === 'l' || (e.t === 'f' && chunks.length !== 1)) early.push(e);
-    if (e.t !== 'f') continue;
-    let at = 0;
-    const path = join(stage, e.p);
-    const meta = chunks.length === 1 ? { m: e.m, u: e.u, g: e.g, mt: e.mt } : undefined;
-    for (const ref of chunks) {
-      const [id, size, pack, offset = 0, length = 0] = ref;
-      const place: Place = { path, at, id, size, offset, length, meta };
-      at += size;
-      if (pack === undefined) single.push({ id, place });
-      else {
-        let list = packs.get(pack);
-        if (!list) packs.set(pack, (list = []));
-        list.push(place);
+async function writeTrees(repo: Repository, trees: Map<number, Tree>, blocks: AsyncIterable<FileEntry[]>, placer: Placer, options: RestoreOptions): Promise<void> {
+  const started = Date.now();
+  // Chunks of pulled jobs not yet written: the entries they hold stay in memory until then.
+  // Without this bound the runners would pull blocks as fast as jobs are made (a block of
+  // small files is one or two jobs), and hold most of a 100,000-file manifest after all.
+  const maxPending = options.maxPendingChunks ?? MAX_PENDING_CHUNKS;
+  let pending = 0;
+  let stopped = false;
+  const waiting: Array<() => void> = [];
+  const settle = (n: number): void => {
+    pending -= n;
+    for (const w of waiting.splice(0)) w();
+  };
+  const room = async (): Promise<void> => {
+    while (pending >= maxPending && !stopped) await new Promise<void>((go) => waiting.push(go));
+  };
+  const weight = (job: Job): number => ('pack' in job ? (job.members?.length ?? 0) / 2 : 1);
+  async function* jobs(): AsyncGenerator<Job> {
+    for await (const block of blocks) {
+      // What each object to fetch holds, as (entry, chunk index) pairs in one flat list per
+      // pack: no per-file record is made until the object arrives.
+      const single: Job[] = [];
+      const packs = new Map<string, { tree: Tree; members: Members }>(); // a pack may hold files of several sources
+      const early: Array<{ tree: Tree; e: FileEntry }> = []; // symlinks, empty files, files of several chunks
+      for (const e of block) {
+        const tree = trees.get(e.s);
+        if (!tree) continue;
+        if (e.t === 'd') {
+          tree.dirs.push(e);
+          await makeDir(tree, e.p);
+          continue;
+        }
+        await makeDir(tree, parentOf(e.p));
+        const chunks = e.c ?? [];
+        if (e.t === 'l' || chunks.length !== 1) early.push({ tree, e });
+        if (e.t === 'f' && chunks.length > 1) tree.multi.push(e);
+        if (e.t !== 'f') continue;
+        for (let k = 0; k < chunks.length; k++) {
+          const [id, , pack] = chunks[k] as ChunkRef;
+          if (pack === undefined) single.push({ tree, id, entry: e, chunk: k });
+          else {
+            let group = packs.get(pack);
+            if (!group) packs.set(pack, (group = { tree, members: [] }));
+            group.members.push(e, k);
+          }
+        }
+      }
+      await pool(early, options.concurrency, ({ tree, e }) => createEarly(tree, e));
+      const packJobs: Job[] = [];
+      for (const [pack, { tree, members }] of packs) {
+        let start = Infinity;
+        let end = 0;
+        for (let i = 0; i < members.length; i += 2) {
+          const [, , , offset = 0, length = 0] = chunkOf(members, i);
+          start = Math.min(start, offset);
+          end = Math.max(end, offset + length);
+        }
+        packJobs.push({ tree, pack, start, end, members });
+      }
+      packs.clear();
+      // Packs (many small files: decompression and file creation) interleaved with standalone
+      // chunks (big files: mostly bytes), so the workers and the network stay busy together.
+      for (const job of interleave(packJobs, single)) {
+        await room();
+        pending += weight(job);
+        yield job;
       }
     }
   }
+  const stages: Stages = new Map([...trees].map(([index, tree]) => [index, tree.stage]));
+  // One flag for every task: fsync each file when any of the filesystems cannot be synced at once.
+  const fsync = [...trees.values()].some((t) => !t.canSyncFs);
+  // Fetched objects wait for a worker; bound their bytes, not only their number.
+  const inFlight = new Semaphore(IN_FLIGHT_BYTES);
+  await poolAsync(jobs(), options.concurrency, async (job) => {
+    const n = weight(job);
+    try {
+      await place(job);
+    } catch (error) {
+      stopped = true; // jobs pulled but never run would otherwise hold `pending` up forever
+      throw error;
+    } finally {
+      settle(n);
+    }
+  });
+  async function place(job: Job): Promise<void> {
+    options.signal?.throwIfAborted();
+    const tree = job.tree;
+    const size = 'pack' in job ? job.end - job.start : ((job.entry as FileEntry).c?.[job.chunk]?.[1] ?? 0);
+    await inFlight.run(async () => {
+      let bytes: number;
+      if ('pack' in job) {
+        const body = await repo.getPackRange(job.pack, job.start, job.end - job.start);
+        bytes = await placer.run({ body, places: placesOf(stages, job.members as Members, job.start), fsync });
+        job.members = undefined;
+      } else {
+        const body = await repo.getChunkBlob(job.id);
+        const place = placeOf(stages, job.entry as FileEntry, job.chunk, 0);
+        bytes = await placer.run({ body, places: [{ ...place, offset: 0, length: body.length }], fsync });
+        job.entry = undefined;
+      }
+      options.progress?.advance(bytes);
+      wrote(tree, bytes);
+    }, size);
+  }
+  for (const tree of trees.values()) await tree.flushing;
+  options.trace?.(`fetch and write (${placer.threads} worker threads)`, Date.now() - started);
+}
+
+/** Make `rel` (and its parents) in the stage, once. */
+async function makeDir(tree: Tree, rel: string): Promise<void> {
+  if (tree.made.has(rel)) return;
+  await mkdir(join(tree.stage, rel), { recursive: true });
+  for (let p = rel; p !== '' && !tree.made.has(p); p = parentOf(p)) tree.made.add(p);
+}
+
+function parentOf(rel: string): string {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? '' : rel.slice(0, slash);
+}
+
+/** Symlinks, empty files (finished at once) and files of several chunks (created now). */
+async function createEarly(tree: Tree, e: FileEntry): Promise<void> {
+  const path = join(tree.stage, e.p);
+  if (e.t === 'f') {
+    const fh = await open(path, 'w', 0o600);
+    try {
+      if ((e.c ?? []).length === 0) await finish(fh, e, !tree.canSyncFs);
+    } finally {
+      await fh.close();
+    }
+    return;
+  }
+  await symlink(e.l ?? '', path);
+  if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
+  await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
+}
+
+/** Count bytes written; start a background syncfs every FLUSH_EVERY bytes. */
+function wrote(tree: Tree, bytes: number): void {
+  tree.unflushed += bytes;
+  if (!tree.flusher || tree.flushing || tree.unflushed < FLUSH_EVERY) return;
+  tree.unflushed = 0;
+  tree.flushing = tree.flusher.flush().finally(() => (tree.flushing = undefined));
+}
+
+/** Files of several chunks finished, everything synced, directories' metadata set last. */
+async function finishTree(tree: Tree, options: RestoreOptions): Promise<void> {
   let mark = Date.now();
   const phase = (name: string): void => {
     options.trace?.(name, Date.now() - mark);
     mark = Date.now();
   };
-  await pool(early, options.concurrency, async (e) => {
-    const path = join(stage, e.p);
-    if (e.t === 'f') {
-      const fh = await open(path, 'w', 0o600);
-      try {
-        if ((e.c ?? []).length === 0) await finish(fh, e, !canSyncFs);
-      } finally {
-        await fh.close();
-      }
-      return;
+  await pool(tree.multi, options.concurrency, async (e) => {
+    const fh = await open(join(tree.stage, e.p), 'r+');
+    try {
+      await finish(fh, e, !tree.canSyncFs);
+    } finally {
+      await fh.close();
     }
-    await symlink(e.l ?? '', path);
-    if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
-    await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
   });
-  phase('create files');
-  type Job = { pack: string; places: Place[] } | { id: string; place: Place };
-  // Packs (many small files: decompression and file creation) interleaved with standalone
-  // chunks (big files: mostly bytes), so the workers and the network stay busy together.
-  const jobs = interleave<Job>(
-    [...packs].map(([pack, places]) => ({ pack, places })),
-    single,
-  );
-  const fsync = !canSyncFs;
-  // Write back to disk while the restore still downloads (a syncfs every FLUSH_EVERY bytes),
-  // so the final sync has little left to do. The helper process is forked once, now, while
-  // this process is small: forking later would copy-on-write fault every page we then touch.
-  const flusher = canSyncFs ? startFlusher(stage) : undefined;
-  let unflushed = 0;
-  let flushing: Promise<unknown> | undefined;
-  const wrote = (bytes: number): void => {
-    unflushed += bytes;
-    if (!flusher || flushing || unflushed < FLUSH_EVERY) return;
-    unflushed = 0;
-    flushing = flusher.flush().finally(() => (flushing = undefined));
-  };
-  // Fetched objects wait for a worker; bound their bytes, not only their number.
-  const inFlight = new Semaphore(IN_FLIGHT_BYTES);
-  try {
-    await pool(jobs, options.concurrency, async (job) => {
-      options.signal?.throwIfAborted();
-      const size = 'pack' in job ? job.places.reduce((n, p) => Math.max(n, p.offset + p.length), 0) : job.place.size;
-      await inFlight.run(async () => {
-        let bytes: number;
-        if ('pack' in job) {
-          bytes = await placer.run({ body: await repo.getPack(job.pack), places: job.places, fsync });
-        } else {
-          const body = await repo.getChunkBlob(job.id);
-          bytes = await placer.run({ body, places: [{ ...job.place, offset: 0, length: body.length }], fsync });
-        }
-        options.progress?.advance(bytes);
-        wrote(bytes);
-      }, size);
-    });
-    await flushing;
-  } finally {
-    flusher?.close(); // also on failure: the helper must not outlive the restore
-  }
-  options.trace?.(`fetch and write (${placer.threads} worker threads)`, Date.now() - mark);
-  mark = Date.now();
-  await pool(
-    early.filter((e) => e.t === 'f' && (e.c ?? []).length > 1),
-    options.concurrency,
-    async (e) => {
-      const fh = await open(join(stage, e.p), 'r+');
-      try {
-        await finish(fh, e, !canSyncFs);
-      } finally {
-        await fh.close();
-      }
-    },
-  );
   phase('file metadata');
   // One syncfs(2) for the whole tree instead of an fsync per file (thousands of journal commits).
-  if (canSyncFs && !(await syncFs(stage))) throw new PilotfishError('PF_BACKUP_RESTORE', `cannot sync ${stage} to disk`);
+  if (tree.canSyncFs && !(await syncFs(tree.stage))) throw new PilotfishError('PF_BACKUP_RESTORE', `cannot sync ${tree.stage} to disk`);
   phase('sync');
   // Directories last, deepest first: creating entries inside would change their mtimes.
-  for (const d of [...dirs].reverse()) {
-    const path = d.p ? join(stage, d.p) : stage;
+  const dirs = [...tree.dirs].sort((a, b) => (a.p < b.p ? 1 : a.p > b.p ? -1 : 0));
+  for (const d of dirs) {
+    const path = d.p ? join(tree.stage, d.p) : tree.stage;
     if (isRoot) await lchown(path, d.u, d.g).catch(() => undefined);
     await chmod(path, d.m);
     await utimes(path, d.mt / 1000, d.mt / 1000);
     await fsyncDir(path);
   }
-  if (!dirs.some((d) => d.p === '')) await fsyncDir(stage);
+  if (!tree.dirs.some((d) => d.p === '')) await fsyncDir(tree.stage);
+}
+
+/** Entries and the index of one of their chunks, flat: entry, index, entry, index, ... */
+type Members = Array<FileEntry | number>;
+
+function chunkOf(members: Members, i: number): ChunkRef {
+  return ((members[i] as FileEntry).c as ChunkRef[])[members[i + 1] as number] as ChunkRef;
+}
+
+/** Where chunk `k` of `e` goes in the stage (its offset is the sizes of the chunks before it); `base`: where the fetched body starts in its object. */
+function placeOf(stages: Stages, e: FileEntry, k: number, base: number): Place {
+  const chunks = e.c as ChunkRef[];
+  let at = 0;
+  for (let j = 0; j < k; j++) at += (chunks[j] as ChunkRef)[1];
+  const [id, size, , offset = 0, length = 0] = chunks[k] as ChunkRef;
+  const meta = chunks.length === 1 ? { m: e.m, u: e.u, g: e.g, mt: e.mt } : undefined;
+  return { path: join(stages.get(e.s) as string, e.p), at, id, size, offset: offset - base, length, meta };
+}
+
+function placesOf(stages: Stages, members: Members, base: number): Place[] {
+  const places: Place[] = [];
+  for (let i = 0; i < members.length; i += 2) places.push(placeOf(stages, members[i] as FileEntry, members[i + 1] as number, base));
+  return places;
 }
 
 /** Replace `target` by `stage`: two renames, old tree removed after. */
@@ -279,7 +411,12 @@ const FLUSH_EVERY = 128 * 1024 * 1024;
  * it (the final sync went from 1.6 s to 0.1–0.2 s; the download phase lost 0.5–0.8 s of that to
  * the disk writing beside it). Undefined when no shell can start: then only the final sync runs.
  */
-export function startFlusher(dir: string): { flush(): Promise<void>; close(): void } | undefined {
+interface Flusher {
+  flush(): Promise<void>;
+  close(): void;
+}
+
+export function startFlusher(dir: string): Flusher | undefined {
   let proc;
   try {
     proc = spawn('sh', ['-c', 'while read -r _; do sync -f "$1"; echo; done', 'sh', dir], { stdio: ['pipe', 'pipe', 'ignore'] });

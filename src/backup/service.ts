@@ -208,8 +208,7 @@ export class BackupService {
     const names = options.snapshot ? [options.snapshot.startsWith(SNAPSHOT_PREFIX) ? options.snapshot : SNAPSHOT_PREFIX + options.snapshot] : await repo.snapshotNames();
     for (const name of names) {
       try {
-        const manifest = await repo.readManifest(name);
-        await restoreSnapshot(repo, manifest, this.config.sources, {
+        await restoreSnapshot(repo, await repo.openManifest(name), this.config.sources, {
           concurrency: this.config.concurrency,
           progress: options.progress,
           trace: (phase, ms) => this.log.debug({ phase, ms }, 'restore phase'),
