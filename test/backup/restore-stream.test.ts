@@ -98,6 +98,13 @@ describe('streamed restore', () => {
     // The bound, plus the last job handed out (a pack's files in one block): 16 runners free to
     // pull would be 16 blocks (3,200 files) ahead.
     expect(Math.max(...ahead)).toBeLessThanOrEqual(400 + 200);
+
+    // Blocks of 2,500 entries: a pack's files in one block are fetched by several ranged
+    // reads (at most 1,024 chunks each), each placed from its own offset.
+    const again = (sources as DirSource[]).map((s) => ({ ...s, path: join(tempDir(), s.name ?? '') }));
+    await restoreSnapshot(repo, reblocked(await repo.openManifest(manifest.name), 2500, () => undefined), again, { concurrency: 4 });
+    expect(await treeDigest(again[0]?.path as string)).toEqual(want.a);
+    expect(await treeDigest(again[1]?.path as string)).toEqual(want.b);
   });
 });
 
