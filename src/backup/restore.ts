@@ -53,12 +53,12 @@ export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, 
   const header = manifest.header;
   const byName = new Map(header.sources.map((s, i) => [s.name, i]));
   const trees = new Map<number, Tree>();
-  for (const source of sources) {
-    const index = byName.get(sourceName(source));
-    if (index !== undefined && isDirSource(source)) trees.set(index, await openTree(source));
-  }
   // Directory sources first, staged together in one pass over the entries, then swapped in.
   try {
+    for (const source of sources) {
+      const index = byName.get(sourceName(source));
+      if (index !== undefined && isDirSource(source)) trees.set(index, await openTree(source));
+    }
     if (trees.size > 0) {
       options.progress?.addTotal(header.stats.bytes - header.sources.reduce((n, s) => n + (s.kind === 'stream' ? (s.size ?? 0) : 0), 0));
       const placer = await startPlacer(repo.codec, options.threads);
