@@ -39,38 +39,13 @@ export class Semaphore {
   }
 }
 
-/** Run `fn` over `items` with at most `width` at once; the first failure stops new work and is thrown. */
-export async function pool<T>(items: Iterable<T>, width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const it = items[Symbol.iterator]();
-  let failed: unknown;
-  let hasFailed = false;
-  const worker = async (): Promise<void> => {
-    for (;;) {
-      if (hasFailed) return;
-      const next = it.next();
-      if (next.done) return;
-      try {
-        await fn(next.value);
-      } catch (error) {
-        if (!hasFailed) {
-          hasFailed = true;
-          failed = error;
-        }
-        return;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, width) }, worker));
-  if (hasFailed) throw failed;
-}
-
 /**
- * {@link pool} over an async iterable, pulled only as fast as `width` runners take items (so
- * a lazily produced sequence is never read far ahead). The first failure stops new work and
- * is thrown once the running items end; the iterable is then closed.
+ * Run `fn` over `items` with at most `width` at once. An async iterable is pulled only as fast
+ * as the runners take items, so a lazily produced sequence is never read far ahead. The first
+ * failure stops new work and is thrown once the running items end; the iterator is then closed.
  */
-export async function poolAsync<T>(items: AsyncIterable<T>, width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  const it = items[Symbol.asyncIterator]();
+export async function pool<T>(items: Iterable<T> | AsyncIterable<T>, width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  const it: Iterator<T> | AsyncIterator<T> = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
   let failed: unknown;
   let hasFailed = false;
   const fail = (error: unknown): void => {
@@ -98,7 +73,7 @@ export async function poolAsync<T>(items: AsyncIterable<T>, width: number, fn: (
   };
   await Promise.all(Array.from({ length: Math.max(1, width) }, runner));
   if (hasFailed) {
-    await it.return?.(undefined)?.catch(() => undefined);
+    await Promise.resolve(it.return?.(undefined)).catch(() => undefined);
     throw failed;
   }
 }

@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../core/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
 import type { ChunkRef, FileEntry } from './format.js';
-import { pool, poolAsync, Semaphore } from './limit.js';
+import { pool, Semaphore } from './limit.js';
 import type { Progress } from './progress.js';
 import type { OpenManifest, Repository } from './repo.js';
 import { restoreStreamSource } from './stream.js';
@@ -232,7 +232,7 @@ async function writeTrees(repo: Repository, trees: Map<number, Tree>, blocks: As
   const fsync = [...trees.values()].some((t) => !t.canSyncFs);
   // Fetched objects wait for a worker; bound their bytes, not only their number.
   const inFlight = new Semaphore(IN_FLIGHT_BYTES);
-  await poolAsync(jobs(), options.concurrency, async (job) => {
+  await pool(jobs(), options.concurrency, async (job) => {
     const n = weight(job);
     try {
       await place(job);

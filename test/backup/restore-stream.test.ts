@@ -12,7 +12,7 @@ import { Codec } from '../../src/backup/codec.js';
 import { backupSchema, type DirSource } from '../../src/backup/config.js';
 import type { FileEntry } from '../../src/backup/format.js';
 import { deriveKeys } from '../../src/backup/keys.js';
-import { poolAsync } from '../../src/backup/limit.js';
+import { pool } from '../../src/backup/limit.js';
 import { Repository, type OpenManifest } from '../../src/backup/repo.js';
 import { restoreSnapshot } from '../../src/backup/restore.js';
 import { LocalStore } from '../../src/backup/store/local.js';
@@ -108,7 +108,7 @@ describe('streamed restore', () => {
   });
 });
 
-describe('poolAsync', () => {
+describe('pool over an async iterable', () => {
   it('pulls only as fast as its runners take items, and stops at the first failure', async () => {
     let pulled = 0;
     async function* items(): AsyncGenerator<number> {
@@ -120,7 +120,7 @@ describe('poolAsync', () => {
     let running = 0;
     let most = 0;
     const release: Array<() => void> = [];
-    const done = poolAsync(items(), 3, async () => {
+    const done = pool(items(), 3, async () => {
       running++;
       most = Math.max(most, running);
       await new Promise<void>((go) => release.push(go));
@@ -144,7 +144,7 @@ describe('poolAsync', () => {
       }
     }
     await expect(
-      poolAsync(failing(), 2, async (i) => {
+      pool(failing(), 2, async (i) => {
         if (i === 5) throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
