@@ -21,10 +21,13 @@ import type { Progress } from './progress.js';
 import type { Repository } from './repo.js';
 import { runStreamSource } from './stream.js';
 
-/** Chunks at least this big are checked for existence before upload (smaller: just PUT). */
-const HEAD_THRESHOLD = 256 * 1024;
-/** Chunks smaller than the chunker's minimum (whole small files, tails of streams) go into packs of about this size. */
+/**
+ * Every chunk goes into a pack of about this many sealed bytes (a pack is flushed once it
+ * reaches it, so it never exceeds it by more than one sealed chunk).
+ */
 const PACK_SIZE = 4 * 1024 * 1024;
+/** Chunks smaller than this are sealed inline (a thread-pool round trip costs more than the work). */
+const SEAL_INLINE = 64 * 1024;
 
 export interface BackupOptions {
   concurrency: number;
@@ -39,6 +42,13 @@ export interface BackupOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** A pack being filled: sealed blobs are copied into one buffer (no parts list, no concatenation). */
+interface OpenPack {
+  id: string;
+  buf: Buffer;
+  size: number;
+}
+
 export class Uploader {
   /** Chunks the repository has: their reference (a packed one carries its location), or null when only the id is known. */
   readonly #known: Map<string, ChunkRef | null>;
@@ -46,8 +56,7 @@ export class Uploader {
   readonly #slots: Semaphore;
   /** Bytes of chunks read but not yet stored: what bounds memory. */
   readonly #bytes: Semaphore;
-  /** The pack being filled: sealed blobs are copied into one buffer (no parts list, no concatenation). */
-  #pack: { id: string; buf: Buffer; size: number; plain: number } | undefined;
+  #pack: OpenPack | undefined;
   /**
    * Pack buffers whose upload finished, for the next packs: a pack buffer lives long enough to
    * reach V8's old generation, where a dead one would wait for a full GC; reused, the pack
@@ -58,19 +67,24 @@ export class Uploader {
   reusedChunks = 0;
   uploadedBytes = 0;
 
+  /** `maxChunk`: the largest chunk the chunker makes (sizes the pack buffers). */
   constructor(
     readonly repo: Repository,
     concurrency: number,
     known: Map<string, ChunkRef | null>,
     readonly progress?: Progress,
-    readonly packBelow = 256 * 1024,
+    readonly maxChunk = 4 * 1024 * 1024,
   ) {
     this.#known = known;
     this.#slots = new Semaphore(concurrency);
     this.#bytes = new Semaphore(Math.max(32 * 1024 * 1024, concurrency * 2 * 1024 * 1024));
   }
 
-  /** Store a chunk unless the repository has it; returns its reference at once (upload continues). */
+  /**
+   * Store a chunk unless the repository has it. Returns its reference at once: a chunk sealed
+   * in the background gets its pack, offset and length when it is appended to a pack, before
+   * {@link settle} returns (the manifest is written only after that).
+   */
   async add(plain: Buffer): Promise<ChunkRef> {
     this.#tasks.check();
     const id = this.repo.codec.id(plain);
@@ -80,48 +94,41 @@ export class Uploader {
       this.progress?.advance(plain.length);
       return have ?? [id, plain.length];
     }
-    if (plain.length < this.packBelow) return this.#addPacked(id, plain);
     const ref: ChunkRef = [id, plain.length];
     this.#known.set(id, ref);
+    this.newChunks++;
+    if (plain.length < SEAL_INLINE) {
+      await this.#append(ref, await this.repo.codec.seal(plain, id));
+      this.progress?.advance(plain.length);
+      return ref;
+    }
     await this.#bytes.take(plain.length);
     await this.#slots.take();
     this.#tasks.add(
       (async () => {
+        let blob: Buffer;
         try {
-          if (plain.length >= HEAD_THRESHOLD && (await this.repo.hasChunk(id))) {
-            this.reusedChunks++;
-            return;
-          }
-          const stored = await this.repo.putChunk(id, plain); // not `+= await`: runs interleave
-          this.uploadedBytes += stored;
-          this.newChunks++;
+          blob = await this.repo.codec.seal(plain, id);
         } finally {
+          // Given back before appending: a flush below waits for a slot of its own.
           this.#slots.give();
           this.#bytes.give(plain.length);
-          this.progress?.advance(plain.length);
         }
+        await this.#append(ref, blob);
+        this.progress?.advance(plain.length);
       })(),
     );
     return ref;
   }
 
-  /** Small chunks are sealed one by one and appended to a pack, uploaded once it is full. */
-  async #addPacked(id: string, plain: Buffer): Promise<ChunkRef> {
-    const blob = await this.repo.codec.seal(plain, id);
-    const again = this.#known.get(id); // sealed concurrently by another file with the same content
-    if (again) return again;
-    // A pack is flushed once it reaches PACK_SIZE, so it never exceeds that plus one sealed small chunk.
-    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.packBelow + 1024), size: 0, plain: 0 });
-    if (pack.size + blob.length > pack.buf.length) throw new PilotfishError('PF_INTERNAL', `a sealed small chunk of ${blob.length} bytes does not fit its pack`);
-    const ref: ChunkRef = [id, plain.length, pack.id, pack.size, blob.length];
-    this.#known.set(id, ref);
+  /** Copy a sealed blob into the open pack and complete its reference; upload the pack once it is full. */
+  async #append(ref: ChunkRef, blob: Buffer): Promise<void> {
+    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.maxChunk + 1024), size: 0 });
+    if (pack.size + blob.length > pack.buf.length) throw new PilotfishError('PF_INTERNAL', `a sealed chunk of ${blob.length} bytes does not fit its pack`);
+    (ref as unknown as Array<string | number>).push(pack.id, pack.size, blob.length);
     blob.copy(pack.buf, pack.size);
     pack.size += blob.length;
-    pack.plain += plain.length;
-    this.newChunks++;
-    this.progress?.advance(plain.length);
     if (pack.size >= PACK_SIZE) await this.#flushPack();
-    return ref;
   }
 
   async #flushPack(): Promise<void> {
@@ -157,6 +164,8 @@ export class Uploader {
   }
 
   async settle(): Promise<void> {
+    // The sealing tasks first: the last of them may still fill the open pack.
+    await this.#tasks.settle();
     await this.#flushPack();
     await this.#tasks.settle();
   }
@@ -186,7 +195,7 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
     // A first backup (or one after a lost manifest): learn what an interrupted run left behind.
     for await (const o of repo.listChunks()) known.set(o.key.slice(o.key.lastIndexOf('/') + 1), null);
   }
-  const up = new Uploader(repo, options.concurrency, known, options.progress, params.min);
+  const up = new Uploader(repo, options.concurrency, known, options.progress, params.max);
 
   const records: SourceRecord[] = [];
   const entries: FileEntry[] = [];

@@ -2,9 +2,11 @@
  * The repository layout, crash-safe by construction:
  *
  *   config                     created once: format version, chunk size, key check
- *   chunks/<ab>/<id>           content-addressed blobs (chunks of big files), written first
- *   packs/<ab>/<rand>          small chunks (small files) sealed one by one and concatenated,
- *                              so 10,000 small files are ~100 PUTs, not 10,000
+ *   packs/<ab>/<rand>          every chunk, sealed one by one and concatenated into packs of
+ *                              about 4 MiB: 10,000 small files are ~100 PUTs, not 10,000, and
+ *                              a 1 GiB file ~250 objects to fetch, not ~1,000
+ *   chunks/<ab>/<id>           a chunk stored on its own: what earlier versions wrote for the
+ *                              chunks of big files; still read, deduplicated against and collected
  *   snapshots/<time>-<rand>    one manifest per snapshot, written last; names sort by time
  *   lock.json                  the writer lease
  *
@@ -20,8 +22,8 @@ export const SNAPSHOT_PREFIX = 'snapshots/';
 export const CHUNK_PREFIX = 'chunks/';
 
 /**
- * A chunk reference: its id and its plaintext length; for a chunk stored in a pack, also the
- * pack, and the sealed blob's offset and length in it.
+ * A chunk reference: its id and its plaintext length; for a chunk stored in a pack (every
+ * chunk written now), also the pack, and the sealed blob's offset and length in it.
  */
 export type ChunkRef = [id: string, size: number] | [id: string, size: number, pack: string, offset: number, length: number];
 

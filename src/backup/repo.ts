@@ -24,6 +24,7 @@ const PARSE_BLOCK = 1024 * 1024;
 /** A manifest's payload decompressed, as a stream of pieces. */
 function inflated(payload: Buffer, compression: Compression): AsyncIterable<Buffer> {
   if (compression === 'none') return [payload] as unknown as AsyncIterable<Buffer>;
+  if (compression === 'lz4') throw new Error('a manifest is never lz4-compressed');
   const z = compression === 'deflate' ? createInflateRaw({ chunkSize: 256 * 1024 }) : createBrotliDecompress({ chunkSize: 256 * 1024 });
   z.end(payload);
   return z;
@@ -246,19 +247,8 @@ export class Repository {
     return undefined;
   }
 
-  async putChunk(id: string, plain: Buffer): Promise<number> {
-    const key = chunkKey(id);
-    const blob = await this.codec.seal(plain, id);
-    await this.store.put(key, blob);
-    return blob.length;
-  }
-
   putPack(pack: string, body: Buffer): Promise<void> {
     return this.store.put(packKey(pack), body);
-  }
-
-  hasChunk(id: string): Promise<boolean> {
-    return this.store.has(chunkKey(id));
   }
 
   /** A chunk's plaintext, verified against its id (a packed one by a range read). */

@@ -43,6 +43,8 @@ const IN_FLIGHT_BYTES = 32 * 1024 * 1024;
 const MAX_PENDING_CHUNKS = 4096;
 /** Chunks of one pack fetched by one ranged read, at most. */
 const CHUNKS_PER_READ = 1024;
+/** Bytes of one pack fetched by one ranged read, at most (unless one chunk is bigger). */
+const BYTES_PER_READ = 8 * 1024 * 1024;
 
 /**
  * Restore an opened manifest into the sources. Its entries are pulled block by block and each
@@ -53,15 +55,15 @@ export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, 
   const header = manifest.header;
   const byName = new Map(header.sources.map((s, i) => [s.name, i]));
   const trees = new Map<number, Tree>();
+  const dirSources = sources.filter((s) => isDirSource(s) && byName.has(sourceName(s)));
+  // The worker threads start while the stages are made (each loads the bundle: ~0.1 s).
+  const starting = dirSources.length > 0 ? startPlacer(repo.codec, options.threads) : undefined;
   // Directory sources first, staged together in one pass over the entries, then swapped in.
   try {
-    for (const source of sources) {
-      const index = byName.get(sourceName(source));
-      if (index !== undefined && isDirSource(source)) trees.set(index, await openTree(source));
-    }
-    if (trees.size > 0) {
+    for (const source of dirSources) trees.set(byName.get(sourceName(source)) as number, await openTree(source as DirSource));
+    if (starting) {
       options.progress?.addTotal(header.stats.bytes - header.sources.reduce((n, s) => n + (s.kind === 'stream' ? (s.size ?? 0) : 0), 0));
-      const placer = await startPlacer(repo.codec, options.threads);
+      const placer = await starting;
       try {
         await writeTrees(repo, trees, manifest.blocks, placer, options);
       } finally {
@@ -75,6 +77,8 @@ export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, 
       }
     }
   } catch (error) {
+    // A stage that could not be made leaves the workers started for nothing: stop them.
+    if (starting && trees.size < dirSources.length) await starting.then((p) => p.close()).catch(() => undefined);
     for (const tree of trees.values()) if (!tree.swapped) await rm(tree.stage, { recursive: true, force: true }).catch(() => undefined);
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
       const where = [...trees.values()].map((t) => t.target).join(', ');
@@ -348,18 +352,22 @@ function rangesOf(members: Members): Array<{ start: number; end: number; members
   const order = Array.from({ length: members.length / 2 }, (_, j) => 2 * j);
   order.sort((x, y) => (chunkOf(members, x)[3] ?? 0) - (chunkOf(members, y)[3] ?? 0));
   const out: Array<{ start: number; end: number; members: Members }> = [];
-  for (let from = 0; from < order.length; from += CHUNKS_PER_READ) {
-    const part: Members = [];
-    let start = Infinity;
-    let end = 0;
-    for (const i of order.slice(from, from + CHUNKS_PER_READ)) {
-      const [, , , offset = 0, length = 0] = chunkOf(members, i);
-      start = Math.min(start, offset);
-      end = Math.max(end, offset + length);
-      part.push(members[i] as FileEntry, members[i + 1] as number);
+  let part: Members = [];
+  let start = Infinity;
+  let end = 0;
+  for (const i of order) {
+    const [, , , offset = 0, length = 0] = chunkOf(members, i);
+    if (part.length > 0 && (part.length >= 2 * CHUNKS_PER_READ || Math.max(end, offset + length) - start > BYTES_PER_READ)) {
+      out.push({ start, end, members: part });
+      part = [];
+      start = Infinity;
+      end = 0;
     }
-    out.push({ start, end, members: part });
+    start = Math.min(start, offset);
+    end = Math.max(end, offset + length);
+    part.push(members[i] as FileEntry, members[i + 1] as number);
   }
+  if (part.length > 0) out.push({ start, end, members: part });
   return out;
 }
 
