@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds dist/ with esbuild: one ESM bundle per entry, with the commands split into chunks that
 // load on demand. Bundling halves Pilotfish's start time (measured in bench/startup); type
-// checking is a separate step (`npm run typecheck`). koffi stays external: it ships native binaries.
+// checking is a separate step (`npm run typecheck`). koffi and lz4-napi stay external: they ship native binaries.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ await build({
   target: 'node20.19',
   minify: true,
   sourcemap: true,
-  external: ['koffi'],
+  external: ['koffi', 'lz4-napi'],
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import{createRequire as __pfRequire}from'node:module';const require=__pfRequire(import.meta.url);" },
   logLevel: 'warning',

@@ -10,15 +10,16 @@
  * encrypted. Restore recomputes it for every chunk.
  */
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { PilotfishError } from '../core/errors.js';
 import type { Keys } from './keys.js';
 
-export type Compression = 'deflate' | 'brotli' | 'none';
+export type Compression = 'deflate' | 'brotli' | 'lz4' | 'none';
 
 const VERSION = 1;
-const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2 };
+const COMP_CODE: Record<Compression, number> = { none: 0, deflate: 1, brotli: 2, lz4: 3 };
 const ENCRYPTED = 0x80;
 /** Compressed output larger than this share of the input is stored raw instead. */
 const WORTH_IT = 0.97;
@@ -31,6 +32,29 @@ const deflate = promisify(zlib.deflateRaw);
 const inflate = promisify(zlib.inflateRaw);
 const brotli = promisify(zlib.brotliCompress);
 const unbrotli = promisify(zlib.brotliDecompress);
+
+type Lz4 = typeof import('lz4-napi');
+let lz4Module: Lz4 | undefined;
+
+/**
+ * lz4-napi (LZ4 block format, the plaintext length prepended), loaded on first use: a platform
+ * without its prebuilt binary can still use the other codecs.
+ */
+function lz4(): Lz4 {
+  if (lz4Module) return lz4Module;
+  try {
+    lz4Module = createRequire(import.meta.url)('lz4-napi') as Lz4;
+    return lz4Module;
+  } catch (cause) {
+    throw new PilotfishError('PF_BACKUP_CODEC', `lz4 compression is not available on ${process.platform}-${process.arch} (the lz4-napi binary did not load); set backup.compression.algorithm: brotli`, { cause });
+  }
+}
+
+/** An lz4 block's declared plaintext length (its first 4 bytes), checked before anything is allocated for it. */
+function lz4Size(body: Buffer, name: string, expected?: number): void {
+  const declared = body.length >= 4 ? body.readUInt32LE(0) : -1;
+  if (declared < 0 || declared > MAX_SIZED || (expected !== undefined && declared !== expected)) throw corrupt(name, 'cannot decompress', new Error(`lz4 block declares ${declared} bytes`));
+}
 
 export interface CodecOptions {
   compression: Compression;
@@ -79,7 +103,12 @@ export class Codec {
       const small = body.length < SYNC_BELOW;
       if (comp === 1) return small ? zlib.inflateRawSync(body) : await inflate(body);
       if (comp === 2) return small ? zlib.brotliDecompressSync(body) : await unbrotli(body);
+      if (comp === 3) {
+        lz4Size(body, name);
+        return small ? lz4().uncompressSync(body) : await lz4().uncompress(body);
+      }
     } catch (cause) {
+      if (cause instanceof PilotfishError) throw cause;
       throw corrupt(name, 'cannot decompress', cause);
     }
     if (comp !== 0) throw corrupt(name, `unknown compression ${comp}`);
@@ -97,7 +126,12 @@ export class Codec {
     try {
       if (comp === 1) return zlib.inflateRawSync(body, sized);
       if (comp === 2) return zlib.brotliDecompressSync(body, sized);
+      if (comp === 3) {
+        lz4Size(body, name, size);
+        return lz4().uncompressSync(body);
+      }
     } catch (cause) {
+      if (cause instanceof PilotfishError) throw cause;
       throw corrupt(name, 'cannot decompress', cause);
     }
     if (comp !== 0) throw corrupt(name, `unknown compression ${comp}`);
@@ -161,6 +195,7 @@ export class Codec {
 
   async #compress(plain: Buffer): Promise<Buffer> {
     const level = this.options.level;
+    if (this.options.compression === 'lz4') return plain.length < SYNC_BELOW ? lz4().compressSync(plain) : lz4().compress(plain);
     if (plain.length < SYNC_BELOW) {
       // Small inputs (small files): inline; a thread-pool round trip costs more than the work.
       if (this.options.compression === 'brotli') return zlib.brotliCompressSync(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11) } });

@@ -13,7 +13,7 @@ import { removeTempDirs, tempDir } from './helpers.js';
 
 afterAll(() => removeTempDirs());
 
-async function repoFor(compression: 'brotli' | 'deflate'): Promise<Repository> {
+async function repoFor(compression: 'lz4' | 'brotli' | 'deflate'): Promise<Repository> {
   const repo = new Repository(new LocalStore(tempDir()), new Codec({ compression, level: 1, keys: deriveKeys(randomBytes(32)) }), 1024 * 1024);
   await repo.open();
   return repo;
@@ -34,7 +34,7 @@ function manifestOf(entries: FileEntry[]): Manifest {
 }
 
 describe('manifest', () => {
-  for (const compression of ['brotli', 'deflate'] as const) {
+  for (const compression of ['lz4', 'brotli', 'deflate'] as const) {
     it(`round-trips across parse blocks (${compression}): every entry, in order`, async () => {
       const repo = await repoFor(compression);
       const m = manifestOf(manyEntries(30_000)); // ~5 MiB of JSON lines

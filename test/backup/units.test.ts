@@ -45,7 +45,7 @@ describe('content-defined chunker', () => {
 
 describe('codec', () => {
   const keys = deriveKeys(randomBytes(32));
-  for (const compression of ['brotli', 'deflate', 'none'] as const) {
+  for (const compression of ['lz4', 'brotli', 'deflate', 'none'] as const) {
     it(`seals and opens (${compression}, encrypted and not), and detects tampering`, async () => {
       for (const k of [undefined, keys]) {
         const codec = new Codec({ compression, level: 1, keys: k });
@@ -59,6 +59,21 @@ describe('codec', () => {
       }
     });
   }
+
+  it('refuses an lz4 block that declares another length than its chunk, before allocating it', async () => {
+    const codec = new Codec({ compression: 'lz4', level: 1 });
+    const plain = Buffer.from('lz4 text '.repeat(5000));
+    const id = codec.id(plain);
+    const blob = await codec.seal(plain, id);
+    expect(blob[1]).toBe(3); // lz4, not encrypted
+    expect(codec.openChunkSync(blob, id, plain.length).equals(plain)).toBe(true);
+    const lying = Buffer.from(blob);
+    lying.writeUInt32LE(0xfffffff0, 2); // the block's declared plaintext length
+    expect(() => codec.openSync(lying, id)).toThrow(expect.objectContaining({ code: 'PF_BACKUP_CORRUPT' }) as Error);
+    const short = Buffer.from(blob);
+    short.writeUInt32LE(plain.length - 1, 2);
+    expect(() => codec.openChunkSync(short, id, plain.length)).toThrow(expect.objectContaining({ code: 'PF_BACKUP_CORRUPT' }) as Error);
+  });
 
   it('binds an encrypted blob to its name', async () => {
     const codec = new Codec({ compression: 'none', level: 1, keys });
