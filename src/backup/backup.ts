@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { PilotfishError } from '../core/errors.js';
 import { chunkParams, chunkStream, type ChunkParams } from './chunker.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
-import { newSnapshotName, type ChunkRef, type FileEntry, type Manifest, type SnapshotStats, type SourceRecord } from './format.js';
+import { chunkIdOf, newSnapshotName, type ChunkRef, type FileEntry, type Manifest, type SnapshotStats, type SourceRecord } from './format.js';
 import { pool, Semaphore, TaskSet } from './limit.js';
 import type { Progress } from './progress.js';
 import type { Repository } from './repo.js';
@@ -26,6 +26,8 @@ import { runStreamSource } from './stream.js';
  * reaches it, so it never exceeds it by more than one sealed chunk).
  */
 const PACK_SIZE = 4 * 1024 * 1024;
+/** Room left in a pack buffer for its table of contents (~50 bytes a chunk, compressed). */
+const TRAILER_ROOM = 64 * 1024;
 /** Chunks smaller than this are sealed inline (a thread-pool round trip costs more than the work). */
 const SEAL_INLINE = 64 * 1024;
 
@@ -47,6 +49,8 @@ interface OpenPack {
   id: string;
   buf: Buffer;
   size: number;
+  /** Its chunks, for its table of contents. */
+  refs: ChunkRef[];
 }
 
 export class Uploader {
@@ -123,9 +127,10 @@ export class Uploader {
 
   /** Copy a sealed blob into the open pack and complete its reference; upload the pack once it is full. */
   async #append(ref: ChunkRef, blob: Buffer): Promise<void> {
-    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.maxChunk + 1024), size: 0 });
+    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.maxChunk + TRAILER_ROOM), size: 0, refs: [] });
     if (pack.size + blob.length > pack.buf.length) throw new PilotfishError('PF_INTERNAL', `a sealed chunk of ${blob.length} bytes does not fit its pack`);
     (ref as unknown as Array<string | number>).push(pack.id, pack.size, blob.length);
+    pack.refs.push(ref);
     blob.copy(pack.buf, pack.size);
     pack.size += blob.length;
     if (pack.size >= PACK_SIZE) await this.#flushPack();
@@ -140,7 +145,13 @@ export class Uploader {
     this.#tasks.add(
       (async () => {
         try {
-          const body = pack.buf.subarray(0, pack.size);
+          const trailer = await this.repo.packTrailer(pack.id, pack.refs);
+          pack.refs = [];
+          let body: Buffer;
+          if (pack.size + trailer.length <= pack.buf.length) {
+            trailer.copy(pack.buf, pack.size);
+            body = pack.buf.subarray(0, pack.size + trailer.length);
+          } else body = Buffer.concat([pack.buf.subarray(0, pack.size), trailer]); // a pack of very many tiny chunks
           await this.repo.putPack(pack.id, body);
           this.uploadedBytes += body.length;
         } finally {
@@ -192,8 +203,12 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
     }
     parent.entries = [];
   } else {
-    // A first backup (or one after a lost manifest): learn what an interrupted run left behind.
+    // A first backup (or one after a lost manifest): learn what an interrupted run left behind,
+    // from each pack's table of contents (and the chunks earlier versions stored on their own).
     for await (const o of repo.listChunks()) known.set(o.key.slice(o.key.lastIndexOf('/') + 1), null);
+    await pool(repo.listPacks(), options.concurrency, async (o) => {
+      for (const ref of (await repo.packContents(chunkIdOf(o.key), o.size)) ?? []) known.set(ref[0], ref);
+    });
   }
   const up = new Uploader(repo, options.concurrency, known, options.progress, params.max);
 

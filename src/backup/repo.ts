@@ -18,6 +18,12 @@ import {
 } from './format.js';
 import type { Store, StoreObject } from './store/types.js';
 
+/** The last four bytes of a pack that ends with a table of contents. */
+const PACK_MAGIC = 'PFT1';
+/** Bytes read from a pack's end to find its table of contents (a longer table takes a second read). */
+const TOC_TAIL = 64 * 1024;
+const tocName = (pack: string): string => `${PACK_PREFIX}${pack}.toc`;
+
 /** Manifest text parsed at a time (see {@link Repository.readManifest}). */
 const PARSE_BLOCK = 1024 * 1024;
 
@@ -249,6 +255,39 @@ export class Repository {
 
   putPack(pack: string, body: Buffer): Promise<void> {
     return this.store.put(packKey(pack), body);
+  }
+
+  /**
+   * A pack's table of contents, sealed like a chunk (named after the pack), and the trailer
+   * that ends the pack: the table's length and {@link PACK_MAGIC}. It lets a backup with no
+   * previous snapshot (the first, or one after a crash before its manifest) reuse the chunks
+   * of packs already stored instead of uploading them again.
+   */
+  async packTrailer(pack: string, refs: readonly ChunkRef[]): Promise<Buffer> {
+    const toc = await this.codec.seal(Buffer.from(JSON.stringify(refs.map((r) => [r[0], r[1], r[3], r[4]]))), tocName(pack));
+    const end = Buffer.alloc(8);
+    end.writeUInt32LE(toc.length, 0);
+    end.write(PACK_MAGIC, 4, 'latin1');
+    return Buffer.concat([toc, end]);
+  }
+
+  /**
+   * The chunks of a pack of `size` bytes, from its table of contents; undefined for a pack
+   * without one (written by an earlier version) or whose table does not open.
+   */
+  async packContents(pack: string, size: number): Promise<ChunkRef[] | undefined> {
+    if (size < 8) return undefined;
+    const tail = await this.store.getRange(packKey(pack), Math.max(0, size - TOC_TAIL), Math.min(size, TOC_TAIL));
+    if (!tail || tail.length < 8 || tail.toString('latin1', tail.length - 4) !== PACK_MAGIC) return undefined;
+    const tocLength = tail.readUInt32LE(tail.length - 8);
+    if (tocLength + 8 > size) return undefined;
+    const toc = tocLength + 8 <= tail.length ? tail.subarray(tail.length - 8 - tocLength, tail.length - 8) : await this.store.getRange(packKey(pack), size - 8 - tocLength, tocLength);
+    try {
+      const rows = JSON.parse(String(await this.codec.open(toc as Buffer, tocName(pack)))) as Array<[string, number, number, number]>;
+      return rows.map(([id, plain, offset, length]) => [id, plain, pack, offset, length]);
+    } catch {
+      return undefined;
+    }
   }
 
   /** A chunk's plaintext, verified against its id (a packed one by a range read). */

@@ -156,6 +156,21 @@ export function storeSuite(kind: StoreKind): void {
     expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
   });
 
+  it('reuses the packs of a backup that died before its manifest (each pack ends with its contents)', async () => {
+    const p = pair(kind);
+    cleanup.push(p.close);
+    await makeTree(p.src, { small: 50, bigBytes: 2 * 1024 * 1024 });
+    const first = await p.writer.backupNow();
+    expect(first.stats.newChunks).toBeGreaterThan(30);
+    // As if killed just before the manifest: every pack is stored, no snapshot names them.
+    const repo = await p.writer.open();
+    await repo.store.delete(SNAPSHOT_PREFIX + first.snapshot);
+    const again = await p.writer.backupNow();
+    expect(again.stats).toMatchObject({ newChunks: 0, uploadedBytes: 0, reusedChunks: first.stats.newChunks });
+    await p.reader.restore({ policy: 'always' });
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+  });
+
   it('restores by policy: if-empty leaves data alone, no snapshot is not an error unless required', async () => {
     const p = pair(kind);
     cleanup.push(p.close);
