@@ -49,6 +49,16 @@ describe('examples', () => {
     }
   });
 
+  it('copies every package the bundle leaves external (native binaries) into each image', () => {
+    const build = readFileSync(join(ROOT, 'scripts/build.mjs'), 'utf8');
+    const externals = JSON.parse((/external: (\[[^\]]*\])/.exec(build)?.[1] ?? '[]').replace(/'/g, '"')) as string[];
+    expect(externals).toEqual(expect.arrayContaining(['koffi', 'lz4-napi']));
+    for (const file of [join(ROOT, 'Dockerfile.example'), ...examples.map((name) => join(EXAMPLES, name, 'Dockerfile'))]) {
+      const text = readFileSync(file, 'utf8');
+      for (const pkg of externals) expect(text, `${relative(ROOT, file)} copies node_modules/${pkg}`).toContain(`cp -r node_modules/${pkg} /opt/pilotfish/node_modules/`);
+    }
+  });
+
   it.each(configs.map((f) => [relative(ROOT, f), f]))('%s validates', (_name, file) => {
     const out = execFileSync(process.execPath, [CLI, 'validate', '--config', file], { encoding: 'utf8', env: { ...process.env } });
     expect(out).toMatch(/valid/);
