@@ -125,6 +125,14 @@ export class Uploader {
     return ref;
   }
 
+  /** A chunk already sealed (garbage collection moving it to a new pack): appended as it is. */
+  async addSealed(id: string, size: number, blob: Buffer): Promise<ChunkRef> {
+    this.#tasks.check();
+    const ref: ChunkRef = [id, size];
+    await this.#append(ref, blob);
+    return ref;
+  }
+
   /** Copy a sealed blob into the open pack and complete its reference; upload the pack once it is full. */
   async #append(ref: ChunkRef, blob: Buffer): Promise<void> {
     const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.maxChunk + TRAILER_ROOM), size: 0, refs: [] });

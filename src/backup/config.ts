@@ -117,8 +117,14 @@ export const backupSchema = z
       .strictObject({
         enabled: boolLike.default(true),
         safetyMargin: duration.default(3_600_000).meta({ description: 'Never delete chunks younger than this.' }),
+        repackBelow: z
+          .number()
+          .min(0)
+          .max(0.95)
+          .default(0.5)
+          .meta({ description: 'Repack a pack (copy its live chunks to a new one) when less than this share of it is still referenced; 0 never repacks.' }),
       })
-      .default({ enabled: true, safetyMargin: 3_600_000 }),
+      .default({ enabled: true, safetyMargin: 3_600_000, repackBelow: 0.5 }),
     encryption: z.strictObject({ key: keySourceSchema }).optional(),
     compression: z
       .strictObject({

@@ -8,6 +8,8 @@
  *   chunks/<ab>/<id>           a chunk stored on its own: what earlier versions wrote for the
  *                              chunks of big files; still read, deduplicated against and collected
  *   snapshots/<time>-<rand>    one manifest per snapshot, written last; names sort by time
+ *   retired/<pack>             a pack whose live chunks a repack moved: deleted once this
+ *                              mark is older than the GC safety margin
  *   lock.json                  the writer lease
  *
  * A snapshot exists only once its manifest does, and a manifest is only written after every
@@ -28,6 +30,13 @@ export const CHUNK_PREFIX = 'chunks/';
 export type ChunkRef = [id: string, size: number] | [id: string, size: number, pack: string, offset: number, length: number];
 
 export const PACK_PREFIX = 'packs/';
+
+/** `retired/<pack>`: a pack whose chunks were moved by a repack; deleted once this is old. */
+export const RETIRED_PREFIX = 'retired/';
+
+export function retiredKey(pack: string): string {
+  return `${RETIRED_PREFIX}${pack}`;
+}
 
 export function packKey(pack: string): string {
   return `${PACK_PREFIX}${pack.slice(0, 2)}/${pack}`;

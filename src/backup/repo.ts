@@ -11,6 +11,7 @@ import {
   chunkKey,
   packKey,
   PACK_PREFIX,
+  RETIRED_PREFIX,
   type ChunkRef,
   type FileEntry,
   type Manifest,
@@ -314,6 +315,10 @@ export class Repository {
 
   listPacks(): AsyncIterable<StoreObject> {
     return this.store.list(PACK_PREFIX);
+  }
+
+  listRetired(): AsyncIterable<StoreObject> {
+    return this.store.list(RETIRED_PREFIX);
   }
 
   listChunks(): AsyncIterable<StoreObject> {

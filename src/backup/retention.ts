@@ -1,9 +1,12 @@
 /**
  * Retention (keep-last, hourly, daily) and garbage collection. GC runs only under the writer
  * lease, deletes only chunks no remaining manifest references, and only those older than the
- * safety margin, so the chunks of an upload in progress are never collected.
+ * safety margin, so the chunks of an upload in progress are never collected. Packs that are
+ * mostly dead are repacked: their live chunks are copied to new packs and the manifests
+ * rewritten to name them.
  */
-import { chunkIdOf, snapshotTime, type ChunkRef } from './format.js';
+import { Uploader } from './backup.js';
+import { chunkIdOf, retiredKey, snapshotTime, type ChunkRef } from './format.js';
 import type { Repository } from './repo.js';
 
 export interface RetentionPolicy {
@@ -36,49 +39,145 @@ export interface PruneResult {
   removedSnapshots: number;
   removedChunks: number;
   keptSnapshots: number;
+  /** Packs whose live chunks were moved to new packs (deleted by a later run, see {@link RETIRED_PREFIX}). */
+  repackedPacks: number;
 }
 
-export async function prune(repo: Repository, policy: RetentionPolicy, gc: { enabled: boolean; safetyMargin: number; force?: boolean }, now = Date.now()): Promise<PruneResult> {
+export interface GcOptions {
+  enabled: boolean;
+  safetyMargin: number;
+  /** Repack a pack when less than this share of its bytes is still referenced (0: never). */
+  repackBelow?: number | undefined;
+  concurrency?: number | undefined;
+  force?: boolean | undefined;
+}
+
+/** Packs repacked in one run, at most this many bytes of them: a backup's GC stays short. */
+const REPACK_MAX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Dead bytes a pack must hold to be repacked. Without it the small last pack of a backup,
+ * whose table of contents can outweigh its chunks, would be repacked on every run.
+ */
+const REPACK_MIN_DEAD = 1024 * 1024;
+
+/** A referenced blob of a pack: chunk id, plaintext size, sealed length. */
+type Live = Map<number, [id: string, size: number, length: number]>;
+
+export async function prune(repo: Repository, policy: RetentionPolicy, gc: GcOptions, now = Date.now()): Promise<PruneResult> {
   const names = await repo.snapshotNames();
   const keep = selectKept(names, policy);
   const drop = names.filter((n) => !keep.has(n));
   for (const name of drop) await repo.store.delete(name);
-  let removedChunks = 0;
+  const result: PruneResult = { removedSnapshots: drop.length, removedChunks: 0, keptSnapshots: keep.size, repackedPacks: 0 };
   // Chunks become garbage only when a snapshot goes (or a backup was interrupted: its chunks
   // are collected the next time a snapshot goes). Reading every manifest on each backup would
   // make an unchanged re-run of a big tree slow.
-  if (gc.enabled && (drop.length > 0 || gc.force === true)) {
-    const referenced = new Set<string>();
-    const packs = new Set<string>();
-    const note = (ref: ChunkRef): void => {
-      if (ref[2] !== undefined) packs.add(ref[2]);
-      else referenced.add(ref[0]);
-    };
-    for (const name of keep) {
-      // Streamed: one manifest's entries are never all in memory (100k files × 10 snapshots).
-      try {
-        const m = await repo.forEachEntry(name, (e) => {
-          for (const ref of e.c ?? []) note(ref);
-        });
-        for (const s of m.sources) for (const ref of s.chunks ?? []) note(ref);
-      } catch {
-        // An unreadable manifest: collect nothing this time rather than guess what it needs.
-        return { removedSnapshots: drop.length, removedChunks: 0, keptSnapshots: keep.size };
-      }
-    }
-    for await (const o of repo.listChunks()) {
-      if (referenced.has(chunkIdOf(o.key))) continue;
-      if (now - o.modified.getTime() < gc.safetyMargin) continue;
-      await repo.store.delete(o.key);
-      removedChunks++;
-    }
-    // A pack goes when none of its chunks is referenced (partly used packs stay whole).
-    for await (const o of repo.listPacks()) {
-      if (packs.has(chunkIdOf(o.key))) continue;
-      if (now - o.modified.getTime() < gc.safetyMargin) continue;
-      await repo.store.delete(o.key);
-      removedChunks++;
+  if (!gc.enabled || (drop.length === 0 && gc.force !== true)) return result;
+  const referenced = new Set<string>();
+  // Per pack, its referenced blobs by offset.
+  const packs = new Map<string, Live>();
+  const note = (ref: ChunkRef): void => {
+    const [id, size, pack, offset, length] = ref;
+    if (pack === undefined) return void referenced.add(id);
+    let live = packs.get(pack);
+    if (!live) packs.set(pack, (live = new Map()));
+    live.set(offset ?? 0, [id, size, length ?? 0]);
+  };
+  for (const name of keep) {
+    // Streamed: one manifest's entries are never all in memory (100k files × 10 snapshots).
+    try {
+      const m = await repo.forEachEntry(name, (e) => {
+        for (const ref of e.c ?? []) note(ref);
+      });
+      for (const s of m.sources) for (const ref of s.chunks ?? []) note(ref);
+    } catch {
+      // An unreadable manifest: collect nothing this time rather than guess what it needs.
+      return result;
     }
   }
-  return { removedSnapshots: drop.length, removedChunks, keptSnapshots: keep.size };
+  const old = (modified: Date): boolean => now - modified.getTime() >= gc.safetyMargin;
+  for await (const o of repo.listChunks()) {
+    if (referenced.has(chunkIdOf(o.key)) || !old(o.modified)) continue;
+    await repo.store.delete(o.key);
+    result.removedChunks++;
+  }
+  // Packs retired by an earlier repack: deleted only once the retirement is older than the
+  // margin too, so a restore that read a manifest before it was rewritten can still finish.
+  const retired = new Map<string, Date>();
+  for await (const o of repo.listRetired()) retired.set(chunkIdOf(o.key), o.modified);
+  const repack: Array<{ pack: string; live: Live }> = [];
+  let repackBytes = 0;
+  for await (const o of repo.listPacks()) {
+    const pack = chunkIdOf(o.key);
+    const live = packs.get(pack);
+    if (live) {
+      // A pack goes when none of its chunks is referenced; one mostly dead is repacked.
+      let liveBytes = 0;
+      for (const [, , length] of live.values()) liveBytes += length;
+      const below = gc.repackBelow ?? 0;
+      const dead = o.size - liveBytes; // includes the table of contents: small packs never qualify
+      if (below > 0 && liveBytes < o.size * below && dead >= REPACK_MIN_DEAD && old(o.modified) && repackBytes < REPACK_MAX_BYTES) {
+        repack.push({ pack, live });
+        repackBytes += o.size;
+      }
+      continue;
+    }
+    const since = retired.get(pack);
+    if (!old(o.modified) || (since && !old(since))) continue;
+    await repo.store.delete(o.key);
+    if (since) await repo.store.delete(retiredKey(pack));
+    retired.delete(pack);
+    result.removedChunks++;
+  }
+  // Retirement marks of packs already gone.
+  for (const [pack, since] of retired) if (old(since) && !packs.has(pack)) await repo.store.delete(retiredKey(pack));
+  if (repack.length > 0) result.repackedPacks = await repackPacks(repo, keep, repack, gc.concurrency ?? 8);
+  return result;
+}
+
+/**
+ * Move the live chunks of mostly dead packs into new packs, then point every kept manifest
+ * at them. Crash-safe in this order: the new packs are stored first (a crash leaves them
+ * unreferenced, collected later); each old pack is marked retired before any manifest stops
+ * naming it; each manifest is replaced whole (a PUT, or a rename locally), so it names the
+ * old copy or the new one, both present. The old packs are deleted by a later run, once their
+ * retirement is older than the safety margin.
+ */
+async function repackPacks(repo: Repository, keep: ReadonlySet<string>, repack: ReadonlyArray<{ pack: string; live: Live }>, concurrency: number): Promise<number> {
+  const up = new Uploader(repo, concurrency, new Map());
+  const moved = new Map<string, ChunkRef>(); // `${pack}@${offset}` → the chunk's new reference
+  for (const { pack, live } of repack) {
+    const offsets = [...live.keys()].sort((a, b) => a - b);
+    const first = offsets[0] as number;
+    const last = offsets[offsets.length - 1] as number;
+    const end = last + (live.get(last) as [string, number, number])[2];
+    const body = await repo.getPackRange(pack, first, end - first);
+    for (const offset of offsets) {
+      const [id, size, length] = live.get(offset) as [string, number, number];
+      // A copy: the pack's body is dropped once its blobs are appended elsewhere.
+      moved.set(`${pack}@${offset}`, await up.addSealed(id, size, Buffer.from(body.subarray(offset - first, offset - first + length))));
+    }
+  }
+  await up.settle();
+  await repo.store.flush?.();
+  for (const { pack } of repack) await repo.store.put(retiredKey(pack), Buffer.alloc(0));
+  const swap = (refs: ChunkRef[] | undefined): boolean => {
+    let changed = false;
+    for (const [i, ref] of (refs ?? []).entries()) {
+      const to = ref[2] === undefined ? undefined : moved.get(`${ref[2]}@${ref[3] ?? 0}`);
+      if (!to) continue;
+      (refs as ChunkRef[])[i] = to;
+      changed = true;
+    }
+    return changed;
+  };
+  for (const name of keep) {
+    const m = await repo.readManifest(name);
+    let changed = false;
+    for (const e of m.entries) changed = swap(e.c) || changed;
+    for (const s of m.sources) changed = swap(s.chunks) || changed;
+    if (changed) await repo.writeManifest(m);
+  }
+  return repack.length;
 }

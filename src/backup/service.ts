@@ -175,8 +175,8 @@ export class BackupService {
         }
         try {
           const t1 = Date.now();
-          const pruned = await prune(repo, this.config.retention, this.config.gc);
-          if (pruned.removedSnapshots || pruned.removedChunks) this.log.info({ ...pruned, ms: Date.now() - t1 }, 'pruned old backups');
+          const pruned = await prune(repo, this.config.retention, { ...this.config.gc, concurrency: this.config.concurrency });
+          if (pruned.removedSnapshots || pruned.removedChunks || pruned.repackedPacks) this.log.info({ ...pruned, ms: Date.now() - t1 }, 'pruned old backups');
         } catch (error) {
           this.log.warn({ err: error }, `pruning failed (the backup itself succeeded): ${errorMessage(error)}`);
         }

@@ -317,6 +317,45 @@ export function storeSuite(kind: StoreKind): void {
     expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
   });
 
+  it('repacks a mostly dead pack: live chunks move, manifests follow, the old pack goes a run later', async () => {
+    const p = pair(kind, { retention: { keepLast: 1, hourly: 0, daily: 0 }, gc: { safetyMargin: 0, repackBelow: 0.5 } });
+    cleanup.push(p.close);
+    await mkdir(p.src, { recursive: true });
+    const file = join(p.src, 'db.bin');
+    const v1 = pseudoRandom(2 * 1024 * 1024, 1);
+    await writeFile(file, v1);
+    await p.writer.backupNow();
+    const repo = await p.writer.open();
+    const packsOf = async (): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const o of repo.listPacks()) out.push(o.key.slice(o.key.lastIndexOf('/') + 1));
+      return out.sort();
+    };
+    const [first, ...none] = await packsOf();
+    expect(none).toEqual([]); // 2 MiB of incompressible chunks: one pack
+    // Most of the file rewritten in place: the first snapshot goes (keepLast 1), and the first
+    // pack is now mostly dead chunks.
+    await writeFile(file, Buffer.concat([pseudoRandom(1536 * 1024, 2), v1.subarray(1536 * 1024)]));
+    const s2 = await p.writer.backupNow();
+    const retired: string[] = [];
+    for await (const o of repo.listRetired()) retired.push(o.key.slice(o.key.lastIndexOf('/') + 1));
+    expect(retired).toEqual([first]);
+    // Still there: a restore that read the manifest before it was rewritten can finish.
+    expect(await packsOf()).toContain(first);
+    const m2 = await repo.readManifest(SNAPSHOT_PREFIX + s2.snapshot);
+    expect(m2.entries.flatMap((e) => e.c ?? []).some((r) => r[2] === first)).toBe(false);
+    await p.reader.restore({ policy: 'always' });
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+
+    // The next run that collects deletes the retired pack and its mark.
+    await writeFile(join(p.src, 'more.txt'), 'more');
+    await p.writer.backupNow();
+    expect(await packsOf()).not.toContain(first);
+    for await (const o of repo.listRetired()) expect.unreachable(`left behind: ${o.key}`);
+    await p.reader.restore({ policy: 'always' });
+    expect(await treeDigest(p.dst)).toEqual(await treeDigest(p.src));
+  });
+
   it('fails clearly on a full disk and leaves the target untouched', async () => {
     if (process.getuid?.() !== 0) return;
     const mnt = tempDir('pf-enospc-');
