@@ -117,14 +117,14 @@ export const backupSchema = z
       .strictObject({
         enabled: boolLike.default(true),
         safetyMargin: duration.default(3_600_000).meta({ description: 'Never delete chunks younger than this.' }),
-        repackBelow: z
+        maxUnused: z
           .number()
           .min(0)
-          .max(0.95)
-          .default(0.5)
-          .meta({ description: 'Repack a pack (copy its live chunks to a new one) when less than this share of it is still referenced; 0 never repacks.' }),
+          .max(1)
+          .default(0.1)
+          .meta({ description: 'Repack (copy live chunks to new packs) until at most this share of the stored packs is unreferenced; 1 never repacks.' }),
       })
-      .default({ enabled: true, safetyMargin: 3_600_000, repackBelow: 0.5 }),
+      .default({ enabled: true, safetyMargin: 3_600_000, maxUnused: 0.1 }),
     encryption: z.strictObject({ key: keySourceSchema }).optional(),
     compression: z
       .strictObject({

@@ -46,8 +46,8 @@ export interface PruneResult {
 export interface GcOptions {
   enabled: boolean;
   safetyMargin: number;
-  /** Repack a pack when less than this share of its bytes is still referenced (0: never). */
-  repackBelow?: number | undefined;
+  /** Repack until at most this share of the referenced packs' bytes is dead (1: never). */
+  maxUnused?: number | undefined;
   concurrency?: number | undefined;
   force?: boolean | undefined;
 }
@@ -56,8 +56,9 @@ export interface GcOptions {
 const REPACK_MAX_BYTES = 256 * 1024 * 1024;
 
 /**
- * Dead bytes a pack must hold to be repacked. Without it the small last pack of a backup,
- * whose table of contents can outweigh its chunks, would be repacked on every run.
+ * Dead bytes a pack must hold to be repacked: a quarter of a full pack. Without it the small
+ * last pack of a backup, whose table of contents can outweigh its chunks, could be repacked
+ * on every run.
  */
 const REPACK_MIN_DEAD = 1024 * 1024;
 
@@ -106,21 +107,21 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: GcOpt
   // margin too, so a restore that read a manifest before it was rewritten can still finish.
   const retired = new Map<string, Date>();
   for await (const o of repo.listRetired()) retired.set(chunkIdOf(o.key), o.modified);
-  const repack: Array<{ pack: string; live: Live }> = [];
-  let repackBytes = 0;
+  // Referenced packs with dead chunks: repacked, most dead first, until at most `maxUnused`
+  // of the referenced packs' bytes is dead (or REPACK_MAX_BYTES were taken this run).
+  const candidates: Array<{ pack: string; live: Live; size: number; dead: number }> = [];
+  let total = 0;
+  let dead = 0;
   for await (const o of repo.listPacks()) {
     const pack = chunkIdOf(o.key);
     const live = packs.get(pack);
     if (live) {
-      // A pack goes when none of its chunks is referenced; one mostly dead is repacked.
       let liveBytes = 0;
       for (const [, , length] of live.values()) liveBytes += length;
-      const below = gc.repackBelow ?? 0;
-      const dead = o.size - liveBytes; // includes the table of contents: small packs never qualify
-      if (below > 0 && liveBytes < o.size * below && dead >= REPACK_MIN_DEAD && old(o.modified) && repackBytes < REPACK_MAX_BYTES) {
-        repack.push({ pack, live });
-        repackBytes += o.size;
-      }
+      const unused = o.size - liveBytes; // includes the table of contents, below REPACK_MIN_DEAD
+      total += o.size;
+      dead += unused;
+      if (unused >= REPACK_MIN_DEAD && old(o.modified)) candidates.push({ pack, live, size: o.size, dead: unused });
       continue;
     }
     const since = retired.get(pack);
@@ -132,6 +133,16 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: GcOpt
   }
   // Retirement marks of packs already gone.
   for (const [pack, since] of retired) if (old(since) && !packs.has(pack)) await repo.store.delete(retiredKey(pack));
+  const repack: typeof candidates = [];
+  let taken = 0;
+  candidates.sort((a, b) => b.dead / b.size - a.dead / a.size);
+  for (const c of candidates) {
+    if (dead <= (gc.maxUnused ?? 1) * total || taken >= REPACK_MAX_BYTES) break;
+    repack.push(c);
+    taken += c.size;
+    dead -= c.dead;
+    total -= c.dead;
+  }
   if (repack.length > 0) result.repackedPacks = await repackPacks(repo, keep, repack, gc.concurrency ?? 8);
   return result;
 }

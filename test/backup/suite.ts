@@ -318,7 +318,7 @@ export function storeSuite(kind: StoreKind): void {
   });
 
   it('repacks a mostly dead pack: live chunks move, manifests follow, the old pack goes a run later', async () => {
-    const p = pair(kind, { retention: { keepLast: 1, hourly: 0, daily: 0 }, gc: { safetyMargin: 0, repackBelow: 0.5 } });
+    const p = pair(kind, { retention: { keepLast: 1, hourly: 0, daily: 0 }, gc: { safetyMargin: 0, maxUnused: 0.1 } });
     cleanup.push(p.close);
     await mkdir(p.src, { recursive: true });
     const file = join(p.src, 'db.bin');
