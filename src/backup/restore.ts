@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../core/errors.js';
+import { corrupt } from './codec.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
 import type { ChunkRef, FileEntry } from './format.js';
 import { pool, Semaphore } from './limit.js';
@@ -92,25 +93,67 @@ export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, 
     const index = byName.get(sourceName(source));
     const record = index === undefined ? undefined : header.sources[index];
     if (isDirSource(source) || !record?.chunks) continue;
-    await restoreStreamSource(source, fetchInOrder(repo, record.chunks, options.concurrency), options.signal);
+    await restoreStreamSource(source, fetchInOrder(repo, record.chunks), options.signal);
   }
 }
 
-/** Chunks in order, fetched up to `ahead` at a time. */
-async function* fetchInOrder(repo: Repository, refs: ChunkRef[], ahead: number): AsyncGenerator<Buffer> {
-  const pending: Promise<Buffer>[] = [];
+/**
+ * A stream source's chunks in order. Consecutive chunks of one pack are fetched by one ranged
+ * read of at most {@link BYTES_PER_READ} (a stream's chunks were appended to the same packs
+ * as they came, in about their order), up to {@link IN_FLIGHT_BYTES} of reads ahead; each
+ * chunk is verified before it is handed out.
+ */
+async function* fetchInOrder(repo: Repository, refs: ChunkRef[]): AsyncGenerator<Buffer> {
+  const groups = readsOf(refs);
+  const pending: Promise<Buffer[]>[] = [];
+  const ahead = Math.max(2, Math.floor(IN_FLIGHT_BYTES / BYTES_PER_READ));
   let next = 0;
-  const fetch = (ref: ChunkRef): Promise<Buffer> => {
-    const p = repo.getChunk(ref);
+  const fetch = (group: ChunkRef[]): Promise<Buffer[]> => {
+    const p = fetchRead(repo, group);
     p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
     return p;
   };
-  while (next < refs.length && pending.length < ahead) pending.push(fetch(refs[next++] as ChunkRef));
+  while (next < groups.length && pending.length < ahead) pending.push(fetch(groups[next++] as ChunkRef[]));
   while (pending.length > 0) {
-    const chunk = await (pending.shift() as Promise<Buffer>);
-    if (next < refs.length) pending.push(fetch(refs[next++] as ChunkRef));
-    yield chunk;
+    const chunks = await (pending.shift() as Promise<Buffer[]>);
+    if (next < groups.length) pending.push(fetch(groups[next++] as ChunkRef[]));
+    yield* chunks;
   }
+}
+
+/** Runs of consecutive references in one pack, each spanning at most {@link BYTES_PER_READ}; a chunk stored on its own is a run of one. */
+export function readsOf(refs: readonly ChunkRef[]): ChunkRef[][] {
+  const out: ChunkRef[][] = [];
+  let run: ChunkRef[] = [];
+  let start = 0;
+  let end = 0;
+  for (const ref of refs) {
+    const [, , pack, offset = 0, length = 0] = ref;
+    const first = run[0];
+    const joins = first !== undefined && pack !== undefined && first[2] === pack && Math.max(end, offset + length) - Math.min(start, offset) <= BYTES_PER_READ;
+    if (!joins) {
+      if (run.length > 0) out.push(run);
+      run = [];
+      start = offset;
+      end = offset + length;
+    }
+    run.push(ref);
+    start = Math.min(start, offset);
+    end = Math.max(end, offset + length);
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}
+
+/** One run's chunks, verified, in the run's order. */
+async function fetchRead(repo: Repository, run: ChunkRef[]): Promise<Buffer[]> {
+  const pack = (run[0] as ChunkRef)[2];
+  if (pack === undefined) return Promise.all(run.map((ref) => repo.getChunk(ref)));
+  const start = Math.min(...run.map((r) => r[3] ?? 0));
+  const end = Math.max(...run.map((r) => (r[3] ?? 0) + (r[4] ?? 0)));
+  const body = await repo.getPackRange(pack, start, end - start);
+  if (body.length !== end - start) throw corrupt(pack, `shorter than the chunks it should hold (${body.length} of ${end - start} bytes)`);
+  return Promise.all(run.map(([id, , , offset = 0, length = 0]) => repo.codec.openChunk(body.subarray(offset - start, offset - start + length), id)));
 }
 
 /** A directory source being restored into its stage. */

@@ -4,7 +4,7 @@
  * a pack that blocks split is fetched in parts (ranged reads) that still verify.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSnapshot } from '../../src/backup/backup.js';
@@ -14,7 +14,7 @@ import type { FileEntry } from '../../src/backup/format.js';
 import { deriveKeys } from '../../src/backup/keys.js';
 import { pool } from '../../src/backup/limit.js';
 import { Repository, type OpenManifest } from '../../src/backup/repo.js';
-import { restoreSnapshot } from '../../src/backup/restore.js';
+import { readsOf, restoreSnapshot } from '../../src/backup/restore.js';
 import { LocalStore } from '../../src/backup/store/local.js';
 import { removeTempDirs, tempDir, treeDigest } from './helpers.js';
 
@@ -105,6 +105,40 @@ describe('streamed restore', () => {
     await restoreSnapshot(repo, reblocked(await repo.openManifest(manifest.name), 2500, () => undefined), again, { concurrency: 4 });
     expect(await treeDigest(again[0]?.path as string)).toEqual(want.a);
     expect(await treeDigest(again[1]?.path as string)).toEqual(want.b);
+  });
+});
+
+describe('stream source restore', () => {
+  it('reads consecutive chunks of a pack together, and hands them out in order, verified', async () => {
+    const dir = tempDir();
+    const codec = new Codec({ compression: 'lz4', level: 1, keys: deriveKeys(randomBytes(32)) });
+    const input = join(tempDir(), 'dump.bin');
+    const output = join(tempDir(), 'restored.bin');
+    // 6 MiB: about 100 chunks of 64 KiB (on average) in two packs.
+    await writeFile(input, Buffer.concat([randomBytes(3 * 1024 * 1024), Buffer.from('text '.repeat(600_000))]));
+    const { sources } = backupSchema.parse({ sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }], store: { local: { path: tempDir() } } });
+    const repo = new Repository(new LocalStore(dir), codec, 64 * 1024);
+    await repo.open();
+    const manifest = await createSnapshot(repo, sources, { concurrency: 4 });
+    const refs = manifest.sources[0]?.chunks ?? [];
+    expect(refs.length).toBeGreaterThan(50);
+    let reads = 0;
+    const counting = new Repository(
+      new (class extends LocalStore {
+        override getRange(key: string, offset: number, length: number): Promise<Buffer | undefined> {
+          reads++;
+          return super.getRange(key, offset, length);
+        }
+      })(dir),
+      codec,
+      64 * 1024,
+    );
+    await counting.open();
+    await restoreSnapshot(counting, await counting.openManifest(manifest.name), sources, { concurrency: 4 });
+    expect((await readFile(output)).equals(await readFile(input))).toBe(true);
+    // One read per run of a pack (at most 8 MiB), not one per chunk.
+    expect(reads).toBe(readsOf(refs).length);
+    expect(reads).toBeLessThan(6);
   });
 });
 
