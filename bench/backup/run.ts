@@ -3,7 +3,7 @@
  * MinIO, same run. Needs the S3 variables of a running set (eval "$(scripts/services up --only minio)")
  * and a built dist/ (npm run build).
  *
- *   npx tsx bench/backup/run.ts [--dir /var/tmp/pf-bench] [--only big|many|watch] [--files 100000]
+ *   npx tsx bench/backup/run.ts [--dir /var/tmp/pf-bench] [--only big|stream|many|watch] [--files 100000]
  *                               [--compression lz4|brotli|deflate|none]
  *
  * Prints markdown tables; results are recorded in bench/backup/README.md.
@@ -60,7 +60,8 @@ function measure(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Measured>
   });
 }
 
-function pilotfishConfig(name: string, src: string): string {
+/** `source`: a directory, or a stream source (`{name, command, restore}`). */
+function pilotfishConfig(name: string, src: string | Record<string, unknown>): string {
   const file = join(DIR, `${name}.yaml`);
   writeFileSync(
     file,
@@ -68,7 +69,7 @@ function pilotfishConfig(name: string, src: string): string {
       jobs: [{ name: 'app', exec: 'true' }],
       logging: { level: 'warn' },
       backup: {
-        sources: [{ path: src, name: 'data' }],
+        sources: [typeof src === 'string' ? { path: src, name: 'data' } : src],
         store: { s3: { bucket: BUCKET, prefix: `${RUN}/${name}/`, endpoint: ENDPOINT } },
         encryption: { key: { file: KEY } },
         compression: { algorithm: opts.compression as string },
@@ -268,6 +269,36 @@ async function bigDataset(): Promise<void> {
   console.log(`| restore vs raw GET | ${((rawGetS / pfRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rsRes.seconds) * 100).toFixed(0)}% | 100% |`);
 }
 
+/**
+ * A command-stream source (how databases are backed up: `mariadb-backup --stream`), 512 MiB
+ * (half random, half text), against restic's `backup --stdin` and `dump`. Both restores write
+ * into a file and are timed until it is on disk.
+ */
+async function streamDataset(): Promise<void> {
+  const input = join(DIR, 'stream.bin');
+  const pfOut = join(DIR, 'stream-pf.out');
+  const rsOut = join(DIR, 'stream-restic.out');
+  const fh = await open(input, 'w');
+  for (let i = 0; i < 32; i++) await fh.write(randomBytes(8 * MIB));
+  for (let i = 0; i < 32; i++) await fh.write(textish(8 * MIB, i));
+  await fh.close();
+  const size = statSync(input).size;
+  console.log(`\n### A command-stream source: ${mib(size)} MiB (half random, half text)\n`);
+  const pf = pilotfishConfig('stream', { name: 'db', command: ['cat', input], restore: ['sh', '-c', `cat > ${pfOut} && sync -f ${pfOut}`] });
+  const pfB = await pfBackup(pf);
+  const rsB = await measure(['restic', '-r', resticRepo('stream'), 'init']).then(() => measure(['sh', '-c', `restic -r ${resticRepo('stream')} backup -q --stdin --stdin-filename db.bin < ${input}`]));
+  execFileSync('sync');
+  const pfR = await pfRestore(pf);
+  execFileSync('sync');
+  const rsR = await measure(['sh', '-c', `restic -r ${resticRepo('stream')} dump latest db.bin > ${rsOut} && sync -f ${rsOut}`]);
+  execFileSync('cmp', [input, pfOut]);
+  execFileSync('cmp', [input, rsOut]);
+  console.log('| step | Pilotfish | restic 0.14 |');
+  console.log('|---|---|---|');
+  console.log(`| backup | ${pfB.seconds.toFixed(1)} s (${rate(size, pfB.seconds)}), RSS ${pfB.rssMiB.toFixed(0)} MiB | ${rsB.seconds.toFixed(1)} s (${rate(size, rsB.seconds)}) |`);
+  console.log(`| restore into a file, until on disk | ${pfR.seconds.toFixed(1)} s (${rate(size, pfR.seconds)}), RSS ${pfR.rssMiB.toFixed(0)} MiB | ${rsR.seconds.toFixed(1)} s (${rate(size, rsR.seconds)}) |`);
+}
+
 async function manyDataset(): Promise<void> {
   const count = Number(opts.files);
   const src = join(DIR, 'many-src');
@@ -341,5 +372,6 @@ mkdirSync(DIR, { recursive: true });
 writeFileSync(KEY, randomBytes(32).toString('hex'));
 console.log(`run ${RUN}: node ${process.version}, ${execFileSync('restic', ['version']).toString().trim()}, ${(await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'cpu'} × ${execFileSync('nproc').toString().trim()}`);
 if (!opts.only || opts.only === 'big') await bigDataset();
+if (!opts.only || opts.only === 'stream') await streamDataset();
 if (!opts.only || opts.only === 'many') await manyDataset();
 if (!opts.only || opts.only === 'watch' || opts.only === 'many') await watchCost();

@@ -100,25 +100,47 @@ export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, 
 /**
  * A stream source's chunks in order. Consecutive chunks of one pack are fetched by one ranged
  * read of at most {@link BYTES_PER_READ} (a stream's chunks were appended to the same packs
- * as they came, in about their order), up to {@link IN_FLIGHT_BYTES} of reads ahead; each
- * chunk is verified before it is handed out.
+ * as they came, in about their order), up to {@link IN_FLIGHT_BYTES} of reads ahead. Chunks
+ * are opened (verified, decompressed) a few at a time as they are handed out, so the
+ * plaintext of whole reads is never held at once.
  */
 async function* fetchInOrder(repo: Repository, refs: ChunkRef[]): AsyncGenerator<Buffer> {
-  const groups = readsOf(refs);
-  const pending: Promise<Buffer[]>[] = [];
+  const runs = readsOf(refs);
   const ahead = Math.max(2, Math.floor(IN_FLIGHT_BYTES / BYTES_PER_READ));
+  const pending: Promise<Read>[] = [];
   let next = 0;
-  const fetch = (group: ChunkRef[]): Promise<Buffer[]> => {
-    const p = fetchRead(repo, group);
+  const fetch = (run: ChunkRef[]): Promise<Read> => {
+    const p = fetchRead(repo, run);
     p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
     return p;
   };
-  while (next < groups.length && pending.length < ahead) pending.push(fetch(groups[next++] as ChunkRef[]));
+  while (next < runs.length && pending.length < ahead) pending.push(fetch(runs[next++] as ChunkRef[]));
   while (pending.length > 0) {
-    const chunks = await (pending.shift() as Promise<Buffer[]>);
-    if (next < groups.length) pending.push(fetch(groups[next++] as ChunkRef[]));
-    yield* chunks;
+    const read = await (pending.shift() as Promise<Read>);
+    if (next < runs.length) pending.push(fetch(runs[next++] as ChunkRef[]));
+    const opening: Promise<Buffer>[] = [];
+    let k = 0;
+    const open = (): Promise<Buffer> => {
+      const p = read.open(k++);
+      p.catch(() => undefined);
+      return p;
+    };
+    while (k < read.count && opening.length < OPEN_AHEAD) opening.push(open());
+    while (opening.length > 0) {
+      const chunk = await (opening.shift() as Promise<Buffer>);
+      if (k < read.count) opening.push(open());
+      yield chunk;
+    }
   }
+}
+
+/** Chunks of a stream opened ahead of the one being written. */
+const OPEN_AHEAD = 4;
+
+/** A fetched run: open chunk `i` of it (verified). */
+interface Read {
+  count: number;
+  open(i: number): Promise<Buffer>;
 }
 
 /** Runs of consecutive references in one pack, each spanning at most {@link BYTES_PER_READ}; a chunk stored on its own is a run of one. */
@@ -145,15 +167,24 @@ export function readsOf(refs: readonly ChunkRef[]): ChunkRef[][] {
   return out;
 }
 
-/** One run's chunks, verified, in the run's order. */
-async function fetchRead(repo: Repository, run: ChunkRef[]): Promise<Buffer[]> {
+/** Fetch one run: a ranged read of its pack, or a chunk stored on its own. */
+async function fetchRead(repo: Repository, run: ChunkRef[]): Promise<Read> {
   const pack = (run[0] as ChunkRef)[2];
-  if (pack === undefined) return Promise.all(run.map((ref) => repo.getChunk(ref)));
+  if (pack === undefined) {
+    const chunk = await repo.getChunk(run[0] as ChunkRef);
+    return { count: 1, open: async () => chunk };
+  }
   const start = Math.min(...run.map((r) => r[3] ?? 0));
   const end = Math.max(...run.map((r) => (r[3] ?? 0) + (r[4] ?? 0)));
   const body = await repo.getPackRange(pack, start, end - start);
   if (body.length !== end - start) throw corrupt(pack, `shorter than the chunks it should hold (${body.length} of ${end - start} bytes)`);
-  return Promise.all(run.map(([id, , , offset = 0, length = 0]) => repo.codec.openChunk(body.subarray(offset - start, offset - start + length), id)));
+  return {
+    count: run.length,
+    open: (i) => {
+      const [id, , , offset = 0, length = 0] = run[i] as ChunkRef;
+      return repo.codec.openChunk(body.subarray(offset - start, offset - start + length), id);
+    },
+  };
 }
 
 /** A directory source being restored into its stage. */
