@@ -9,7 +9,7 @@
  * Chunk names: SHA-256 of the plaintext, or HMAC-SHA256 under the derived MAC key when
  * encrypted. Restore recomputes it for every chunk.
  */
-import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
@@ -56,6 +56,23 @@ function lz4Size(body: Buffer, name: string, expected?: number): void {
   if (declared < 0 || declared > MAX_SIZED || (expected !== undefined && declared !== expected)) throw corrupt(name, 'cannot decompress', new Error(`lz4 block declares ${declared} bytes`));
 }
 
+/**
+ * GCM nonces: 96 random bits each, as before, but drawn from the CSPRNG 4 KiB at a time. One
+ * `randomBytes(12)` per blob cost ~8 µs, 0.8 s of a 100,000-file backup's main thread.
+ */
+const NONCES = Buffer.alloc(4096);
+let nonceAt = NONCES.length;
+
+function nextNonce(): Buffer {
+  if (nonceAt + 12 > NONCES.length) {
+    randomFillSync(NONCES);
+    nonceAt = 0;
+  }
+  const nonce = Buffer.from(NONCES.subarray(nonceAt, nonceAt + 12)); // a copy: the pool is refilled
+  nonceAt += 12;
+  return nonce;
+}
+
 export interface CodecOptions {
   compression: Compression;
   level: number;
@@ -89,7 +106,7 @@ export class Codec {
     const keys = this.options.keys;
     const header = Buffer.from([VERSION, COMP_CODE[comp] | (keys ? ENCRYPTED : 0)]);
     if (!keys) return Buffer.concat([header, body]);
-    const nonce = randomBytes(12);
+    const nonce = nextNonce();
     const cipher = createCipheriv('aes-256-gcm', keys.enc, nonce);
     cipher.setAAD(Buffer.concat([header, Buffer.from(name)]));
     const out = Buffer.concat([header, nonce, cipher.update(body), cipher.final(), cipher.getAuthTag()]);

@@ -75,6 +75,13 @@ describe('codec', () => {
     expect(() => codec.openChunkSync(short, id, plain.length)).toThrow(expect.objectContaining({ code: 'PF_BACKUP_CORRUPT' }) as Error);
   });
 
+  it('gives every sealed blob its own GCM nonce (drawn from a refilled pool)', async () => {
+    const codec = new Codec({ compression: 'none', level: 1, keys });
+    const nonces = new Set<string>();
+    for (let i = 0; i < 2000; i++) nonces.add((await codec.seal(Buffer.from('same'), 'same')).subarray(2, 14).toString('hex')); // past 4 KiB of pool
+    expect(nonces.size).toBe(2000);
+  });
+
   it('binds an encrypted blob to its name', async () => {
     const codec = new Codec({ compression: 'none', level: 1, keys });
     const blob = await codec.seal(Buffer.from('x'.repeat(100)), 'name-a');
