@@ -7,7 +7,7 @@
  * without being read: that keeps an unchanged re-run cheap.
  */
 import { randomBytes } from 'node:crypto';
-import { createReadStream, lstatSync, readlinkSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +61,8 @@ export class Uploader {
   /** Bytes of chunks read but not yet stored: what bounds memory. */
   readonly #bytes: Semaphore;
   #pack: OpenPack | undefined;
+  /** A pack being made (waiting for its bytes): one at a time. */
+  #opening: Promise<void> | undefined;
   /**
    * Pack buffers whose upload finished, for the next packs: a pack buffer lives long enough to
    * reach V8's old generation, where a dead one would wait for a full GC; reused, the pack
@@ -135,7 +137,7 @@ export class Uploader {
 
   /** Copy a sealed blob into the open pack and complete its reference; upload the pack once it is full. */
   async #append(ref: ChunkRef, blob: Buffer): Promise<void> {
-    const pack = (this.#pack ??= { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(PACK_SIZE + this.maxChunk + TRAILER_ROOM), size: 0, refs: [] });
+    const pack = this.#pack ?? (await this.#openPack());
     if (pack.size + blob.length > pack.buf.length) throw new PilotfishError('PF_INTERNAL', `a sealed chunk of ${blob.length} bytes does not fit its pack`);
     (ref as unknown as Array<string | number>).push(pack.id, pack.size, blob.length);
     pack.refs.push(ref);
@@ -144,11 +146,28 @@ export class Uploader {
     if (pack.size >= PACK_SIZE) await this.#flushPack();
   }
 
+  /**
+   * The open pack, made once its buffer's bytes are granted: a pack buffer counts from the
+   * moment it is made, not from its flush. Counted at the flush, every runner that found the
+   * open pack full made a new one meanwhile: 16 buffers of 8 MiB, 150 MiB at the peak of a
+   * 100,000-file backup once small files were read without waiting.
+   */
+  async #openPack(): Promise<OpenPack> {
+    while (!this.#pack) {
+      this.#opening ??= (async () => {
+        const size = PACK_SIZE + this.maxChunk + TRAILER_ROOM;
+        await this.#bytes.take(size);
+        this.#pack = { id: randomBytes(16).toString('hex'), buf: this.#spare.pop() ?? Buffer.allocUnsafe(size), size: 0, refs: [] };
+      })().finally(() => (this.#opening = undefined));
+      await this.#opening;
+    }
+    return this.#pack;
+  }
+
   async #flushPack(): Promise<void> {
     const pack = this.#pack;
     if (!pack) return;
     this.#pack = undefined;
-    await this.#bytes.take(pack.buf.length);
     await this.#slots.take();
     this.#tasks.add(
       (async () => {
@@ -279,8 +298,46 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
   return manifest;
 }
 
+/** Buffers for small files, one per file being read: reused, so 100,000 reads allocate nothing. */
+const scratch: Buffer[] = [];
+
+/**
+ * A small file, read synchronously into a reused buffer: ~15 µs instead of readFile's five
+ * thread-pool round trips (~45 µs of this thread each), and no buffer per file, whose garbage
+ * (external memory) outran the collector: 154 MiB of it at the peak of a 100,000-file backup.
+ * The walk's lstat already runs like this. Undefined when the file grew past the inline size
+ * since it was walked: the caller reads it the general way.
+ */
+async function readSmall(up: Uploader, path: string, e: FileEntry): Promise<ChunkRef[] | undefined> {
+  const buf = scratch.pop() ?? Buffer.allocUnsafe(SEAL_INLINE);
+  try {
+    // O_NONBLOCK: a file replaced by a FIFO since the walk must not hang this thread on open.
+    const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    let n = 0;
+    try {
+      if (!fstatSync(fd).isFile()) {
+        e.sz = 0; // no longer a regular file: recorded empty, like one deleted while we ran
+        return [];
+      }
+      for (let got = -1; got !== 0 && n < buf.length; n += got) got = readSync(fd, buf, n, buf.length - n, n);
+    } finally {
+      closeSync(fd);
+    }
+    if (n >= buf.length) return undefined;
+    e.sz = n;
+    // add() has sealed (copied) the bytes or found them known before it returns: the buffer is free again.
+    return n === 0 ? [] : [await up.add(buf.subarray(0, n))];
+  } finally {
+    scratch.push(buf);
+  }
+}
+
 async function storeFile(up: Uploader, path: string, e: FileEntry, params: ChunkParams): Promise<ChunkRef[]> {
   try {
+    if ((e.sz ?? 0) < SEAL_INLINE) {
+      const small = await readSmall(up, path, e);
+      if (small) return small;
+    }
     if ((e.sz ?? 0) <= params.min) {
       const data = await readFile(path);
       e.sz = data.length;
