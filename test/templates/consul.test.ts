@@ -58,11 +58,15 @@ describeWithServices('templates from Consul', ['consul'], () => {
       expect(read(join(dir, 'starts')).trim()).toBe(pid); // one start only: not restarted
 
       // A rewrite of the same value changes nothing: no write, no signal.
-      const writes = pf.logs.filter((l) => l.msg === `template app.conf wrote ${dest}`).length;
+      const wrote = (): number => pf.logs.filter((l) => l.msg === `template app.conf wrote ${dest}`).length;
+      const writes = wrote();
       await consulPut(addr, `/kv/${prefix}/db`, 'db-2');
       await consulPut(addr, `/kv/${prefix}/cfg/pool`, '6');
       await waitFor(() => read(dest).includes('pool=6'), { message: 'the second re-render' });
-      expect(pf.logs.filter((l) => l.msg === `template app.conf wrote ${dest}`).length).toBe(writes + 1);
+      // The file is renamed into place before its log line reaches us: wait for the line. A
+      // write for the unchanged value would have been logged before it, and counted here.
+      await waitFor(() => wrote() > writes, { message: 'the log of the second re-render' });
+      expect(wrote()).toBe(writes + 1);
     } finally {
       await pf.kill();
       await consulDelete(addr, `/kv/${prefix}?recurse=true`);
