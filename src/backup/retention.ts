@@ -6,6 +6,7 @@
  * rewritten to name them.
  */
 import { Uploader } from './backup.js';
+import { chunkParams } from './chunker.js';
 import { chunkIdOf, retiredKey, snapshotTime, type ChunkRef } from './format.js';
 import type { Repository } from './repo.js';
 
@@ -156,7 +157,8 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: GcOpt
  * retirement is older than the safety margin.
  */
 async function repackPacks(repo: Repository, keep: ReadonlySet<string>, repack: ReadonlyArray<{ pack: string; live: Live }>, concurrency: number): Promise<number> {
-  const up = new Uploader(repo, concurrency, new Map());
+  // Pack buffers sized for the repository's biggest chunk, as the backup sizes them.
+  const up = new Uploader(repo, concurrency, new Map(), undefined, chunkParams(repo.chunkSize).max);
   const moved = new Map<string, ChunkRef>(); // `${pack}@${offset}` → the chunk's new reference
   for (const { pack, live } of repack) {
     const offsets = [...live.keys()].sort((a, b) => a - b);
