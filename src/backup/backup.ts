@@ -334,7 +334,7 @@ async function readSmall(up: Uploader, path: string, e: FileEntry): Promise<Chun
 
 async function storeFile(up: Uploader, path: string, e: FileEntry, params: ChunkParams): Promise<ChunkRef[]> {
   try {
-    if ((e.sz ?? 0) < SEAL_INLINE) {
+    if ((e.sz ?? 0) < SEAL_INLINE && (e.sz ?? 0) <= params.min) {
       const small = await readSmall(up, path, e);
       if (small) return small;
     }
