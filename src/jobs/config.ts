@@ -75,7 +75,7 @@ export const jobSchema = z.strictObject({
   user: z
     .string()
     .optional()
-    .meta({ description: 'Run as this user: a name, uid, or user:group.' }),
+    .meta({ description: 'Run as this user: a name, uid, or user:group. A user given alone also gets its supplementary groups from /etc/group (through setpriv).' }),
   when: whenSchema.optional(),
   restarts: restartsSchema.default({ max: 0, backoff: { initial: 1000, max: 30_000, factor: 2 } }),
   timeout: duration.optional().meta({ description: 'Kill the process group if it runs longer than this.' }),

@@ -9,6 +9,7 @@ import { toArgv } from './command.js';
 import type { HealthConfig } from './config.js';
 import { runOneShot } from './oneshot.js';
 import type { Proc } from './process.js';
+import type { UserIds } from './user.js';
 
 export type HealthStatus = 'unknown' | 'healthy' | 'unhealthy';
 
@@ -17,8 +18,7 @@ export interface HealthContext {
   log: Logger;
   env: () => Record<string, string>;
   cwd?: string;
-  uid?: number;
-  gid?: number;
+  user?: UserIds;
 }
 
 const OUTPUT_TAIL = 4096;
@@ -79,7 +79,7 @@ export class HealthCheck {
         argv: toArgv(this.config.exec, this.config.shell),
         env: this.ctx.env(),
         ...(this.ctx.cwd !== undefined ? { cwd: this.ctx.cwd } : {}),
-        ...(this.ctx.uid !== undefined ? { uid: this.ctx.uid, gid: this.ctx.gid as number } : {}),
+        ...(this.ctx.user ? { user: this.ctx.user } : {}),
         logging: 'wrapped',
         lineLevel: 'debug',
         log: this.ctx.log,

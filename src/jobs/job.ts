@@ -249,7 +249,7 @@ export class Job {
       argv,
       env,
       ...(this.config.cwd !== undefined ? { cwd: this.config.cwd } : {}),
-      ...(this.#user ? { uid: this.#user.uid, gid: this.#user.gid } : {}),
+      ...(this.#user ? { user: this.#user } : {}),
       logging: this.config.logging,
       stdin: this.config.main && this.config.logging === 'raw',
       log: this.ctx.log,
@@ -279,7 +279,7 @@ export class Job {
         log: this.ctx.log,
         env: () => this.ctx.environment(this.config),
         ...(this.config.cwd !== undefined ? { cwd: this.config.cwd } : {}),
-        ...(this.#user ? { uid: this.#user.uid, gid: this.#user.gid } : {}),
+        ...(this.#user ? { user: this.#user } : {}),
       });
       this.#health.start();
     }

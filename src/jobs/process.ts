@@ -3,16 +3,18 @@
  * reaches everything it started; its exit normalised to the shell's conventions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Logger } from '../log/logger.js';
+import type { UserIds } from './user.js';
 
 export interface SpawnSpec {
   job: string;
   argv: readonly string[];
   env: Record<string, string>;
   cwd?: string;
-  uid?: number;
-  gid?: number;
+  /** Run as this user (Pilotfish must be root). */
+  user?: UserIds | undefined;
   logging: 'wrapped' | 'raw';
   /** Give the process our stdin (only one process should). */
   stdin?: boolean;
@@ -44,8 +46,34 @@ export interface Proc {
 const MAX_LINE = 64 * 1024;
 const CLOSE_GRACE_MS = 100;
 
+/** Where setpriv (util-linux) is, once looked up; null when there is none. */
+let setprivPath: string | null | undefined;
+let warnedNoSetpriv = false;
+
+/**
+ * The command and the spawn options that run it as `user`. Node (libuv) sets the uid and gid
+ * itself but drops every supplementary group; a user with supplementary groups is started
+ * through `setpriv --reuid --regid --groups`, which sets all three and execs the command (same
+ * pid, same process group). Without setpriv the job runs with its primary group only, and
+ * that is logged once.
+ */
+function asUser(spec: SpawnSpec): { argv: readonly string[]; ids: { uid?: number; gid?: number } } {
+  const user = spec.user;
+  if (!user) return { argv: spec.argv, ids: {} };
+  if (user.groups.length > 0) {
+    if (setprivPath === undefined) setprivPath = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => existsSync(p)) ?? null;
+    if (setprivPath) return { argv: [setprivPath, `--reuid=${user.uid}`, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', ...spec.argv], ids: {} };
+    if (!warnedNoSetpriv) {
+      warnedNoSetpriv = true;
+      spec.log.warn({ job: spec.job }, `user ${user.name ?? user.uid} has supplementary groups (${user.groups.join(',')}), but there is no setpriv (util-linux) to give them: jobs run with the primary group only`);
+    }
+  }
+  return { argv: spec.argv, ids: { uid: user.uid, gid: user.gid } };
+}
+
 export function spawnProcess(spec: SpawnSpec): Proc {
-  const [file, ...args] = spec.argv as [string, ...string[]];
+  const { argv, ids } = asUser(spec);
+  const [file, ...args] = argv as [string, ...string[]];
   const raw = spec.logging === 'raw';
   const level = spec.lineLevel ?? 'info';
   let tail = '';
@@ -57,8 +85,7 @@ export function spawnProcess(spec: SpawnSpec): Proc {
   const child: ChildProcess = spawn(file, args, {
     env: spec.env,
     ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
-    ...(spec.uid !== undefined ? { uid: spec.uid } : {}),
-    ...(spec.gid !== undefined ? { gid: spec.gid } : {}),
+    ...ids,
     detached: true, // setsid: the child leads a new process group
     stdio: [spec.stdin ? 'inherit' : 'ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
   });

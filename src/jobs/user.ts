@@ -5,6 +5,11 @@ import { PilotfishError } from '../core/errors.js';
 export interface UserIds {
   uid: number;
   gid: number;
+  /**
+   * Supplementary groups: for a user given by name alone, the groups of /etc/group that list
+   * it as a member (as `su`, `gosu` and Docker's `--user` give them). Empty otherwise.
+   */
+  groups: number[];
   name?: string;
   home?: string;
 }
@@ -20,9 +25,17 @@ function table(file: string): string[][] {
   }
 }
 
-export function resolveUser(spec: string): UserIds {
+/** The account files read (tests point them elsewhere). */
+export interface AccountFiles {
+  passwd: string;
+  group: string;
+}
+
+const SYSTEM: AccountFiles = { passwd: '/etc/passwd', group: '/etc/group' };
+
+export function resolveUser(spec: string, files: AccountFiles = SYSTEM): UserIds {
   const [userPart = '', groupPart] = spec.split(':');
-  const passwd = table('/etc/passwd');
+  const passwd = table(files.passwd);
   const entry = /^\d+$/.test(userPart) ? passwd.find((e) => e[2] === userPart) : passwd.find((e) => e[0] === userPart);
   let uid: number;
   let gid: number | undefined;
@@ -35,12 +48,20 @@ export function resolveUser(spec: string): UserIds {
     throw new PilotfishError('PF_USER_UNKNOWN', `user "${userPart}" is not in /etc/passwd`);
   }
   if (groupPart !== undefined) {
-    const group = /^\d+$/.test(groupPart) ? undefined : table('/etc/group').find((e) => e[0] === groupPart);
+    const group = /^\d+$/.test(groupPart) ? undefined : table(files.group).find((e) => e[0] === groupPart);
     if (!/^\d+$/.test(groupPart) && !group) throw new PilotfishError('PF_USER_UNKNOWN', `group "${groupPart}" is not in /etc/group`);
     gid = Number(group ? group[2] : groupPart);
   }
-  const ids: UserIds = { uid, gid: gid ?? uid };
-  if (entry?.[0]) ids.name = entry[0];
+  const name = entry?.[0];
+  const groups =
+    name !== undefined && groupPart === undefined
+      ? table(files.group)
+          .filter((g) => (g[3] ?? '').split(',').includes(name))
+          .map((g) => Number(g[2]))
+          .filter((g) => Number.isInteger(g) && g !== gid)
+      : [];
+  const ids: UserIds = { uid, gid: gid ?? uid, groups: [...new Set(groups)] };
+  if (name) ids.name = name;
   if (entry?.[5]) ids.home = entry[5];
   return ids;
 }
