@@ -60,7 +60,8 @@ let warnedNoSetpriv = false;
 function asUser(spec: SpawnSpec): { argv: readonly string[]; ids: { uid?: number; gid?: number } } {
   const user = spec.user;
   if (!user) return { argv: spec.argv, ids: {} };
-  if (user.groups.length > 0) {
+  // Only root can set groups; otherwise Node's own spawn, as before (it ignores that failure).
+  if (user.groups.length > 0 && process.getuid?.() === 0) {
     if (setprivPath === undefined) setprivPath = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => existsSync(p)) ?? null;
     if (setprivPath) return { argv: [setprivPath, `--reuid=${user.uid}`, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', ...spec.argv], ids: {} };
     if (!warnedNoSetpriv) {
