@@ -73,13 +73,16 @@ export class Uploader {
   reusedChunks = 0;
   uploadedBytes = 0;
 
-  /** `maxChunk`: the largest chunk the chunker makes (sizes the pack buffers). */
+  /**
+   * `maxChunk`: the largest chunk the repository's chunker makes, which sizes the pack
+   * buffers. Required: a default once left the repack with buffers too small for big chunks.
+   */
   constructor(
     readonly repo: Repository,
     concurrency: number,
     known: Map<string, ChunkRef | null>,
+    readonly maxChunk: number,
     readonly progress?: Progress,
-    readonly maxChunk = 4 * 1024 * 1024,
   ) {
     this.#known = known;
     this.#slots = new Semaphore(concurrency);
@@ -237,7 +240,7 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
       for (const ref of (await repo.packContents(chunkIdOf(o.key), o.size)) ?? []) known.set(ref[0], ref);
     });
   }
-  const up = new Uploader(repo, options.concurrency, known, options.progress, params.max);
+  const up = new Uploader(repo, options.concurrency, known, params.max, options.progress);
 
   const records: SourceRecord[] = [];
   const entries: FileEntry[] = [];

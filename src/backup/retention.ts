@@ -158,7 +158,7 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: GcOpt
  */
 async function repackPacks(repo: Repository, keep: ReadonlySet<string>, repack: ReadonlyArray<{ pack: string; live: Live }>, concurrency: number): Promise<number> {
   // Pack buffers sized for the repository's biggest chunk, as the backup sizes them.
-  const up = new Uploader(repo, concurrency, new Map(), undefined, chunkParams(repo.chunkSize).max);
+  const up = new Uploader(repo, concurrency, new Map(), chunkParams(repo.chunkSize).max);
   const moved = new Map<string, ChunkRef>(); // `${pack}@${offset}` → the chunk's new reference
   for (const { pack, live } of repack) {
     const offsets = [...live.keys()].sort((a, b) => a - b);

@@ -45,7 +45,7 @@ describe('uploader', () => {
     const store = new GatedStore(tempDir());
     const repo = new Repository(store, new Codec({ compression: 'none', level: 1 }), 1024 * 1024);
     await repo.open();
-    const up = new Uploader(repo, 16, new Map(), undefined, 4 * 1024 * 1024);
+    const up = new Uploader(repo, 16, new Map(), 4 * 1024 * 1024);
     const CHUNK = 60 * 1024; // stored inline, without a task: what a tree of small files does
     const TOTAL = 700; // ~40 MiB: more than the 32 MiB budget
     let next = 0;
@@ -77,7 +77,7 @@ describe('uploader', () => {
     const MIB = 1024 * 1024;
     const repo = new Repository(new LocalStore(tempDir()), new Codec({ compression: 'none', level: 1 }), 2 * MIB);
     await repo.open();
-    const up = new Uploader(repo, 4, new Map(), undefined, 8 * MIB);
+    const up = new Uploader(repo, 4, new Map(), 8 * MIB);
     const live = [randomBytes(3.9 * MIB), randomBytes(7 * MIB)];
     // Two packs, each one live chunk and dead ones: [live 3.9, dead 2] and [dead 2.3, live 7].
     const x = await up.add(live[0] as Buffer);
