@@ -109,15 +109,15 @@ async function* fetchInOrder(repo: Repository, refs: ChunkRef[]): AsyncGenerator
   const ahead = Math.max(2, Math.floor(IN_FLIGHT_BYTES / BYTES_PER_READ));
   const pending: Promise<Read>[] = [];
   let next = 0;
-  const fetch = (run: ChunkRef[]): Promise<Read> => {
+  const fetch = (run: Run): Promise<Read> => {
     const p = fetchRead(repo, run);
     p.catch(() => undefined); // awaited in order below; never an unhandled rejection meanwhile
     return p;
   };
-  while (next < runs.length && pending.length < ahead) pending.push(fetch(runs[next++] as ChunkRef[]));
+  while (next < runs.length && pending.length < ahead) pending.push(fetch(runs[next++] as Run));
   while (pending.length > 0) {
     const read = await (pending.shift() as Promise<Read>);
-    if (next < runs.length) pending.push(fetch(runs[next++] as ChunkRef[]));
+    if (next < runs.length) pending.push(fetch(runs[next++] as Run));
     const opening: Promise<Buffer>[] = [];
     let k = 0;
     const open = (): Promise<Buffer> => {
@@ -143,39 +143,39 @@ interface Read {
   open(i: number): Promise<Buffer>;
 }
 
+/** A run of references read together: in one pack, the bytes `[start, end)` of it. */
+interface Run {
+  refs: ChunkRef[];
+  start: number;
+  end: number;
+}
+
 /** Runs of consecutive references in one pack, each spanning at most {@link BYTES_PER_READ}; a chunk stored on its own is a run of one. */
-export function readsOf(refs: readonly ChunkRef[]): ChunkRef[][] {
-  const out: ChunkRef[][] = [];
-  let run: ChunkRef[] = [];
-  let start = 0;
-  let end = 0;
+export function readsOf(refs: readonly ChunkRef[]): Run[] {
+  const out: Run[] = [];
+  let run: Run | undefined;
   for (const ref of refs) {
     const [, , pack, offset = 0, length = 0] = ref;
-    const first = run[0];
-    const joins = first !== undefined && pack !== undefined && first[2] === pack && Math.max(end, offset + length) - Math.min(start, offset) <= BYTES_PER_READ;
-    if (!joins) {
-      if (run.length > 0) out.push(run);
-      run = [];
-      start = offset;
-      end = offset + length;
+    const first = run?.refs[0];
+    if (run && first && pack !== undefined && first[2] === pack && Math.max(run.end, offset + length) - Math.min(run.start, offset) <= BYTES_PER_READ) {
+      run.refs.push(ref);
+      run.start = Math.min(run.start, offset);
+      run.end = Math.max(run.end, offset + length);
+      continue;
     }
-    run.push(ref);
-    start = Math.min(start, offset);
-    end = Math.max(end, offset + length);
+    run = { refs: [ref], start: offset, end: offset + length };
+    out.push(run);
   }
-  if (run.length > 0) out.push(run);
   return out;
 }
 
 /** Fetch one run: a ranged read of its pack, or a chunk stored on its own. */
-async function fetchRead(repo: Repository, run: ChunkRef[]): Promise<Read> {
+async function fetchRead(repo: Repository, { refs: run, start, end }: Run): Promise<Read> {
   const pack = (run[0] as ChunkRef)[2];
   if (pack === undefined) {
     const chunk = await repo.getChunk(run[0] as ChunkRef);
     return { count: 1, open: async () => chunk };
   }
-  const start = Math.min(...run.map((r) => r[3] ?? 0));
-  const end = Math.max(...run.map((r) => (r[3] ?? 0) + (r[4] ?? 0)));
   const body = await repo.getPackRange(pack, start, end - start);
   if (body.length !== end - start) throw corrupt(pack, `shorter than the chunks it should hold (${body.length} of ${end - start} bytes)`);
   return {
