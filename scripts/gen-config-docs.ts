@@ -8,8 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonSchema } from '../src/config/schema.js';
-import { EVENT_CODES } from '../src/core/events.js';
+import { jsonSchema } from '../src/top/schema.js';
+import { EVENT_CODES } from '../src/kernel/events.js';
 
 export const DOC_PATH = join(dirname(fileURLToPath(import.meta.url)), '../docs/configuration.md');
 export const REGENERATE = 'npx tsx scripts/gen-config-docs.ts';

@@ -12,7 +12,7 @@ import { lstat, readFile, readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { chunkParams, chunkStream, type ChunkParams } from './chunker.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
 import { chunkIdOf, newSnapshotName, type ChunkRef, type FileEntry, type Manifest, type SnapshotStats, type SourceRecord } from './format.js';

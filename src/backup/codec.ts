@@ -13,7 +13,7 @@ import { createCipheriv, createDecipheriv, createHash, createHmac, randomFillSyn
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import type { Keys } from './keys.js';
 
 export type Compression = 'deflate' | 'brotli' | 'lz4' | 'none';

@@ -1,8 +1,8 @@
 /** Pre- and post-backup hooks (flush, lock tables, ...): a command with a timeout, exit 0 or fail. */
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { toArgv } from '../jobs/command.js';
 import { runOneShot } from '../jobs/oneshot.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { HookConfig } from './config.js';
 
 export async function runHook(which: 'pre' | 'post', hook: HookConfig, log: Logger): Promise<void> {

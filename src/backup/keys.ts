@@ -8,10 +8,10 @@
  */
 import { hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { PilotfishError } from '../core/errors.js';
-import { redactor } from '../log/redact.js';
+import { PilotfishError } from '../kernel/errors.js';
+import { redactor } from '../kernel/redact.js';
 import type { KeySourceConfig } from './config.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { VaultConfig } from '../vault/config.js';
 import { vaultKeySource } from '../vault/keysource.js';
 

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ConsulConfig } from '../consul/config.js';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { ConsulCallError, SessionClient } from '../consul/session.js';
 import type { BackupConfig } from './config.js';
 import { LOCK_KEY } from './format.js';

@@ -1,7 +1,7 @@
 /** The repository: a store, a codec and the layout in format.ts. */
 import { createHmac } from 'node:crypto';
 import { constants as zlibConstants, createBrotliCompress, createBrotliDecompress, createDeflateRaw, createInflateRaw } from 'node:zlib';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { Codec, corrupt, type Compression } from './codec.js';
 import {
   CHUNK_PREFIX,

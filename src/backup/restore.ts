@@ -9,7 +9,7 @@ import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { corrupt } from './codec.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
 import type { ChunkRef, FileEntry } from './format.js';

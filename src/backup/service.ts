@@ -4,8 +4,8 @@
  * writer per repository through the lease.
  */
 import type { ConsulConfig } from '../consul/config.js';
-import { errorMessage, PilotfishError } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import { createSnapshot } from './backup.js';
 import type { BackupConfig } from './config.js';
 import { Codec } from './codec.js';

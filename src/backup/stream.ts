@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { toArgv } from '../jobs/command.js';
 import type { StreamSource } from './config.js';
 

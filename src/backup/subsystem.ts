@@ -11,10 +11,10 @@
  * service (store, key, lock) and the triggers; nothing is restored again. A removed section stops
  * the triggers.
  */
-import type { Config } from '../config/schema.js';
-import { errorMessage, PilotfishError } from '../core/errors.js';
-import { GLOBAL_SOURCE } from '../core/events.js';
-import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { Config } from '../top/schema.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
+import { GLOBAL_SOURCE } from '../kernel/events.js';
+import type { PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { counter, metrics } from '../telemetry/metrics.js';
 import { ELECTION_SOURCE } from '../election/config.js';
 import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';

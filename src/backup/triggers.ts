@@ -5,8 +5,8 @@
  *
  * Activity uses TreeWatcher (watch.ts): one inotify watch per directory, nothing per file.
  */
-import type { EventBus } from '../core/events.js';
-import type { EventCode } from '../core/events.js';
+import type { EventBus } from '../kernel/events.js';
+import type { EventCode } from '../kernel/events.js';
 import { TreeWatcher } from './watch.js';
 
 export interface Trigger {

@@ -1,6 +1,6 @@
 /** Argument parsing on node:util parseArgs, with usage errors that say what to do. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../core/errors.js';
+import { UsageError } from '../kernel/errors.js';
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string, allowPositionals = false) {
   try {

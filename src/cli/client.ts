@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { socketPath } from '../control/index.js';
-import { PilotfishError, UsageError, errorMessage } from '../core/errors.js';
+import { PilotfishError, UsageError, errorMessage } from '../kernel/errors.js';
 import { parse } from './args.js';
 
 export interface Reply<T = unknown> {

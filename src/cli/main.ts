@@ -3,7 +3,7 @@
  * `pilotfish` — the entry point. Only wiring: each command lives in cli/commands/ and is
  * imported on demand, so `run` pays for nothing it does not use.
  */
-import { UsageError, PilotfishError } from '../core/errors.js';
+import { UsageError, PilotfishError } from '../kernel/errors.js';
 import { COMMANDS, type Command } from './commands.js';
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 
 export interface ConfigIssue {
   file: string;

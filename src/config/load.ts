@@ -1,25 +1,24 @@
 /**
  * Reading a config: YAML or JSON text → `${VAR}` interpolation of string values → schema
  * validation → cross-checks. Every problem is reported with file, line, column and key path.
+ * Which schema and which cross-checks is the caller's (the top composes them from every concern).
  */
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { FORWARDABLE } from '../pid1/config.js';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.js';
 import { interpolate, InterpolationError } from './interpolate.js';
-import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
 import { knownKeys, nearest } from './suggest.js';
-import { GLOBAL_SOURCE } from '../core/events.js';
 
-export interface LoadedConfig {
-  file: string;
-  config: Config;
-  /** The validated text, for change detection on reload. */
-  text: string;
+/** What a config is checked against: a schema, its JSON Schema (for key hints) and cross-checks. */
+export interface ConfigSpec<T> {
+  schema: z.ZodType<T>;
+  jsonSchema(): Record<string, unknown>;
+  crossCheck?(config: T, where: Positions): ConfigIssue[];
 }
 
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+/** The text of a config file; a file that cannot be read is a ConfigError. */
+export async function readConfigText(file: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -29,10 +28,11 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
       cause,
     });
   }
-  return { file, config: parseConfig(text, file, env), text };
+  return text;
 }
 
-class Positions {
+/** Where a key path is in the file, for issues. */
+export class Positions {
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,
@@ -67,7 +67,7 @@ class Positions {
   }
 }
 
-export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+export function parseWith<T>(spec: ConfigSpec<T>, text: string, file: string, env: NodeJS.ProcessEnv = process.env): T {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -102,12 +102,12 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the config must be a mapping of keys' }]);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  const result = spec.schema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    for (const issue of result.error.issues) issues.push(...describe(issue, where));
+    for (const issue of result.error.issues) issues.push(...describe(issue, where, spec));
     throw new ConfigError(sortIssues(issues));
   }
-  issues.push(...crossCheck(result.data, where));
+  issues.push(...(spec.crossCheck?.(result.data, where) ?? []));
   if (issues.length > 0) throw new ConfigError(sortIssues(issues));
   return result.data;
 }
@@ -128,9 +128,9 @@ function pathOf(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
   return out;
 }
 
-function describe(issue: z.core.$ZodIssue, where: Positions): ConfigIssue[] {
+function describe<T>(issue: z.core.$ZodIssue, where: Positions, spec: ConfigSpec<T>): ConfigIssue[] {
   if (issue.code === 'unrecognized_keys') {
-    const valid = knownKeys(jsonSchema(), issue.path);
+    const valid = knownKeys(spec.jsonSchema(), issue.path);
     return issue.keys.map((k) => {
       const guess = nearest(k, valid);
       const hint = guess ? ` (did you mean "${guess}"?)` : valid.length ? ` (valid keys: ${valid.join(', ')})` : '';
@@ -153,49 +153,3 @@ function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return issues.sort((a, b) => a.line - b.line || a.column - b.column);
 }
 
-/** Rules that span several keys: unique names, one main job, known event sources. */
-function crossCheck(config: Config, where: Positions): ConfigIssue[] {
-  const issues: ConfigIssue[] = [];
-  const names = new Map<string, number>();
-  config.jobs.forEach((job, i) => {
-    if (names.has(job.name)) issues.push(where.issue(['jobs', i, 'name'], `duplicate job name "${job.name}"`));
-    names.set(job.name, i);
-  });
-  const mains = config.jobs.flatMap((j, i) => (j.main ? [i] : []));
-  for (const i of mains.slice(1)) issues.push(where.issue(['jobs', i, 'main'], 'only one job can be main'));
-
-  const sources = new Set<string>([GLOBAL_SOURCE, ...names.keys(), ...FORWARDABLE, 'SIGTERM', 'SIGINT']);
-  for (const extra of eventSources(config)) sources.add(extra);
-  const checkSource = (source: string, path: PropertyKey[]): void => {
-    if (sources.has(source)) return;
-    const guess = nearest(source, [...sources]);
-    issues.push(where.issue(path, `unknown event source "${source}"${guess ? ` (did you mean "${guess}"?)` : ''}`));
-  };
-  config.jobs.forEach((job, i) => {
-    if (job.when?.source !== undefined) checkSource(job.when.source, ['jobs', i, 'when', 'source']);
-    job.when?.all?.forEach((t, k) => checkSource(t.source, ['jobs', i, 'when', 'all', k, 'source']));
-  });
-  config.backup?.triggers.events.forEach((t, k) => checkSource(t.source, ['backup', 'triggers', 'events', k, 'source']));
-  if (config.backup?.primaryOnly && !config.election) {
-    issues.push(where.issue(['backup', 'primaryOnly'], 'primaryOnly needs an election: section (which instance is the primary?)'));
-  }
-  const vaultSecrets = new Set(config.vault?.secrets.map((s) => s.name) ?? []);
-  const checkVaultSecret = (name: string | undefined, path: PropertyKey[]): void => {
-    if (name === undefined || vaultSecrets.has(name)) return;
-    const guess = nearest(name, [...vaultSecrets]);
-    issues.push(where.issue(path, config.vault ? `unknown vault secret "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` : `"${name}" needs a vault: section that reads it`));
-  };
-  const key = config.backup?.encryption?.key;
-  if (key && 'vault' in key) checkVaultSecret(key.vault.secret, ['backup', 'encryption', 'key', 'vault', 'secret']);
-  const store = config.backup?.store;
-  if (store && 's3' in store) checkVaultSecret(store.s3.credentials?.vault.secret, ['backup', 'store', 's3', 'credentials', 'vault', 'secret']);
-  if (config.backup?.lease.backend === 'consul' && !config.consul) {
-    issues.push(where.issue(['backup', 'lease', 'backend'], 'backend consul needs a consul: section'));
-  }
-  for (const [signal, route] of Object.entries(config.signals)) {
-    route?.to.forEach((target, k) => {
-      if (!names.has(target)) issues.push(where.issue(['signals', signal, 'to', k], `unknown job "${target}"`));
-    });
-  }
-  return issues;
-}

@@ -1,7 +1,7 @@
 /** Schema building blocks shared by every subsystem's config. */
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from '../core/duration.js';
-import { EVENT_CODES } from '../core/events.js';
+import { DURATION_PATTERN, parseDuration } from '../kernel/duration.js';
+import { EVENT_CODES } from '../kernel/events.js';
 
 /** A duration in milliseconds; accepts "250ms", "5s", "1m", "1h30m" or a bare number of seconds. */
 export const duration = z

@@ -9,7 +9,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 
 type Interfaces = NodeJS.Dict<NetworkInterfaceInfo[]>;
 

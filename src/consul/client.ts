@@ -5,10 +5,10 @@
  */
 import { EventEmitter } from 'node:events';
 import Consul from 'consul';
-import { PilotfishError, errorMessage } from '../core/errors.js';
-import { redactor } from '../log/redact.js';
+import { PilotfishError, errorMessage } from '../kernel/errors.js';
+import { redactor } from '../kernel/redact.js';
 import type { ConsulConfig } from './config.js';
-import { delay } from '../core/backoff.js';
+import { delay } from '../kernel/backoff.js';
 
 export type ConsulClient = InstanceType<typeof Consul>;
 

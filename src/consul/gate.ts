@@ -3,7 +3,7 @@
  * the bus only just before `startup`, so an event published during a subsystem's start (a
  * watch's first answer, a first render) would otherwise reach nobody.
  */
-import { GLOBAL_SOURCE, type BusEvent, type EventBus } from '../core/events.js';
+import { GLOBAL_SOURCE, type BusEvent, type EventBus } from '../kernel/events.js';
 
 export class StartupGate {
   #open = false;

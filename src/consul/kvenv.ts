@@ -3,8 +3,8 @@
  * (or one key) becomes a variable, the prefix stripped, upper-cased and sanitised as configured.
  * Values are read at start and kept fresh by blocking queries; a job sees them on its next start.
  */
-import type { Logger } from '../log/logger.js';
-import { redactor } from '../log/redact.js';
+import type { Logger } from '../kernel/logger.js';
+import { redactor } from '../kernel/redact.js';
 import type { ConsulClient } from './client.js';
 import type { KvEnvConfig } from './config.js';
 import { Watcher, type Content, type Query } from './watcher.js';

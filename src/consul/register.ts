@@ -6,9 +6,9 @@
  * Every Consul call of a registration runs through one queue, so a heartbeat can never
  * re-register a service that is being deregistered.
  */
-import { RateLimiter } from '../core/backoff.js';
-import { formatDuration } from '../core/duration.js';
-import type { Logger } from '../log/logger.js';
+import { RateLimiter } from '../kernel/backoff.js';
+import { formatDuration } from '../kernel/duration.js';
+import type { Logger } from '../kernel/logger.js';
 import { isLostRegistration, reasonOf, type ConsulClient } from './client.js';
 
 export interface ServiceSpec {

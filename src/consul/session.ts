@@ -6,8 +6,8 @@
  * acquire) and X-Consul-Index. The address and token come from the `consul:` section, resolved
  * by src/consul/client.ts; every request has a hard timeout.
  */
-import { errorMessage } from '../core/errors.js';
-import { redactor } from '../log/redact.js';
+import { errorMessage } from '../kernel/errors.js';
+import { redactor } from '../kernel/redact.js';
 import { resolveEndpoint } from './client.js';
 import type { ConsulConfig } from './config.js';
 

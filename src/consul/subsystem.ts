@@ -5,10 +5,10 @@
  * template data sources. While Consul is down the app keeps running; everything catches up.
  */
 import { hostname } from 'node:os';
-import type { Config } from '../config/schema.js';
-import { errorMessage } from '../core/errors.js';
-import { GLOBAL_SOURCE, type BusEvent } from '../core/events.js';
-import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { Config } from '../top/schema.js';
+import { errorMessage } from '../kernel/errors.js';
+import { GLOBAL_SOURCE, type BusEvent } from '../kernel/events.js';
+import type { PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { sameConfig } from '../control/reload.js';
 import type { JobConfig } from '../jobs/config.js';
 import { templateSources } from '../templates/sources.js';

@@ -6,8 +6,8 @@
  * The first answer is compared with "nothing": an existing key or a service with instances
  * publishes `changed` once at start (and `healthy`), an absent one publishes nothing.
  */
-import type { EventCode } from '../core/events.js';
-import type { Logger } from '../log/logger.js';
+import type { EventCode } from '../kernel/events.js';
+import type { Logger } from '../kernel/logger.js';
 import type { ConsulClient } from './client.js';
 import type { WatchConfig } from './config.js';
 import { Watcher, fingerprint, type Content, type Query } from './watcher.js';

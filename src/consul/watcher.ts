@@ -8,9 +8,9 @@
  * - Errors back off exponentially; warnings are rate-limited; the loop never gives up.
  * - With `interval`, it polls instead (ContainerPilot's style, kept for comparison).
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { backoff, blockingRead, reasonOf, RequestContext, type ConsulClient } from './client.js';
-import { delay, RateLimiter } from '../core/backoff.js';
+import { delay, RateLimiter } from '../kernel/backoff.js';
 
 export type Query =
   | { kind: 'service'; service: string; tag?: string; datacenter?: string }

@@ -1,8 +1,8 @@
 /** The core endpoints of the control plane, and the ones other subsystems provide when configured. */
-import { PilotfishError } from '../core/errors.js';
-import { VERSION } from '../core/version.js';
-import type { SupervisorControl, SupervisorStatus } from '../core/subsystem.js';
-import { ControlError, type ControlRequest, type ControlRoutes } from './routes.js';
+import { PilotfishError } from '../kernel/errors.js';
+import { VERSION } from '../kernel/version.js';
+import type { SupervisorControl, SupervisorStatus } from '../subsystem/contract.js';
+import { ControlError, type ControlRequest, type ControlRoutes } from '../subsystem/routes.js';
 
 export interface Health {
   healthy: boolean;

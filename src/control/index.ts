@@ -2,9 +2,9 @@
  * The control subsystem: serves the route table (core endpoints plus whatever other subsystems
  * add to `ctx.routes`) on the control socket.
  */
-import type { Config } from '../config/schema.js';
-import { errorMessage } from '../core/errors.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { Config } from '../top/schema.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { resolveUser } from '../jobs/user.js';
 import { DEFAULT_SOCKET, type ControlConfig } from './config.js';
 import { addCoreEndpoints } from './endpoints.js';

@@ -3,7 +3,7 @@
  * are added, removed jobs are stopped, and everything else keeps running untouched
  * (ContainerPilot tore every process down on reload).
  */
-import type { Config } from '../config/schema.js';
+import type { Config } from '../top/schema.js';
 import type { JobConfig } from '../jobs/config.js';
 
 export interface ReloadPlan {

@@ -6,9 +6,9 @@
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect } from 'node:net';
-import { PilotfishError, errorMessage } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
-import { ControlError, type ControlRoutes, type Method } from './routes.js';
+import { PilotfishError, errorMessage } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
+import { ControlError, type ControlRoutes, type Method } from '../subsystem/routes.js';
 
 export interface ControlServerOptions {
   socket: string;

@@ -1,7 +1,7 @@
 /** Assembling `pilotfish status` from the supervisor's parts (kept out of supervisor.ts). */
-import { errorMessage } from '../core/errors.js';
-import type { EventBus } from '../core/events.js';
-import type { Subsystem, SupervisorStatus } from '../core/subsystem.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { EventBus } from '../kernel/events.js';
+import type { Subsystem, SupervisorStatus } from '../subsystem/contract.js';
 import type { JobStatus } from '../jobs/job.js';
 
 export interface StatusParts {

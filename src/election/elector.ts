@@ -15,11 +15,11 @@ import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
 import { ConsulCallError, type KeyState, type SessionClient, type SessionSpec } from '../consul/session.js';
 import { runCandidateGate } from './gate.js';
 import { Candidacy } from './rank.js';
-import { delay } from '../core/backoff.js';
+import { delay } from '../kernel/backoff.js';
 import { addressOf, backoffMs, idOf, watchKey } from './keywatch.js';
-import type { EventBus } from '../core/events.js';
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
+import type { EventBus } from '../kernel/events.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 
 export type Role = 'primary' | 'replica';
 

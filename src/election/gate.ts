@@ -7,7 +7,7 @@
  */
 import { toArgv } from '../jobs/command.js';
 import { runOneShot } from '../jobs/oneshot.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { CandidateConfig, RankConfig } from './config.js';
 
 export interface GateResult {

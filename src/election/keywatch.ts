@@ -6,7 +6,7 @@
  * back off (capped at 2 s, so a returning Consul is noticed quickly) and never end the loop.
  */
 import type { KeyState, SessionClient } from '../consul/session.js';
-import { delay } from '../core/backoff.js';
+import { delay } from '../kernel/backoff.js';
 
 export interface KeyWatchOptions {
   consul: SessionClient;

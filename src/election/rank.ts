@@ -21,9 +21,9 @@
  * demotes before Consul can free the key), so the ranks measured after F no longer move.
  */
 import { ConsulCallError, type SessionClient, type SessionSpec } from '../consul/session.js';
-import { delay } from '../core/backoff.js';
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
+import { delay } from '../kernel/backoff.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import type { RankConfig } from './config.js';
 import { measureRank } from './gate.js';
 import { backoffMs } from './keywatch.js';

@@ -12,14 +12,14 @@
  * - The stall watchdog demotes (or kills the job) after an event-loop stall near the lease.
  */
 import { hostname } from 'node:os';
-import type { Config } from '../config/schema.js';
+import type { Config } from '../top/schema.js';
 import { chooseAddress } from '../consul/address.js';
 import { consulDefaults } from '../consul/config.js';
 import { serviceSpec } from '../consul/subsystem.js';
-import { ControlError } from '../control/routes.js';
-import { PilotfishError } from '../core/errors.js';
-import { GLOBAL_SOURCE } from '../core/events.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import { ControlError } from '../subsystem/routes.js';
+import { PilotfishError } from '../kernel/errors.js';
+import { GLOBAL_SOURCE } from '../kernel/events.js';
+import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import type { JobConfig } from '../jobs/config.js';
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
 import { SessionClient } from '../consul/session.js';

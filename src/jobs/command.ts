@@ -1,6 +1,6 @@
 /** Turning a configured command into an argv: arrays as given; strings split like a shell, never run by one unless asked. */
 import { parse } from 'shell-quote';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 
 export function toArgv(command: string | readonly string[], shell: boolean): string[] {
   if (Array.isArray(command)) return shell ? ['/bin/sh', '-c', command.join(' ')] : [...command];

@@ -3,8 +3,8 @@
  * (healthPassed/healthFailed, the heartbeats Consul's TTL check needs); only changes of status
  * are published as healthy/unhealthy, so reactions fire once per transition.
  */
-import type { EventBus } from '../core/events.js';
-import type { Logger } from '../log/logger.js';
+import type { EventBus } from '../kernel/events.js';
+import type { Logger } from '../kernel/logger.js';
 import { toArgv } from './command.js';
 import type { HealthConfig } from './config.js';
 import { runOneShot } from './oneshot.js';

@@ -3,9 +3,9 @@
  * how it restarts (bounded, with backoff), and how it stops (stopping → stop signal → grace →
  * SIGKILL → stopped), all told to the rest of Pilotfish through the bus.
  */
-import { GLOBAL_SOURCE, type BusEvent, type EventBus, type EventCode } from '../core/events.js';
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
+import { GLOBAL_SOURCE, type BusEvent, type EventBus, type EventCode } from '../kernel/events.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import { toArgv } from './command.js';
 import type { JobConfig } from './config.js';
 import { HealthCheck, type HealthStatus } from './health.js';

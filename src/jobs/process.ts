@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { UserIds } from './user.js';
 
 export interface SpawnSpec {

@@ -2,7 +2,7 @@
  * Ending a process group: its stop signal, then SIGKILL once the grace period is over. Returns
  * as soon as the whole group is gone; it never sleeps out the full timeout.
  */
-import { delay } from '../core/backoff.js';
+import { delay } from '../kernel/backoff.js';
 import type { Exit, Proc } from './process.js';
 
 const GROUP_POLL_MS = 20;

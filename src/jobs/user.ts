@@ -1,6 +1,6 @@
 /** Resolving `user:` (name, uid, name:group, uid:gid) to ids, from /etc/passwd and /etc/group. */
 import { readFileSync } from 'node:fs';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 
 export interface UserIds {
   uid: number;

@@ -5,8 +5,8 @@
  */
 import JSON5 from 'json5';
 import { Document } from 'yaml';
-import { EVENT_CODES } from '../core/events.js';
-import { PilotfishError, errorMessage } from '../core/errors.js';
+import { EVENT_CODES } from '../kernel/events.js';
+import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import { convertTemplates } from './templates.js';
 
 export interface MigrateResult {

@@ -2,7 +2,7 @@
  * PID-1 duties that start before anything else: reaping orphans, and, when we are not PID 1,
  * becoming the subreaper so orphans still come back to us.
  */
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { loadNative } from './native.js';
 import { Reaper } from './reaper.js';
 

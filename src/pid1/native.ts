@@ -4,7 +4,7 @@
  * `npm ci` needs no compiler. Loaded lazily: a failure to load degrades to a warning.
  */
 import { createRequire } from 'node:module';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 
 const WNOHANG = 1;
 const PR_SET_CHILD_SUBREAPER = 36;

@@ -1,6 +1,6 @@
 /** Pilotfish's own metrics: jobs, health checks, events, maintenance, reloads. */
-import { VERSION } from '../core/version.js';
-import type { SubsystemContext } from '../core/subsystem.js';
+import { VERSION } from '../kernel/version.js';
+import type { SubsystemContext } from '../subsystem/contract.js';
 import { counter, gauge, unregister } from './metrics.js';
 
 /** Register the built-in metrics; returns the function that removes them and their subscription. */

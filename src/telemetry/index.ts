@@ -4,10 +4,10 @@
  */
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import type { Config } from '../config/schema.js';
-import { ControlError } from '../control/routes.js';
-import { errorMessage, PilotfishError } from '../core/errors.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { Config } from '../top/schema.js';
+import { ControlError } from '../subsystem/routes.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
+import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { registerBuiltins } from './collectors.js';
 import { fullMetricName, type TelemetryConfig } from './config.js';
 import { CONTENT_TYPE, counter, exposition, gauge, unregister, type Counter, type Gauge } from './metrics.js';

@@ -2,7 +2,7 @@
  * The shared metrics registry and helpers, so subsystems record metrics without knowing
  * prom-client. Helpers get-or-create by name, so calling them again (a restart, a test) is safe.
  *
- *   import { metrics } from '../telemetry/metrics.js';
+ *   import { metrics } from './metrics.js';
  *   metrics.consulErrors().inc({ operation: 'register' });
  *
  * Naming: `pilotfish_<thing>_<unit>`, counters end in `_total`, labels stay low-cardinality

@@ -10,7 +10,7 @@
  * - Limits on parse size, render time and memory, so a template cannot hang the supervisor.
  */
 import { Liquid, type Template } from 'liquidjs';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 
 export function createEngine(): Liquid {
   const engine = new Liquid({

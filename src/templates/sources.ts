@@ -18,7 +18,7 @@
  * answer yet calls `onError` (or nothing) and keeps trying; the template keeps waiting and says so.
  * A source that carries secrets registers their values with the redactor before calling onValue.
  */
-import type { EventBus } from '../core/events.js';
+import type { EventBus } from '../kernel/events.js';
 
 export interface TemplateSource {
   /** Start delivering the value of `ref`: now (once known) and on every change. Returns the unsubscribe function. */

@@ -8,9 +8,9 @@
  * the new and changed ones, and stops the removed ones. A new template that does not parse refuses
  * the reload and leaves the running set as it was.
  */
-import type { Config } from '../config/schema.js';
+import type { Config } from '../top/schema.js';
 import { sameConfig } from '../control/reload.js';
-import type { PreparedReload, Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { StartupGate } from '../consul/gate.js';
 import { createEngine } from './engine.js';
 import { templateSources } from './sources.js';

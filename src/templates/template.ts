@@ -9,14 +9,14 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Liquid, Template as Parsed } from 'liquidjs';
-import { errorMessage } from '../core/errors.js';
-import type { EventCode } from '../core/events.js';
-import type { SupervisorControl } from '../core/subsystem.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { EventCode } from '../kernel/events.js';
+import type { SupervisorControl } from '../subsystem/contract.js';
 import { toArgv } from '../jobs/command.js';
 import { spawnProcess } from '../jobs/process.js';
 import { terminate } from '../jobs/terminate.js';
 import { resolveUser } from '../jobs/user.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { TemplateConfig } from './config.js';
 import { parseTemplate, renderTemplate } from './engine.js';
 import { parseReference, type TemplateSourceRegistry } from './sources.js';

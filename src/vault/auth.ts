@@ -3,8 +3,8 @@
  * the redactor the moment it is read (tokens, role_ids, secret_ids, wrapping tokens, JWTs).
  */
 import { readFile } from 'node:fs/promises';
-import { PilotfishError } from '../core/errors.js';
-import { redactor } from '../log/redact.js';
+import { PilotfishError } from '../kernel/errors.js';
+import { redactor } from '../kernel/redact.js';
 import type { VaultClient } from './client.js';
 import type { AuthConfig } from './config.js';
 

@@ -11,10 +11,10 @@
  */
 import { readFileSync } from 'node:fs';
 import createVault from 'node-vault';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import { metrics } from '../telemetry/metrics.js';
 import type { RetryConfig } from './config.js';
-import { delay, nextDelay } from '../core/backoff.js';
+import { delay, nextDelay } from '../kernel/backoff.js';
 
 export type VaultOp = 'login' | 'unwrap' | 'renew' | 'lookup' | 'read' | 'lease-renew';
 

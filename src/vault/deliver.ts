@@ -3,7 +3,7 @@
  * templates (the `secret:` data source), and what a change sets off (files rewritten, the
  * `changed` event, each dependent job's `onSecretChange`).
  */
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import type { JobConfig } from '../jobs/config.js';
 import type { TemplateSource } from '../templates/sources.js';
 import { parseSecretRef, type FileConfig } from './config.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { PilotfishError } from '../core/errors.js';
+import { PilotfishError } from '../kernel/errors.js';
 import type { JobConfig } from '../jobs/config.js';
 import { resolveUser } from '../jobs/user.js';
 import type { FileConfig } from './config.js';

@@ -7,8 +7,8 @@
  * one secret, and stops its session. The S3 store's credentials can come from Vault the same way.
  */
 import { decodeKey, type KeySource } from '../backup/keys.js';
-import { errorMessage, PilotfishError, type ErrorCode } from '../core/errors.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { errorMessage, PilotfishError, type ErrorCode } from '../kernel/errors.js';
+import { createLogger, type Logger } from '../kernel/logger.js';
 import { createAuthenticator } from './auth.js';
 import { VaultClient } from './client.js';
 import type { VaultConfig, VaultKeyConfig } from './config.js';

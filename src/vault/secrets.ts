@@ -6,10 +6,10 @@
  *
  * Values go to the redactor inside {@link readSecret}, before anything else sees them.
  */
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
-import { redactor } from '../log/redact.js';
-import { nextDelay, RateLimiter, type Backoff } from '../core/backoff.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
+import { redactor } from '../kernel/redact.js';
+import { nextDelay, RateLimiter, type Backoff } from '../kernel/backoff.js';
 import type { VaultClient } from './client.js';
 import type { SecretConfig } from './config.js';
 import { MAX_TIMER, type VaultSession } from './session.js';

@@ -9,10 +9,10 @@
  * it never logs in again. See docs/vault.md.
  */
 import { unwatchFile, watchFile } from 'node:fs';
-import { errorMessage } from '../core/errors.js';
-import type { Logger } from '../log/logger.js';
+import { errorMessage } from '../kernel/errors.js';
+import type { Logger } from '../kernel/logger.js';
 import type { Authenticator, LoginResult } from './auth.js';
-import { delay, nextDelay, RateLimiter, type Backoff } from '../core/backoff.js';
+import { delay, nextDelay, RateLimiter, type Backoff } from '../kernel/backoff.js';
 import type { VaultClient } from './client.js';
 
 /** setTimeout's limit (about 24.8 days); a longer delay would fire at once. */

@@ -5,14 +5,14 @@
  * Then it keeps the token and the secrets fresh; on a change it rewrites files, feeds templates,
  * publishes `changed` (source = the secret's name) and applies each job's `onSecretChange`.
  */
-import type { Config } from '../config/schema.js';
-import { errorMessage, PilotfishError } from '../core/errors.js';
-import type { Subsystem, SubsystemContext } from '../core/subsystem.js';
+import type { Config } from '../top/schema.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
+import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import type { JobConfig } from '../jobs/config.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import { templateSources } from '../templates/sources.js';
 import { createAuthenticator } from './auth.js';
-import { delay, nextDelay } from '../core/backoff.js';
+import { delay, nextDelay } from '../kernel/backoff.js';
 import { VaultClient } from './client.js';
 import type { VaultConfig } from './config.js';
 import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from './deliver.js';

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/kernel/logger.js';
 import { services } from '../helpers/services.js';
 
 export const log = createLogger({ level: 'silent' });

@@ -8,7 +8,7 @@ import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
 import { chunkKey, packKey, SNAPSHOT_PREFIX, type ChunkRef } from '../../src/backup/format.js';
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
-import { PilotfishError } from '../../src/core/errors.js';
+import { PilotfishError } from '../../src/kernel/errors.js';
 import { configFor, log, makeTree, rawConfigFor, removeTempDirs, pseudoRandom, tempDir, treeDigest, useS3Env, type StoreKind } from './helpers.js';
 
 /** Small chunks so a small test tree still spans many chunks. */

@@ -7,7 +7,7 @@ import { newSnapshotName, snapshotTime } from '../../src/backup/format.js';
 import { deriveKeys } from '../../src/backup/keys.js';
 import { selectKept } from '../../src/backup/retention.js';
 import { Debouncer, eventTrigger, intervalTrigger } from '../../src/backup/triggers.js';
-import { EventBus } from '../../src/core/events.js';
+import { EventBus } from '../../src/kernel/events.js';
 
 const p = chunkParams(64 * 1024);
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { writeFileSync } from 'node:fs';
-import type { ReloadResult } from '../../src/core/subsystem.js';
+import type { ReloadResult } from '../../src/subsystem/contract.js';
 import { startControlled } from '../control/harness.js';
 import { killAll } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { call, type Reply } from '../../src/cli/client.js';
-import type { SupervisorStatus } from '../../src/core/subsystem.js';
+import type { SupervisorStatus } from '../../src/subsystem/contract.js';
 import { CLI, startPilotfish, type Running } from '../helpers/pilotfish.js';
 import { waitFor } from '../helpers/wait.js';
 

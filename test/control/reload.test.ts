@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import type { ReloadResult } from '../../src/core/subsystem.js';
+import type { ReloadResult } from '../../src/subsystem/contract.js';
 import { killAll } from '../helpers/pilotfish.js';
 import { waitFor } from '../helpers/wait.js';
 import { alive, cli, startControlled } from './harness.js';

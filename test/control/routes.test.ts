@@ -1,8 +1,8 @@
 // The route table and the reload plan, in isolation.
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/top/config.js';
 import { planReload } from '../../src/control/reload.js';
-import { ControlError, ControlRoutes } from '../../src/control/routes.js';
+import { ControlError, ControlRoutes } from '../../src/subsystem/routes.js';
 
 describe('ControlRoutes', () => {
   it('matches params, tells 404 from 405, and removes routes', () => {

@@ -1,10 +1,10 @@
 // The election's config rules and its stall watchdog, without Consul.
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/top/config.js';
 import { measureRank } from '../../src/election/gate.js';
 import { rankVerdict, type CandidateEntry } from '../../src/election/rank.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/kernel/logger.js';
 import { StallWatchdog } from '../../src/election/watchdog.js';
 
 const JOBS = `jobs:

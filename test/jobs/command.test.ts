@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { toArgv } from '../../src/jobs/command.js';
 import { spawnProcess } from '../../src/jobs/process.js';
 import { resolveUser } from '../../src/jobs/user.js';
-import type { Logger } from '../../src/log/logger.js';
+import type { Logger } from '../../src/kernel/logger.js';
 
 describe('toArgv', () => {
   it('keeps arrays as they are', () => {

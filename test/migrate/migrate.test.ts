@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/top/config.js';
 import { migrate } from '../../src/migrate/containerpilot.js';
 import { convertExpression, convertTemplates } from '../../src/migrate/templates.js';
 import { CLI } from '../helpers/pilotfish.js';

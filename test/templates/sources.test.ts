@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/core/events.js';
+import { EventBus } from '../../src/kernel/events.js';
 import { templateSchema } from '../../src/templates/config.js';
 import { createEngine } from '../../src/templates/engine.js';
 import { templateSources, type TemplateSource } from '../../src/templates/sources.js';

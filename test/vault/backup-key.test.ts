@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import { backupSchema } from '../../src/backup/config.js';
 import { BackupService } from '../../src/backup/service.js';
-import { createLogger } from '../../src/log/logger.js';
+import { createLogger } from '../../src/kernel/logger.js';
 import { CLI, killAll, startPilotfish } from '../helpers/pilotfish.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { createAppRole, kvPut, setPolicy, unique } from './http.js';

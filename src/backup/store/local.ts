@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { PilotfishError } from '../../core/errors.js';
+import { PilotfishError } from '../../kernel/errors.js';
 import { CHUNK_PREFIX, PACK_PREFIX } from '../format.js';
 import type { Store, StoreObject, Versioned } from './types.js';
 

@@ -12,7 +12,7 @@ import {
   S3Client,
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
-import { PilotfishError } from '../../core/errors.js';
+import { PilotfishError } from '../../kernel/errors.js';
 import type { Store, StoreObject, Versioned } from './types.js';
 
 export interface S3StoreOptions {

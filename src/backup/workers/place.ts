@@ -6,7 +6,7 @@
  * or inline on the main thread when no worker can start.
  */
 import { closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
-import { PilotfishError } from '../../core/errors.js';
+import { PilotfishError } from '../../kernel/errors.js';
 import { corrupt, type Codec } from '../codec.js';
 
 /** One chunk of a fetched object and where it goes. */

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { PilotfishError } from '../../core/errors.js';
+import { PilotfishError } from '../../kernel/errors.js';
 import type { Codec } from '../codec.js';
 import { writePlaces, type PlaceTask } from './place.js';
 import { initOf, type Reply, type Request } from './protocol.js';

@@ -4,7 +4,7 @@
  * Started by ./pool.ts; bundled as dist/cli/backup-worker.js.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PilotfishError } from '../../core/errors.js';
+import { PilotfishError } from '../../kernel/errors.js';
 import { Codec } from '../codec.js';
 import { writePlaces } from './place.js';
 import { codecOf, type Reply, type Request, type WorkerInit } from './protocol.js';

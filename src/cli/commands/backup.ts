@@ -6,7 +6,7 @@
  */
 import { ttyProgress } from '../../backup/progress.js';
 import type { BackupResult } from '../../backup/service.js';
-import { PilotfishError } from '../../core/errors.js';
+import { PilotfishError } from '../../kernel/errors.js';
 import { configPath } from '../args.js';
 import { call, parseControl } from '../client.js';
 import { openBackup } from './snapshots.js';

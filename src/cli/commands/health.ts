@@ -1,5 +1,5 @@
 /** `pilotfish health`: for Docker's HEALTHCHECK. Exit 0 when healthy, 1 otherwise (unreachable included). */
-import { errorMessage } from '../../core/errors.js';
+import { errorMessage } from '../../kernel/errors.js';
 import type { Health } from '../../control/endpoints.js';
 import { call, parseControl } from '../client.js';
 

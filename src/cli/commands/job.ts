@@ -1,4 +1,4 @@
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../kernel/errors.js';
 import { expectOk, parseControl } from '../client.js';
 
 const USAGE = 'pilotfish job signal NAME SIGNAL | job restart NAME | job stop NAME   [--socket PATH]';

@@ -1,4 +1,4 @@
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../kernel/errors.js';
 import { expectOk, parseControl } from '../client.js';
 
 const USAGE = 'pilotfish maintenance on|off [--socket PATH]';

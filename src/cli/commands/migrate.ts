@@ -1,6 +1,6 @@
 /** `pilotfish migrate containerpilot.json5 > pilotfish.yaml` */
 import { readFile } from 'node:fs/promises';
-import { PilotfishError, UsageError } from '../../core/errors.js';
+import { PilotfishError, UsageError } from '../../kernel/errors.js';
 import { migrate } from '../../migrate/containerpilot.js';
 import { parse } from '../args.js';
 

@@ -1,4 +1,4 @@
-import type { ReloadResult } from '../../core/subsystem.js';
+import type { ReloadResult } from '../../subsystem/contract.js';
 import { expectOk, parseControl, print } from '../client.js';
 
 const USAGE = 'pilotfish reload [--json] [--socket PATH]';

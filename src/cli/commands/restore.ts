@@ -1,5 +1,5 @@
 /** `pilotfish restore`: restore the newest good snapshot (or a named one) into the sources. */
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../kernel/errors.js';
 import { ttyProgress } from '../../backup/progress.js';
 import { configPath, parse } from '../args.js';
 import { openBackup } from './snapshots.js';

@@ -3,11 +3,11 @@
  * listeners come first, before any child exists and before a signal can be missed.
  */
 import { ConfigError } from '../../config/errors.js';
-import { loadConfig } from '../../config/load.js';
-import { errorMessage } from '../../core/errors.js';
-import { createSubsystems } from '../../core/registry.js';
-import { EXIT_INTERNAL, Supervisor } from '../../core/supervisor.js';
-import { createLogger, type Logger } from '../../log/logger.js';
+import { loadConfig } from '../../top/config.js';
+import { errorMessage } from '../../kernel/errors.js';
+import { createSubsystems } from '../../top/subsystems.js';
+import { EXIT_INTERNAL, Supervisor } from '../../top/supervisor.js';
+import { createLogger, type Logger } from '../../kernel/logger.js';
 import { startPid1 } from '../../pid1/init.js';
 import { Signals } from '../../pid1/signals.js';
 import { configPath, parse } from '../args.js';

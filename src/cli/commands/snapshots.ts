@@ -1,9 +1,9 @@
 /** `pilotfish snapshots`: list the snapshots in the configured store, newest first. */
 import { BackupService } from '../../backup/service.js';
 import { ConfigError } from '../../config/errors.js';
-import { loadConfig } from '../../config/load.js';
-import { PilotfishError } from '../../core/errors.js';
-import { createLogger } from '../../log/logger.js';
+import { loadConfig } from '../../top/config.js';
+import { PilotfishError } from '../../kernel/errors.js';
+import { createLogger } from '../../kernel/logger.js';
 import { configPath, parse } from '../args.js';
 
 const USAGE = 'pilotfish snapshots [--config FILE] [--json]';

@@ -1,5 +1,5 @@
 /** `pilotfish status`: a table on a terminal, JSON with --json or when piped. */
-import type { SupervisorStatus } from '../../core/subsystem.js';
+import type { SupervisorStatus } from '../../subsystem/contract.js';
 import { expectOk, parseControl, print } from '../client.js';
 
 const USAGE = 'pilotfish status [--json] [--socket PATH]';

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../config/errors.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../top/config.js';
 import { configPath, parse } from '../args.js';
 
 export async function run(argv: string[]): Promise<number> {

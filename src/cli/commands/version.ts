@@ -1,4 +1,4 @@
-import { VERSION } from '../../core/version.js';
+import { VERSION } from '../../kernel/version.js';
 
 export async function run(): Promise<number> {
   process.stdout.write(`pilotfish ${VERSION}\n`);

@@ -3,12 +3,12 @@
  * telemetry). A subsystem sees the bus, the logger and the config; it never reaches into
  * another subsystem's internals.
  */
-import type { Config } from '../config/schema.js';
-import type { ControlRoutes } from '../control/routes.js';
+import type { Config } from '../top/schema.js';
+import type { ControlRoutes } from './routes.js';
 import type { JobConfig } from '../jobs/config.js';
 import type { JobStatus } from '../jobs/job.js';
-import type { Logger } from '../log/logger.js';
-import type { EventBus } from './events.js';
+import type { Logger } from '../kernel/logger.js';
+import type { EventBus } from '../kernel/events.js';
 
 export interface SubsystemContext {
   bus: EventBus;

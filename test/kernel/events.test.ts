@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus, type BusEvent } from '../../src/core/events.js';
+import { EventBus, type BusEvent } from '../../src/kernel/events.js';
 import { waitFor } from '../helpers/wait.js';
 
 const ev = (code: BusEvent['code'], source = 'app'): BusEvent => ({ code, source });

@@ -2,8 +2,8 @@
  * The subsystems a config asks for, in start order. Each concern adds one line here; the
  * supervisor knows nothing about any of them.
  */
-import type { Config } from '../config/schema.js';
-import type { Subsystem, SubsystemFactory } from './subsystem.js';
+import type { Config } from './schema.js';
+import type { Subsystem, SubsystemFactory } from '../subsystem/contract.js';
 import { createBackup } from '../backup/subsystem.js';
 import { createConsul } from '../consul/subsystem.js';
 import { createElection } from '../election/subsystem.js';

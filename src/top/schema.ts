@@ -12,7 +12,7 @@ import { templatesSchema } from '../templates/config.js';
 import { telemetrySchema } from '../telemetry/config.js';
 import { signalsSchema } from '../pid1/config.js';
 import { vaultSchema } from '../vault/config.js';
-import { duration } from './types.js';
+import { duration } from '../config/types.js';
 
 export const loggingSchema = z
   .strictObject({

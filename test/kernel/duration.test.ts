@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../src/core/duration.js';
+import { parseDuration } from '../../src/kernel/duration.js';
 
 describe('parseDuration', () => {
   it.each([

@@ -2,19 +2,19 @@
  * The supervisor: config → bus → jobs, with subsystems around them, and the one shutdown path
  * every ending takes (a signal, the main job ending, a fatal error).
  */
-import type { Config } from '../config/schema.js';
+import type { Config } from './schema.js';
 import { SIGNALS } from '../config/types.js';
 import { planReload } from '../control/reload.js';
-import { ControlRoutes } from '../control/routes.js';
+import { ControlRoutes } from '../subsystem/routes.js';
 import { buildStatus } from '../control/status.js';
 import type { JobConfig } from '../jobs/config.js';
 import { Job, type JobStatus } from '../jobs/job.js';
 import type { Exit } from '../jobs/process.js';
-import type { Logger } from '../log/logger.js';
+import type { Logger } from '../kernel/logger.js';
 import type { Signals } from '../pid1/signals.js';
-import { errorMessage, PilotfishError } from './errors.js';
-import { EventBus, GLOBAL_SOURCE } from './events.js';
-import type { PreparedReload, ReloadResult, Subsystem, SubsystemContext, SupervisorControl, SupervisorStatus } from './subsystem.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
+import { EventBus, GLOBAL_SOURCE } from '../kernel/events.js';
+import type { PreparedReload, ReloadResult, Subsystem, SubsystemContext, SupervisorControl, SupervisorStatus } from '../subsystem/contract.js';
 
 export interface SupervisorOptions {
   config: Config;

@@ -1,0 +1,78 @@
+/**
+ * The whole config: read the file, check it against the composed schema (./schema.ts), then the
+ * rules that span several sections (unique names, known event sources, sections that need
+ * another). Only the top knows every section, so only it can check across them.
+ */
+import { ConfigError, type ConfigIssue } from '../config/errors.js';
+import { parseWith, readConfigText, type ConfigSpec, type Positions } from '../config/load.js';
+import { nearest } from '../config/suggest.js';
+import { GLOBAL_SOURCE } from '../kernel/events.js';
+import { FORWARDABLE } from '../pid1/config.js';
+import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
+
+export interface LoadedConfig {
+  file: string;
+  config: Config;
+  /** The validated text, for change detection on reload. */
+  text: string;
+}
+
+export { ConfigError };
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const text = await readConfigText(file);
+  return { file, config: parseConfig(text, file, env), text };
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  return parseWith(SPEC, text, file, env);
+}
+
+/** Rules that span several keys: unique names, one main job, known event sources. */
+export function crossCheck(config: Config, where: Positions): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const names = new Map<string, number>();
+  config.jobs.forEach((job, i) => {
+    if (names.has(job.name)) issues.push(where.issue(['jobs', i, 'name'], `duplicate job name "${job.name}"`));
+    names.set(job.name, i);
+  });
+  const mains = config.jobs.flatMap((j, i) => (j.main ? [i] : []));
+  for (const i of mains.slice(1)) issues.push(where.issue(['jobs', i, 'main'], 'only one job can be main'));
+
+  const sources = new Set<string>([GLOBAL_SOURCE, ...names.keys(), ...FORWARDABLE, 'SIGTERM', 'SIGINT']);
+  for (const extra of eventSources(config)) sources.add(extra);
+  const checkSource = (source: string, path: PropertyKey[]): void => {
+    if (sources.has(source)) return;
+    const guess = nearest(source, [...sources]);
+    issues.push(where.issue(path, `unknown event source "${source}"${guess ? ` (did you mean "${guess}"?)` : ''}`));
+  };
+  config.jobs.forEach((job, i) => {
+    if (job.when?.source !== undefined) checkSource(job.when.source, ['jobs', i, 'when', 'source']);
+    job.when?.all?.forEach((t, k) => checkSource(t.source, ['jobs', i, 'when', 'all', k, 'source']));
+  });
+  config.backup?.triggers.events.forEach((t, k) => checkSource(t.source, ['backup', 'triggers', 'events', k, 'source']));
+  if (config.backup?.primaryOnly && !config.election) {
+    issues.push(where.issue(['backup', 'primaryOnly'], 'primaryOnly needs an election: section (which instance is the primary?)'));
+  }
+  const vaultSecrets = new Set(config.vault?.secrets.map((s) => s.name) ?? []);
+  const checkVaultSecret = (name: string | undefined, path: PropertyKey[]): void => {
+    if (name === undefined || vaultSecrets.has(name)) return;
+    const guess = nearest(name, [...vaultSecrets]);
+    issues.push(where.issue(path, config.vault ? `unknown vault secret "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` : `"${name}" needs a vault: section that reads it`));
+  };
+  const key = config.backup?.encryption?.key;
+  if (key && 'vault' in key) checkVaultSecret(key.vault.secret, ['backup', 'encryption', 'key', 'vault', 'secret']);
+  const store = config.backup?.store;
+  if (store && 's3' in store) checkVaultSecret(store.s3.credentials?.vault.secret, ['backup', 'store', 's3', 'credentials', 'vault', 'secret']);
+  if (config.backup?.lease.backend === 'consul' && !config.consul) {
+    issues.push(where.issue(['backup', 'lease', 'backend'], 'backend consul needs a consul: section'));
+  }
+  for (const [signal, route] of Object.entries(config.signals)) {
+    route?.to.forEach((target, k) => {
+      if (!names.has(target)) issues.push(where.issue(['signals', signal, 'to', k], `unknown job "${target}"`));
+    });
+  }
+  return issues;
+}
+
+const SPEC: ConfigSpec<Config> = { schema: configSchema, jsonSchema, crossCheck };
