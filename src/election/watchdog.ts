@@ -4,7 +4,9 @@
  * lock to another instance. A stall longer than the threshold is reported once it ends (no
  * JavaScript runs during one), and `monitorEventLoopDelay` keeps the figures for status.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+
+type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
 const TICK_MS = 100;
 
