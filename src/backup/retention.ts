@@ -5,7 +5,7 @@
  * mostly dead are repacked: their live chunks are copied to new packs and the manifests
  * rewritten to name them.
  */
-import { Uploader } from './backup.js';
+import { Uploader } from './uploader.js';
 import { chunkParams } from './chunker.js';
 import { chunkIdOf, retiredKey, snapshotTime, type ChunkRef } from './format.js';
 import type { Repository } from './repo.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { walk } from '../../src/backup/backup.js';
+import { walk } from '../../src/backup/walk.js';
 import { Codec } from '../../src/backup/codec.js';
 import { newSnapshotName, type FileEntry, type Manifest } from '../../src/backup/format.js';
 import { deriveKeys } from '../../src/backup/keys.js';

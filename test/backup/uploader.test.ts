@@ -1,7 +1,7 @@
 /** The uploader's memory bound, and its buffers when garbage collection repacks big chunks. */
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Uploader } from '../../src/backup/backup.js';
+import { Uploader } from '../../src/backup/uploader.js';
 import { Codec } from '../../src/backup/codec.js';
 import { SNAPSHOT_PREFIX, type ChunkRef, type Manifest } from '../../src/backup/format.js';
 import { Repository } from '../../src/backup/repo.js';
