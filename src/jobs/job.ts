@@ -5,6 +5,7 @@
  */
 import { GLOBAL_SOURCE, type BusEvent, type EventBus, type EventCode } from '../kernel/events.js';
 import { errorMessage } from '../kernel/errors.js';
+import { nextDelay } from '../kernel/backoff.js';
 import type { Logger } from '../kernel/logger.js';
 import { toArgv } from './command.js';
 import type { JobConfig } from './config.js';
@@ -253,6 +254,7 @@ export class Job {
       logging: this.config.logging,
       stdin: this.config.main && this.config.logging === 'raw',
       log: this.ctx.log,
+      groupStop: { signal: this.config.stopSignal, graceMs: this.config.stopTimeout ?? this.ctx.stopTimeout },
     });
     this.#proc = proc;
     this.#state = 'running';
@@ -322,7 +324,7 @@ export class Job {
     let ended = false;
     if (this.#restarts < restarts.max && !this.ctx.shuttingDown()) {
       if (Date.now() - this.#startedAt >= restarts.backoff.max) this.#attempt = 0;
-      const delay = Math.min(restarts.backoff.initial * restarts.backoff.factor ** this.#attempt, restarts.backoff.max);
+      const delay = nextDelay(this.#attempt, restarts.backoff, 0);
       this.#attempt++;
       this.#restarts++;
       this.#state = 'restarting';

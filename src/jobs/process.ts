@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Logger } from '../kernel/logger.js';
+import { endGroup, type Group } from './terminate.js';
 import type { UserIds } from './user.js';
 
 export interface SpawnSpec {
@@ -23,6 +24,11 @@ export interface SpawnSpec {
   lineLevel?: 'info' | 'debug';
   /** Keep the last bytes of output, e.g. for a health check's Consul note. */
   captureTail?: number;
+  /**
+   * What the rest of the process group gets once the leader has exited on its own (a
+   * `sh -c 'daemon & exit 0'`), and the grace before SIGKILL. Default SIGTERM, 2 s.
+   */
+  groupStop?: { signal: NodeJS.Signals; graceMs: number };
 }
 
 export interface Exit {
@@ -36,7 +42,13 @@ export interface Exit {
 
 export interface Proc {
   readonly pid: number | undefined;
+  /** The leader's exit, once the rest of its process group is gone too (see `groupStop`). */
   readonly exited: Promise<Exit>;
+  /**
+   * A stop is under way (terminate.ts): the group has had `signal`, and gets SIGKILL at
+   * `deadline` (ms since the epoch); what is left of the group after the leader is held to it.
+   */
+  stopping(signal: NodeJS.Signals, deadline: number): void;
   /** Signal the whole process group; false if it is already gone. */
   signalGroup(signal: NodeJS.Signals | 0): boolean;
   /** True while any process of the group is alive. */
@@ -45,6 +57,7 @@ export interface Proc {
 
 const MAX_LINE = 64 * 1024;
 const CLOSE_GRACE_MS = 100;
+const DEFAULT_GROUP_STOP = { signal: 'SIGTERM', graceMs: 2_000 } as const;
 
 /** Where setpriv (util-linux) is, once looked up; null when there is none. */
 let setprivPath: string | null | undefined;
@@ -114,7 +127,22 @@ export function spawnProcess(spec: SpawnSpec): Proc {
     }
   }
 
-  const exited = new Promise<Exit>((resolve) => {
+  let stop: { signal: NodeJS.Signals; deadline: number } | undefined;
+  const group: Group = {
+    signal(signal) {
+      if (pid === undefined) return false;
+      try {
+        process.kill(-pid, signal);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    alive() {
+      return group.signal(0);
+    },
+  };
+  const leaderExited = new Promise<Exit>((resolve) => {
     let done = false;
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (done || child.pid !== undefined) return;
@@ -144,27 +172,22 @@ export function spawnProcess(spec: SpawnSpec): Proc {
       });
     });
   });
+  // The run is over when the whole group is: whatever the leader left behind in it gets the
+  // stop signal, and SIGKILL after the grace (or at the deadline of a stop already under way).
+  const exited = leaderExited.then(async (exit) => {
+    if (pid === undefined || exit.spawnError) return exit;
+    const { signal, graceMs } = spec.groupStop ?? DEFAULT_GROUP_STOP;
+    await endGroup(group, stop ?? { signal, deadline: Date.now() + graceMs, fresh: true });
+    return exit;
+  });
 
   return {
     pid,
     exited,
-    signalGroup(signal) {
-      if (pid === undefined) return false;
-      try {
-        process.kill(-pid, signal);
-        return true;
-      } catch {
-        return false;
-      }
+    stopping(signal, deadline) {
+      stop = { signal, deadline };
     },
-    groupAlive() {
-      if (pid === undefined) return false;
-      try {
-        process.kill(-pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    },
+    signalGroup: (signal) => group.signal(signal),
+    groupAlive: () => group.alive(),
   };
 }
