@@ -10,7 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { parseDuration } from '../../src/kernel/duration.js';
 import { CLI, ROOT } from '../helpers/pilotfish.js';
+import { stopBudgetOfFile } from '../containers/stop-budget.js';
 
 const EXAMPLES = join(ROOT, 'examples');
 const examples = readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
@@ -49,14 +51,47 @@ describe('examples', () => {
     }
   });
 
-  it('copies every package the bundle leaves external (native binaries) into each image', () => {
+  it('builds Pilotfish once: the root Dockerfile copies every package the bundle leaves external; every image copies from it', () => {
     const build = readFileSync(join(ROOT, 'scripts/build.mjs'), 'utf8');
     const externals = JSON.parse((/external: (\[[^\]]*\])/.exec(build)?.[1] ?? '[]').replace(/'/g, '"')) as string[];
     expect(externals).toEqual(expect.arrayContaining(['koffi', 'lz4-napi']));
-    for (const file of [join(ROOT, 'Dockerfile.example'), ...examples.map((name) => join(EXAMPLES, name, 'Dockerfile'))]) {
+    const root = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
+    for (const pkg of externals) expect(root, `Dockerfile copies node_modules/${pkg}`).toContain(`cp -r node_modules/${pkg} /opt/pilotfish/node_modules/`);
+    expect(root).toMatch(/^ARG BASE_IMAGE=node:24-bookworm-slim$/m);
+    const dockerfiles = [join(ROOT, 'Dockerfile.example'), ...examples.flatMap((name) => readdirSync(join(EXAMPLES, name)).filter((f) => f.startsWith('Dockerfile')).map((f) => join(EXAMPLES, name, f)))];
+    for (const file of dockerfiles) {
       const text = readFileSync(file, 'utf8');
-      for (const pkg of externals) expect(text, `${relative(ROOT, file)} copies node_modules/${pkg}`).toContain(`cp -r node_modules/${pkg} /opt/pilotfish/node_modules/`);
+      const name = relative(ROOT, file);
+      expect(text, `${name}: no builder stage of its own`).not.toMatch(/npm (ci|install)/);
+      expect(text, `${name}: the distribution image as a build argument`).toMatch(/^ARG PILOTFISH_IMAGE=pilotfish:latest$/m);
+      expect(text, `${name}: its base image as a build argument`).toMatch(/^ARG BASE_IMAGE=\S+$/m);
+      expect(text, name).toMatch(/^FROM \$\{PILOTFISH_IMAGE\} AS pilotfish$/m);
+      expect(text, name).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
+      expect(text, name).toContain('COPY --from=pilotfish /opt/pilotfish /opt/pilotfish');
+      // the health check prints why it fails (docker inspect shows it); a 1 s timeout flaps on a busy host
+      expect(text, `${name}: HEALTHCHECK`).toMatch(/HEALTHCHECK .*--timeout=(\d{2,}|[5-9])s.* CMD \["pilotfish", "health"\]/);
     }
+  });
+
+  it('every compose service built here waits at least its config\'s whole stop sequence (stop_grace_period)', () => {
+    const checked: string[] = [];
+    for (const file of composeFiles) {
+      const doc = parse(readFileSync(file, 'utf8')) as { services: Record<string, Service & { stop_grace_period?: string }> };
+      for (const [name, s] of Object.entries(doc.services)) {
+        const dockerfile = (s.build as { dockerfile?: string } | undefined)?.dockerfile;
+        if (!dockerfile) continue;
+        const text = readFileSync(join(ROOT, dockerfile), 'utf8');
+        const config = /^COPY (\S+\.yaml) \/etc\/pilotfish\.yaml$/m.exec(text)?.[1];
+        expect(config, `${dockerfile}: COPY <config> /etc/pilotfish.yaml`).toBeDefined();
+        const budget = stopBudgetOfFile(join(ROOT, config as string));
+        const where = `${relative(ROOT, file)}: ${name} (${config})`;
+        expect(s.stop_grace_period, `${where}: stop_grace_period`).toBeDefined();
+        const grace = parseDuration(String(s.stop_grace_period));
+        expect(grace, `${where}: stop_grace_period ${s.stop_grace_period} ≥ ${budget / 1000} s`).toBeGreaterThanOrEqual(budget);
+        checked.push(where);
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(4);
   });
 
   it.each(configs.map((f) => [relative(ROOT, f), f]))('%s validates', (_name, file) => {

@@ -74,10 +74,20 @@ gtid_seq() {
 # Role changes (promote, demote, replicate) never interleave.
 serialize() { exec 9> "$DATADIR/.pilotfish-role.lock"; flock 9; }
 
-# server_id from the node's IPv4 address (unique per node on one network), as a 32-bit number.
+# server_id: unique per container whatever the network mode. With --network host, or clones of
+# one image, hostname and IP are the same on every node, so the first choice is the container's
+# own id (the engine mounts /etc/hostname from a per-container directory named after it: Docker's
+# .../containers/<id>/hostname, podman's .../overlay-containers/<id>/userdata/hostname), as a
+# 32-bit number (1..4294967295). Outside a container: the IPv4 address, else the hostname.
+container_id() {
+  sed -n 's#^[^ ]* [^ ]* [^ ]* \([^ ]*\) /etc/hostname .*#\1#p' /proc/self/mountinfo 2>/dev/null |
+    grep -oE '[0-9a-f]{64}' | head -1
+}
 server_id() {
   if [ -n "${DB_SERVER_ID:-}" ]; then echo "$DB_SERVER_ID"; return; fi
-  local ip
+  local id ip
+  id=$(container_id || true)
+  if [ -n "$id" ]; then echo $(( 0x${id:0:8} % 4294967295 + 1 )); return; fi
   ip=$(hostname -I 2>/dev/null | tr ' ' '\n' | grep -m1 -E '^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$' || true)
   if [ -z "$ip" ]; then echo $(( $(cksum <<< "$(hostname)" | cut -d' ' -f1) % 4294967295 + 1 )); return; fi
   IFS=. read -r a b c d <<< "$ip"

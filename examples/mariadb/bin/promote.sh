@@ -29,4 +29,14 @@ SQL
 fi
 sql -e "STOP SLAVE"
 sql -e "RESET SLAVE ALL; SET GLOBAL read_only = 0"
+# An application's database and user (DB_APP_DATABASE, DB_APP_USER, DB_APP_PASSWORD), as the
+# official image's MARIADB_DATABASE/USER/PASSWORD; kept when they exist (a restored or
+# replicated node has them already). The WordPress demo uses this.
+if [ -n "${DB_APP_DATABASE:-}" ]; then
+  sql <<SQL
+CREATE DATABASE IF NOT EXISTS \`${DB_APP_DATABASE}\`;
+CREATE USER IF NOT EXISTS '${DB_APP_USER:?DB_APP_USER with DB_APP_DATABASE}'@'%' IDENTIFIED BY '${DB_APP_PASSWORD:?DB_APP_PASSWORD with DB_APP_DATABASE}';
+GRANT ALL PRIVILEGES ON \`${DB_APP_DATABASE}\`.* TO '${DB_APP_USER}'@'%';
+SQL
+fi
 say "primary: writable (server_id $(sql -e 'SELECT @@server_id'), GTID $(sql -e 'SELECT @@gtid_current_pos'))"
