@@ -4,7 +4,9 @@
 // checking is a separate step (`npm run typecheck`). koffi and lz4-napi stay external: they ship native binaries.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 // dist/ is not emptied first: test runs in parallel may be executing it. Chunk names are
 // content hashes, so a stale chunk is never loaded by a fresh main.js.
@@ -27,3 +29,22 @@ await build({
 
 // The JSON Schema beside the bundle, for editors: `# yaml-language-server: $schema=dist/pilotfish.schema.json`.
 writeFileSync('dist/pilotfish.schema.json', execFileSync(process.execPath, ['dist/cli/main.js', 'schema']));
+
+// Node's module compile cache beside the bundle (src/cli/main.ts enables it): filled here by one
+// `run` of a config whose only job exits at once, so the first start of an image built with
+// `npm run build` finds the run path's modules compiled. Emptied first: its entries are keyed by
+// the chunks' content, so old ones would only pile up.
+rmSync('dist/.compile-cache', { recursive: true, force: true });
+const warm = mkdtempSync(join(tmpdir(), 'pilotfish-build-'));
+try {
+  const config = join(warm, 'pilotfish.json');
+  writeFileSync(config, JSON.stringify({ logging: { level: 'error' }, control: { socket: join(warm, 'control.sock') }, jobs: [{ name: 'warm', main: true, exec: ['/bin/true'] }] }));
+  const env = { ...process.env };
+  delete env.NODE_COMPILE_CACHE;
+  delete env.PILOTFISH_COMPILE_CACHE;
+  execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--config', config], { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
+} catch (error) {
+  process.stderr.write(`build: the compile cache was not filled (${error.message}); Pilotfish works without it\n`);
+} finally {
+  rmSync(warm, { recursive: true, force: true });
+}

@@ -3,8 +3,29 @@
  * `pilotfish` — the entry point. Only wiring: each command lives in cli/commands/ and is
  * imported on demand, so `run` pays for nothing it does not use.
  */
+import { enableCompileCache } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError, PilotfishError } from '../kernel/errors.js';
 import { COMMANDS, type Command } from './commands.js';
+
+/**
+ * V8's compiled code for the modules a command loads, kept between starts (Node's module compile
+ * cache): in `.compile-cache` beside the bundle, which the build fills by running `run` once, so
+ * an image carries it; $PILOTFISH_COMPILE_CACHE names another directory, or "off". Node's own
+ * NODE_COMPILE_CACHE, when set, has already enabled it. An unwritable directory is only read.
+ * Measured in bench/startup: about a fifth less CPU and 8 MiB less peak memory per start.
+ */
+function compileCache(): void {
+  const dir = process.env.PILOTFISH_COMPILE_CACHE;
+  if (dir === 'off' || process.env.NODE_COMPILE_CACHE !== undefined) return;
+  try {
+    enableCompileCache(dir || join(dirname(fileURLToPath(import.meta.url)), '..', '.compile-cache'));
+  } catch {
+    // A cache is an optimisation: without one, Pilotfish starts as it always did.
+  }
+}
+compileCache();
 
 async function main(argv: string[]): Promise<number> {
   const [name = 'help', ...rest] = argv;
