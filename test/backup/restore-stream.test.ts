@@ -14,7 +14,8 @@ import type { FileEntry } from '../../src/backup/format.js';
 import { deriveKeys } from '../../src/backup/keys.js';
 import { pool } from '../../src/backup/limit.js';
 import { Repository, type OpenManifest } from '../../src/backup/repo.js';
-import { readsOf, restoreSnapshot } from '../../src/backup/restore.js';
+import { restoreSnapshot } from '../../src/backup/restore.js';
+import { readsOf } from '../../src/backup/restore-stream.js';
 import { LocalStore } from '../../src/backup/store/local.js';
 import { pseudoRandom, removeTempDirs, tempDir, treeDigest } from './helpers.js';
 
