@@ -19,7 +19,7 @@ import { counter, metrics } from '../telemetry/metrics.js';
 import { ELECTION_SOURCE } from '../election/config.js';
 import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';
 import { BackupService, type RestoreResult } from './service.js';
-import { activityTrigger, eventTrigger, intervalTrigger, MaxAgeTrigger, type Trigger } from './triggers.js';
+import { activityTrigger, eventTrigger, intervalTrigger, MaxAgeTrigger, type BackupTrigger } from './triggers.js';
 
 /** How soon the max-age trigger looks again after a failed backup or an unreachable store. */
 const MAX_AGE_RETRY = 60_000;
@@ -29,7 +29,7 @@ export class BackupSubsystem implements Subsystem {
   readonly sections = ['backup'];
   service: BackupService | undefined;
   #ctx: SubsystemContext | undefined;
-  readonly #triggers: Trigger[] = [];
+  readonly #triggers: BackupTrigger[] = [];
   readonly #cleanup: Array<() => void> = [];
   #stopped = false;
   #inflight: Promise<unknown> | undefined;

@@ -9,7 +9,8 @@ import type { EventBus } from '../kernel/events.js';
 import type { EventCode } from '../kernel/events.js';
 import { TreeWatcher } from './watch.js';
 
-export interface Trigger {
+/** A running trigger: it calls `fire` until closed. */
+export interface BackupTrigger {
   close(): Promise<void>;
 }
 
@@ -51,7 +52,7 @@ export class Debouncer {
   }
 }
 
-export function activityTrigger(options: ActivityOptions, fire: (reason: string) => void): Trigger {
+export function activityTrigger(options: ActivityOptions, fire: (reason: string) => void): BackupTrigger {
   const debounce = new Debouncer(options.quiet, options.maxDelay, () => fire('activity'));
   // A restore's staging directory is not the app's activity.
   const watcher = new TreeWatcher(options.paths, () => debounce.poke(), (path) => path.includes('.pilotfish-restore-'));
@@ -64,7 +65,7 @@ export function activityTrigger(options: ActivityOptions, fire: (reason: string)
   };
 }
 
-export function eventTrigger(bus: EventBus, events: ReadonlyArray<{ source: string; on: EventCode }>, fire: (reason: string) => void): Trigger {
+export function eventTrigger(bus: EventBus, events: ReadonlyArray<{ source: string; on: EventCode }>, fire: (reason: string) => void): BackupTrigger {
   const unsubscribe = bus.subscribe(
     'backup-trigger',
     (e) => fire(`${e.code} from ${e.source}`),
@@ -73,7 +74,7 @@ export function eventTrigger(bus: EventBus, events: ReadonlyArray<{ source: stri
   return { close: async () => unsubscribe() };
 }
 
-export function intervalTrigger(ms: number, fire: (reason: string) => void): Trigger {
+export function intervalTrigger(ms: number, fire: (reason: string) => void): BackupTrigger {
   const timer = setInterval(() => fire('interval'), ms);
   timer.unref();
   return { close: async () => clearInterval(timer) };
@@ -99,7 +100,7 @@ export interface MaxAgeOptions {
  * {@link restart} (start, or being elected). `fire` returns false when it declined (a replica
  * with primaryOnly): the trigger then waits for the next restart.
  */
-export class MaxAgeTrigger implements Trigger {
+export class MaxAgeTrigger implements BackupTrigger {
   #timer: NodeJS.Timeout | undefined;
   #since: number;
   #closed = false;
