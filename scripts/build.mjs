@@ -4,7 +4,7 @@
 // checking is a separate step (`npm run typecheck`). koffi and lz4-napi stay external: they ship native binaries.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -43,6 +43,13 @@ try {
   delete env.NODE_COMPILE_CACHE;
   delete env.PILOTFISH_COMPILE_CACHE;
   execFileSync(process.execPath, ['dist/cli/main.js', 'run', '--config', config], { env, stdio: ['ignore', 'ignore', 'inherit'], timeout: 60_000 });
+  // Node writes its entries 0600: readable for any user Pilotfish may run as in an image.
+  if (existsSync('dist/.compile-cache')) {
+    for (const entry of readdirSync('dist/.compile-cache', { recursive: true, withFileTypes: true })) {
+      chmodSync(join(entry.parentPath, entry.name), entry.isDirectory() ? 0o755 : 0o644);
+    }
+    chmodSync('dist/.compile-cache', 0o755);
+  }
 } catch (error) {
   process.stderr.write(`build: the compile cache was not filled (${error.message}); Pilotfish works without it\n`);
 } finally {
