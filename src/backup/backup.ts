@@ -1,13 +1,13 @@
 /**
  * Making a snapshot, the way in. The data moves forward through these files:
  *
- *   backup.ts     learn the chunks the repository has (the previous snapshot's, or every pack's
- *                 table of contents when there is none)
- *   walk.ts       for each directory source: its entries; unchanged files reuse their chunks
- *   read-file.ts  each changed file read and cut into chunks
- *   uploader.ts   each new chunk sealed into a pack; full packs uploaded
- *   stream.ts     for each stream source: its command's stdout, chunked the same way
- *   backup.ts     once every pack is stored: the manifest, written last
+ *   backup.ts          learn the chunks the repository has (the previous snapshot's, or
+ *                      every pack's table of contents when there is none)
+ *   walk.ts            for each directory source: its entries; unchanged files reuse their chunks
+ *   read-file.ts       each changed file read and cut into chunks
+ *   uploader.ts        each new chunk sealed into a pack; full packs uploaded
+ *   stream-command.ts  for each stream source: its command's stdout, chunked the same way
+ *   backup.ts          once every pack is stored: the manifest, written last
  *
  * A crash before the manifest leaves only unreferenced packs, which the next first backup
  * reuses and garbage collection later removes.
@@ -22,7 +22,7 @@ import { pool } from './limit.js';
 import type { Progress } from './progress.js';
 import { storeFile } from './read-file.js';
 import type { Repository } from './repo.js';
-import { runStreamSource } from './stream.js';
+import { runStreamSource } from './stream-command.js';
 import { Uploader } from './uploader.js';
 import { walk } from './walk.js';
 

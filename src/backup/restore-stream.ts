@@ -1,6 +1,7 @@
 /**
  * Fetching a stream source's chunks, on the way out (after the directory sources, before its
- * restore command in ./stream.ts): in order, consecutive chunks of one pack by one ranged read.
+ * restore command in ./stream-command.ts): in order, consecutive chunks of one pack by one
+ * ranged read.
  *
  *   readsOf:       the chunk list cut into runs (one pack, at most 8 MiB each)
  *   fetchInOrder:  a few runs fetched ahead (32 MiB); each run's chunks opened (verified,

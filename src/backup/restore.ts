@@ -11,7 +11,7 @@
  *   restore-stage.ts    files of several chunks finished, one sync, directories' metadata,
  *                       then the stage swapped in with two renames (moved up for a mount point)
  *   restore-stream.ts   then each stream source: its chunks fetched in order and piped into
- *                       its restore command (stream.ts)
+ *                       its restore command (stream-command.ts)
  *
  * Any failure removes the stages; the targets show the old tree or the whole new one. A
  * corrupt chunk fails with PF_BACKUP_CORRUPT, and the caller (service.ts) tries the previous
@@ -25,7 +25,7 @@ import type { OpenManifest, Repository } from './repo.js';
 import { writeTrees } from './restore-fetch.js';
 import { finishStage, openStage, swapIn, type StagedTree } from './restore-stage.js';
 import { fetchInOrder } from './restore-stream.js';
-import { restoreStreamSource } from './stream.js';
+import { restoreStreamSource } from './stream-command.js';
 import { startPlacer } from './workers/pool.js';
 
 export interface RestoreOptions {
