@@ -4,14 +4,39 @@ import { boolLike } from '../config/types.js';
 
 export const DEFAULT_SOCKET = '/var/run/pilotfish.sock';
 
-/** A file mode: "0600", "660", "0o660", or a number whose digits are octal (600). */
+/**
+ * A file mode, read as written: "0600", "600", "0o600" (a string, or YAML's octal literal 0o600),
+ * or a number. A number whose digits are all octal is read as those digits (600 and an unquoted
+ * 0600, which YAML reads as the number 600, mean 0600, as with chmod); a number with an 8 or a 9
+ * in it is the mode's value itself (384 is 0600, as JSON writes it). Anything else is refused:
+ * never a wrong mode.
+ */
+export function parseMode(v: string | number): number | undefined {
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) return undefined;
+    const digits = String(v);
+    const m = /^[0-7]+$/.test(digits) ? parseInt(digits, 8) : v;
+    return m <= 0o777 ? m : undefined;
+  }
+  const match = /^\s*(?:0o|0)?([0-7]{1,4})\s*$/.exec(v);
+  if (!match) return undefined;
+  const m = parseInt(match[1] as string, 8);
+  return m <= 0o777 ? m : undefined;
+}
+
+const MODE_ERROR = 'expected a file mode from 0 to 0777, such as "0600" or "0660"';
+
 const mode = z
-  .union([z.string().regex(/^(0o?)?[0-7]{3}$/), z.number().int().nonnegative()], {
-    error: 'expected a file mode such as "0600" or "0660" (quote it: YAML reads 0600 as the number 600)',
+  .union([z.string(), z.number()], { error: MODE_ERROR })
+  .transform((v, ctx) => {
+    const m = parseMode(v);
+    if (m === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${MODE_ERROR}; got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return m;
   })
-  .transform((v) => parseInt(String(v).replace(/^0o/, ''), 8))
-  .refine((m) => !Number.isNaN(m) && m <= 0o777, 'expected a file mode such as "0600"')
-  .meta({ description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`.' });
+  .meta({ description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`. Also 0o600, or 384 (the value itself).' });
 
 export const controlSchema = z
   .strictObject({

@@ -1,5 +1,7 @@
 /** `jobs:` — the job schema (validation) beside the job runtime (job.ts). */
 import { z } from 'zod';
+import { execProblem } from '../config/limits.js';
+import { nearest } from '../config/suggest.js';
 import { boolLike, command, duration, envMap, eventCode, intLike, name, signalName } from '../config/types.js';
 import { jobSecretsSchema, onSecretChangeSchema } from '../vault/config.js';
 
@@ -36,9 +38,24 @@ export const whenSchema = z
       if (t.once && t.each) ctx.addIssue({ code: 'custom', message: 'set once or each, not both', path: ['all', i] });
   });
 
-const restartCount = z.union([z.literal('unlimited'), z.literal('never'), intLike(0, 1_000_000_000)], {
-  error: 'expected a number, "unlimited" or "never"',
-});
+const RESTART_WORDS = ['unlimited', 'never'] as const;
+const RESTART_ERROR = 'expected a number, "unlimited" or "never"';
+
+/** A restart count: a number (or a string of digits, from ${VAR}), "unlimited" or "never"; a typo gets a suggestion. */
+const restartCount = z
+  .union([z.number(), z.string()], { error: RESTART_ERROR })
+  .transform((v, ctx): number | 'unlimited' | 'never' => {
+    const text = typeof v === 'string' ? v.trim() : v;
+    if (text === 'unlimited' || text === 'never') return text;
+    const n = typeof text === 'number' ? text : /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+    if (Number.isInteger(n) && n >= 0 && n <= 1_000_000_000) return n;
+    const guess = typeof text === 'string' ? nearest(text, RESTART_WORDS) : undefined;
+    ctx.addIssue({
+      code: 'custom',
+      message: `${RESTART_ERROR} (from 0 to 1000000000); got ${JSON.stringify(typeof text === 'string' && text.length > 40 ? `${text.slice(0, 40)}…` : text)}${guess ? ` (did you mean "${guess}"?)` : ''}`,
+    });
+    return z.NEVER;
+  });
 
 const backoffSchema = z.strictObject({
   initial: duration.default(1000),
@@ -48,7 +65,7 @@ const backoffSchema = z.strictObject({
 
 export const restartsSchema = z
   .union([restartCount, z.strictObject({ max: restartCount.default('unlimited'), backoff: backoffSchema.optional() })], {
-    error: 'expected a number, "unlimited", "never", or {max, backoff}',
+    error: (issue) => (issue.input !== null && typeof issue.input === 'object' && !Array.isArray(issue.input) ? undefined : 'expected a number, "unlimited", "never", or {max, backoff}'),
   })
   .transform((r) => {
     const spec = typeof r === 'object' ? r : { max: r, backoff: undefined };
@@ -95,6 +112,12 @@ export const jobSchema = z.strictObject({
     .enum(['wrapped', 'raw'])
     .default('wrapped')
     .meta({ description: 'wrapped: each output line logged with job and pid; raw: passed through untouched.' }),
+}).superRefine((job, ctx) => {
+  // The job's own part of what its process is started with must fit the kernel's limit by
+  // itself (Pilotfish's environment and putenv are added at spawn, and checked there).
+  const argv = typeof job.exec === 'string' ? [job.exec] : job.exec;
+  const problem = execProblem(argv, job.env);
+  if (problem && problem.what === 'argv and environment') ctx.addIssue({ code: 'custom', message: problem.message, path: ['env'] });
 });
 
 export type JobConfig = z.output<typeof jobSchema>;

@@ -50,6 +50,7 @@ export function crossCheck(config: Config, where: Positions): ConfigIssue[] {
     if (job.when?.source !== undefined) checkSource(job.when.source, ['jobs', i, 'when', 'source']);
     job.when?.all?.forEach((t, k) => checkSource(t.source, ['jobs', i, 'when', 'all', k, 'source']));
   });
+  issues.push(...whenCycles(config, where));
   config.backup?.triggers.events.forEach((t, k) => checkSource(t.source, ['backup', 'triggers', 'events', k, 'source']));
   if (config.backup?.primaryOnly && !config.election) {
     issues.push(where.issue(['backup', 'primaryOnly'], 'primaryOnly needs an election: section (which instance is the primary?)'));
@@ -71,6 +72,61 @@ export function crossCheck(config: Config, where: Positions): ConfigIssue[] {
     route?.to.forEach((target, k) => {
       if (!names.has(target)) issues.push(where.issue(['signals', signal, 'to', k], `unknown job "${target}"`));
     });
+  }
+  return issues;
+}
+
+/**
+ * Jobs that wait on each other can never start: a job whose `when` names itself, or a cycle of
+ * jobs each waiting on the next (every job event needs its job to have run). One issue per
+ * cycle, at the `when` of its first job, naming the cycle. Iterative depth-first search: linear.
+ */
+function whenCycles(config: Config, where: Positions): ConfigIssue[] {
+  const index = new Map(config.jobs.map((j, i) => [j.name, i]));
+  const edges = config.jobs.map((job) => {
+    const out: Array<{ to: number; path: PropertyKey[] }> = [];
+    const add = (source: string, path: PropertyKey[]): void => {
+      const to = index.get(source);
+      if (to !== undefined) out.push({ to, path });
+    };
+    if (job.when?.source !== undefined) add(job.when.source, ['when', 'source']);
+    job.when?.all?.forEach((t, k) => add(t.source, ['when', 'all', k, 'source']));
+    return out;
+  });
+  const issues: ConfigIssue[] = [];
+  const state = new Uint8Array(config.jobs.length); // 0 new, 1 on the stack, 2 done
+  const reported = new Set<string>();
+  for (let root = 0; root < config.jobs.length; root++) {
+    if (state[root] !== 0) continue;
+    const stack: Array<{ node: number; next: number }> = [{ node: root, next: 0 }];
+    const onPath: number[] = [root];
+    state[root] = 1;
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { node: number; next: number };
+      const edge = edges[top.node]?.[top.next++];
+      if (!edge) {
+        state[top.node] = 2;
+        stack.pop();
+        onPath.pop();
+        continue;
+      }
+      if (state[edge.to] === 0) {
+        state[edge.to] = 1;
+        stack.push({ node: edge.to, next: 0 });
+        onPath.push(edge.to);
+      } else if (state[edge.to] === 1) {
+        const cycle = onPath.slice(onPath.lastIndexOf(edge.to));
+        const key = [...cycle].sort((a, b) => a - b).join(',');
+        if (reported.has(key)) continue;
+        reported.add(key);
+        const names = cycle.map((i) => config.jobs[i]?.name as string);
+        const message =
+          cycle.length === 1
+            ? `job ${names[0]} waits on its own events: it can never start`
+            : `jobs wait on each other in a cycle (${[...names, names[0]].join(' → ')}): none of them can ever start`;
+        issues.push(where.issue(['jobs', top.node, ...edge.path], message));
+      }
+    }
   }
   return issues;
 }

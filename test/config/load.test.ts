@@ -70,7 +70,7 @@ jobs:
     expect(out).toEqual([
       'test.yaml:2:10: logging.level: expected one of trace, debug, info, warn, error, fatal, silent (did you mean "debug"?)',
       'test.yaml:6:5: jobs[0].helth: unknown key "helth" (did you mean "health"?)',
-      'test.yaml:8:15: jobs[0].restarts: expected a number, "unlimited", "never", or {max, backoff}',
+      'test.yaml:8:15: jobs[0].restarts: expected a number, "unlimited" or "never" (from 0 to 1000000000); got "sometimes"',
     ]);
   });
 
