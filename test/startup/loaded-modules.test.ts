@@ -1,0 +1,85 @@
+// What a minimal run loads: a config whose only job is a main job that exits must load none of
+// the subsystems it does not configure (Consul, Vault, templates, backup and its S3 client,
+// election, telemetry, migration) nor their heavy clients. The built CLI runs with a module hook
+// (--import, module.registerHooks) that records every module URL it loads; each bundle chunk
+// loaded is mapped back to the source files in it through the chunk's source map.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import module from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CLI, ROOT } from '../helpers/pilotfish.js';
+
+/** Code a minimal run must not load: a subsystem's folder or a client library only it uses. */
+const FORBIDDEN: Array<[string, RegExp]> = [
+  ['Consul subsystem', /(^|\/)src\/consul\//],
+  ['Vault subsystem', /(^|\/)src\/vault\//],
+  ['templates subsystem', /(^|\/)src\/templates\//],
+  ['backup subsystem', /(^|\/)src\/backup\//],
+  ['election subsystem', /(^|\/)src\/election\//],
+  ['telemetry subsystem', /(^|\/)src\/telemetry\//],
+  ['migration (ContainerPilot configs)', /(^|\/)src\/migrate\//],
+  ['the S3 client', /node_modules\/(@aws-sdk|@smithy|@aws-crypto)\//],
+  ['the Vault client', /node_modules\/(node-vault|axios|mime-db)\//],
+  ['the Consul client', /node_modules\/consul\//],
+  ['OpenTelemetry', /node_modules\/@opentelemetry\//],
+  ['prom-client', /node_modules\/prom-client\//],
+  ['liquidjs', /node_modules\/liquidjs\//],
+  ['lz4 (backup codec)', /node_modules\/lz4-napi\//],
+];
+
+// Node 22.15+ and 24: synchronous hooks that see both import() and require().
+const hasSyncHooks = typeof (module as { registerHooks?: unknown }).registerHooks === 'function';
+const dir = mkdtempSync(join(tmpdir(), 'pf-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the built CLI on a config; returns the URLs of every module it loaded, in order. */
+function loadedBy(config: object): { status: number | null; stderr: string; urls: string[] } {
+  const file = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
+  const record = `${file}.loaded`;
+  const hook = join(dir, 'record-loads.mjs');
+  writeFileSync(
+    hook,
+    `import { registerHooks } from 'node:module';
+import { appendFileSync } from 'node:fs';
+registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(record)}, url + '\\n'); return next(url, context); } });
+`,
+  );
+  writeFileSync(file, JSON.stringify({ ...config, control: { socket: join(dir, 'control.sock') } }));
+  const r = spawnSync(process.execPath, ['--import', hook, CLI, 'run', '--config', file], { encoding: 'utf8', timeout: 60_000 });
+  const urls = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean) : [];
+  return { status: r.status, stderr: r.stderr, urls };
+}
+
+/** The source files bundled in each loaded chunk of dist/, from its source map. */
+function sourcesOf(urls: string[]): string[] {
+  const dist = join(ROOT, 'dist');
+  const sources = new Set<string>();
+  for (const url of urls) {
+    if (!url.startsWith('file:')) continue;
+    const path = fileURLToPath(url);
+    if (!path.startsWith(dist)) {
+      sources.add(path); // an external module (koffi, …) loaded from node_modules
+      continue;
+    }
+    const map = JSON.parse(readFileSync(`${path}.map`, 'utf8')) as { sources: string[] };
+    for (const s of map.sources) sources.add(resolve(join(path, '..'), s));
+  }
+  return [...sources].map((s) => (s.startsWith(ROOT) ? s.slice(ROOT.length + 1) : s));
+}
+
+describe('a minimal run', () => {
+  it.skipIf(!hasSyncHooks)('loads no subsystem it does not configure, and none of their clients', () => {
+    const run = loadedBy({ logging: { level: 'warn' }, jobs: [{ name: 'app', main: true, exec: ['/bin/true'] }] });
+    expect(run.status, run.stderr).toBe(0);
+    const sources = sourcesOf(run.urls);
+    // The hook saw the run: the supervisor and the jobs code are there.
+    expect(sources.some((s) => s.startsWith('src/top/')), sources.join('\n')).toBe(true);
+    expect(sources.some((s) => s.startsWith('src/jobs/')), sources.join('\n')).toBe(true);
+    const found = FORBIDDEN.map(([what, re]) => [what, sources.filter((s) => re.test(s))] as const).filter(([, hits]) => hits.length > 0);
+    const report = found.map(([what, hits]) => `${what}: ${hits.length} files, e.g. ${hits.slice(0, 3).join(', ')}`).join('\n');
+    expect(report, 'code a minimal run should not load').toBe('');
+  });
+});
