@@ -182,15 +182,15 @@ cmd_which() {
   echo "$path"
 }
 
-# `scripts/services check`: lists what is missing; exit 1 if anything is.
+# `scripts/services check`: lists the services (and apt packages) that are missing; exit 1 if
+# anything is. The test setup asks it whether to start services, so the tools (node,
+# docker-compose) are not part of it.
 cmd_check() {
   local missing=() name version pkg
   for name in consul vault minio; do
     version="${name^^}_VERSION"
     [[ -x "$(bin_path "$name" "${!version}")" ]] || missing+=("$name ${!version}")
   done
-  [[ -x "$(node_path "$NODE_MAJOR")" ]] || missing+=("node ${NODE_VERSIONS[$NODE_MAJOR]}")
-  compose_installed >/dev/null || missing+=("docker-compose")
   for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' ||
       missing+=("apt:$pkg")
