@@ -1,216 +1,143 @@
 /**
- * ContainerPilot v3 (JSON5) → Pilotfish YAML. Everything with a Pilotfish equivalent is
- * converted; everything else is listed in `# NOTE:` comments at the top of the output, with
- * the ContainerPilot key path, so nothing is dropped silently.
+ * ContainerPilot 2 or 3 config (JSON5 with Go templates) → Pilotfish config. The steps, in order:
+ *
+ *   1. render the Go template (./render.ts), translating what `${VAR}` can express;
+ *   2. parse the JSON5 (falling back to a full rendering if a translated value landed where a
+ *      string cannot stand, e.g. a key);
+ *   3. convert the v2 (./v2.ts) or v3 (./v3.ts) keys;
+ *   4. write YAML with every difference as a `# NOTE:` comment at the top.
+ *
+ * `pilotfish migrate` prints the YAML; `pilotfish run` (drop-in) validates it in memory.
  */
 import JSON5 from 'json5';
 import { Document } from 'yaml';
-import { EVENT_CODES } from '../kernel/events.js';
 import { PilotfishError, errorMessage } from '../kernel/errors.js';
-import { convertTemplates } from './templates.js';
+import { Notes, isObj, type Context, type Obj } from './common.js';
+import { TemplateError } from './gotemplate/parse.js';
+import { renderTemplate, type RenderNote } from './render.js';
+import { V2_KEYS, convertV2 } from './v2.js';
+import { V3_KEYS, convertV3 } from './v3.js';
+
+export interface MigrateOptions {
+  /** The file name, for messages. */
+  file?: string;
+  /** The environment the templates are decided in (process.env by default). */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** ContainerPilot 2's app: the command line after its flags. */
+  app?: string[];
+  /** Decided by `pilotfish migrate`, or at start-up (drop-in). Changes the notes' wording only. */
+  at?: 'migrate' | 'startup';
+  /** How jobs call Pilotfish's CLI (v2 sensors use putmetric). */
+  pilotfish?: string[];
+}
 
 export interface MigrateResult {
   yaml: string;
   /** The converted config as an object (before YAML). */
   config: Record<string, unknown>;
   notes: string[];
+  version: 2 | 3;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const V2_ONLY = V2_KEYS.filter((k) => !V3_KEYS.includes(k));
 
-class Notes {
-  readonly list: string[] = [];
-  add(path: string, message: string): void {
-    this.list.push(`${path}: ${message}`);
-  }
-  /** Note every key of `obj` not in `known`. */
-  unknown(obj: Obj, known: string[], path: string): void {
-    for (const k of Object.keys(obj)) if (!known.includes(k)) this.add(`${path}.${k}`, 'has no Pilotfish equivalent; dropped');
-  }
+/** 2 or 3, from the keys (a config with `jobs` or `watches` is v3; with v2-only keys, v2). */
+function versionOf(cp: Obj): 2 | 3 {
+  if ('jobs' in cp || 'watches' in cp || 'control' in cp) return 3;
+  if (V2_ONLY.some((k) => k in cp)) return 2;
+  return isObj(cp.telemetry) && 'sensors' in cp.telemetry ? 2 : 3;
 }
 
-const LEVELS: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', WARNING: 'warn', ERROR: 'error', FATAL: 'fatal', PANIC: 'fatal' };
-
-function convertLogging(cp: unknown, notes: Notes): Obj | undefined {
-  if (!isObj(cp)) return undefined;
-  notes.unknown(cp, ['level', 'format', 'output'], 'logging');
-  const out: Obj = {};
-  const templated = typeof cp.level === 'string' ? /^\$\{(\w+)(?::-(\w+))?\}$/.exec(cp.level) : null;
-  if (templated) {
-    const fallback = templated[2] ? LEVELS[templated[2].toUpperCase()] : undefined;
-    out.level = `\${${templated[1]}${fallback ? `:-${fallback}` : ''}}`;
-    notes.add('logging.level', `${templated[1]} must now hold a lowercase level (debug, info, warn, error)`);
-  } else if (typeof cp.level === 'string') {
-    const level = LEVELS[cp.level.toUpperCase()];
-    if (level) out.level = level;
-    else notes.add('logging.level', `unknown level ${cp.level}; left at info`);
-  }
-  if (cp.format === 'json') out.format = 'json';
-  else if (cp.format === 'text' || cp.format === 'default') out.format = 'text';
-  if (cp.output !== undefined && cp.output !== 'stdout')
-    notes.add('logging.output', `Pilotfish always logs to stdout (was ${String(cp.output)}); redirect in the container runtime`);
-  return out;
+/** v2 or v3 from the raw text, before rendering (which needs the version for its functions). */
+function guessVersion(text: string): 2 | 3 {
+  const v2 = new RegExp(`["']?\\b(${V2_ONLY.join('|')})\\b["']?\\s*:`).test(text);
+  const v3 = /["']?\b(jobs|watches)\b["']?\s*:/.test(text);
+  return v2 && !v3 ? 2 : 3;
 }
 
-function convertConsul(cp: unknown, notes: Notes): Obj | undefined {
-  if (typeof cp === 'string') return { address: cp };
-  if (!isObj(cp)) return undefined;
-  notes.unknown(cp, ['address', 'scheme', 'token', 'tls'], 'consul');
-  const out: Obj = {};
-  if (typeof cp.address === 'string') out.address = typeof cp.scheme === 'string' ? `${cp.scheme}://${cp.address}` : cp.address;
-  if (cp.token !== undefined) {
-    out.token = cp.token;
-    notes.add('consul.token', 'a token in the config file: prefer CONSUL_HTTP_TOKEN in the environment');
-  }
-  if (cp.tls !== undefined) notes.add('consul.tls', 'TLS client settings are not converted; use CONSUL_CACERT/CONSUL_CLIENT_CERT/CONSUL_CLIENT_KEY');
-  return out;
+function fail(file: string, message: string, cause?: unknown): never {
+  throw new PilotfishError('PF_MIGRATE_INPUT', `${file}${message}`, { cause });
 }
 
-/** ContainerPilot sources: `containerpilot` is Pilotfish's `pilotfish`; `watch.NAME` is the watch `NAME`. */
-function convertSource(source: unknown): unknown {
-  if (source === 'containerpilot') return 'pilotfish';
-  if (typeof source === 'string' && source.startsWith('watch.')) return source.slice('watch.'.length);
-  return source;
-}
-
-function convertWhen(cp: unknown, notes: Notes, path: string): Obj | undefined {
-  if (!isObj(cp)) return undefined;
-  notes.unknown(cp, ['source', 'once', 'each', 'interval', 'timeout'], path);
-  const out: Obj = {};
-  if (cp.source !== undefined) out.source = convertSource(cp.source);
-  for (const k of ['once', 'each'] as const) {
-    if (cp[k] === undefined) continue;
-    if ((EVENT_CODES as readonly unknown[]).includes(cp[k])) out[k] = cp[k];
-    else notes.add(`${path}.${k}`, `event ${String(cp[k])} does not exist in Pilotfish; the job now waits for its source's default event: pick one of ${EVENT_CODES.join(', ')}`);
+function render(text: string, file: string, opts: MigrateOptions, translate: boolean): { cp: Obj; notes: RenderNote[] } {
+  let rendered;
+  try {
+    rendered = renderTemplate(text, { env: opts.env ?? process.env, version: guessVersion(text), translate, at: opts.at ?? 'migrate' });
+  } catch (error) {
+    if (error instanceof TemplateError) fail(file, `:${error.line}: template: ${error.message}`, error);
+    throw error;
   }
-  if (cp.interval !== undefined) out.interval = cp.interval;
-  if (cp.timeout !== undefined) out.timeout = cp.timeout;
-  return out;
-}
-
-const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
-
-function convertJob(cp: unknown, i: number, notes: Notes): Obj | undefined {
-  const path = `jobs[${i}]`;
-  if (!isObj(cp)) {
-    notes.add(path, 'is not an object; dropped');
-    return undefined;
-  }
-  notes.unknown(cp, JOB_KEYS, path);
-  const out: Obj = { name: cp.name, exec: cp.exec };
-  if (cp.exec === undefined) notes.add(`${path}.exec`, 'is missing; Pilotfish jobs need a command');
-  for (const k of ['port', 'interfaces', 'tags', 'restarts', 'stopTimeout', 'timeout'] as const) if (cp[k] !== undefined) out[k] = cp[k];
-  if (cp.initial_status !== undefined) out.initialStatus = cp.initial_status;
-  const when = convertWhen(cp.when, notes, `${path}.when`);
-  if (when) out.when = when;
-  if (isObj(cp.health)) {
-    notes.unknown(cp.health, ['exec', 'interval', 'ttl', 'timeout'], `${path}.health`);
-    const h: Obj = { exec: cp.health.exec };
-    for (const k of ['interval', 'timeout', 'ttl'] as const) if (cp.health[k] !== undefined) h[k] = cp.health[k];
-    out.health = h;
-  }
-  if (isObj(cp.logging)) {
-    notes.unknown(cp.logging, ['raw'], `${path}.logging`);
-    if (cp.logging.raw === true) out.logging = 'raw';
-  }
-  if (isObj(cp.consul)) {
-    for (const k of Object.keys(cp.consul))
-      notes.add(`${path}.consul.${k}`, 'per-service Consul options are not supported by Pilotfish; dropped');
-  }
-  return out;
-}
-
-function convertWatch(cp: unknown, i: number, notes: Notes): Obj | undefined {
-  const path = `watches[${i}]`;
-  if (!isObj(cp) || typeof cp.name !== 'string') {
-    notes.add(path, 'has no name; dropped');
-    return undefined;
-  }
-  notes.unknown(cp, ['name', 'interval', 'tag', 'dc'], path);
-  const name = cp.name.startsWith('watch.') ? cp.name.slice(6) : cp.name;
-  const out: Obj = { name, service: name };
-  if (cp.tag !== undefined) out.tag = cp.tag;
-  if (cp.dc !== undefined) out.datacenter = cp.dc;
-  return out;
-}
-
-function convertTelemetry(cp: unknown, notes: Notes): Obj | undefined {
-  if (!isObj(cp)) return undefined;
-  notes.unknown(cp, ['port', 'interfaces', 'tags', 'metrics'], 'telemetry');
-  const out: Obj = {};
-  if (cp.port !== undefined) out.port = cp.port;
-  const ifaces = typeof cp.interfaces === 'string' ? [cp.interfaces] : Array.isArray(cp.interfaces) ? cp.interfaces : [];
-  const first = ifaces[0];
-  if (typeof first === 'string') {
-    if (first.startsWith('static:')) out.address = first.slice('static:'.length);
-    else if (/^[A-Za-z][\w.-]*$/.test(first) && !['inet', 'inet6'].includes(first)) out.interface = first;
-    else notes.add('telemetry.interfaces', `"${first}" cannot be converted; set telemetry.address or telemetry.interface`);
-    if (ifaces.length > 1) notes.add('telemetry.interfaces', 'only the first interface is used');
-  }
-  if (cp.tags !== undefined) notes.add('telemetry.tags', 'Pilotfish does not register telemetry as a Consul service; dropped');
-  if (Array.isArray(cp.metrics)) {
-    out.metrics = cp.metrics.flatMap((m: unknown, i: number) => {
-      const path = `telemetry.metrics[${i}]`;
-      if (!isObj(m)) return [];
-      notes.unknown(m, ['namespace', 'subsystem', 'name', 'help', 'type'], path);
-      if (m.type !== 'counter' && m.type !== 'gauge') {
-        notes.add(path, `type ${String(m.type)} is not supported (counter and gauge are); dropped`);
-        return [];
-      }
-      const metric: Obj = {};
-      for (const k of ['namespace', 'subsystem'] as const) if (typeof m[k] === 'string' && m[k] !== '') metric[k] = m[k];
-      Object.assign(metric, { name: m.name, help: m.help, type: m.type });
-      return [metric];
-    });
-  }
-  return out;
-}
-
-export function migrate(source: string, file = 'containerpilot.json5'): MigrateResult {
-  const notes = new Notes();
-  const templated = convertTemplates(source);
-  for (const n of templated.notes) notes.add(`${file}:${n.line}`, n.message);
   let cp: unknown;
   try {
-    cp = JSON5.parse(templated.text);
+    cp = JSON5.parse(rendered.text);
   } catch (cause) {
-    throw new PilotfishError(
-      'PF_MIGRATE_INPUT',
-      `${file}: not valid JSON5 after converting templates: ${errorMessage(cause)}. Template control flow ({{ if }}, {{ range }}) cannot be converted: render it first.`,
-      { cause },
+    const where = cause as { lineNumber?: number; columnNumber?: number };
+    const line = rendered.text.split('\n')[(where.lineNumber ?? 1) - 1] ?? '';
+    fail(
+      file,
+      `:${where.lineNumber ?? 0}:${where.columnNumber ?? 0}: not valid JSON5 once its templates are rendered${text.includes('{{') ? ' (line of the rendered text)' : ''}: ${errorMessage(cause).replace(/^JSON5: /, '')}\n  ${line.trim()}`,
+      cause,
     );
   }
-  if (!isObj(cp)) throw new PilotfishError('PF_MIGRATE_INPUT', `${file}: a ContainerPilot config is an object`);
-  notes.unknown(cp, ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'], '');
-  const out: Obj = {};
-  const logging = convertLogging(cp.logging, notes);
-  if (logging && Object.keys(logging).length > 0) out.logging = logging;
-  if (cp.stopTimeout !== undefined) out.stopTimeout = cp.stopTimeout;
-  const consul = convertConsul(cp.consul, notes);
-  if (consul) out.consul = consul;
-  if (isObj(cp.control)) {
-    notes.unknown(cp.control, ['socket'], 'control');
-    if (typeof cp.control.socket === 'string') out.control = { socket: cp.control.socket };
-  }
-  out.jobs = (Array.isArray(cp.jobs) ? cp.jobs : []).flatMap((j: unknown, i: number) => convertJob(j, i, notes) ?? []);
-  if ((out.jobs as unknown[]).length === 0) notes.add('jobs', 'there are no jobs; Pilotfish needs at least one');
-  if (Array.isArray(cp.watches) && cp.watches.length > 0) {
-    out.watches = cp.watches.flatMap((w: unknown, i: number) => convertWatch(w, i, notes) ?? []);
-    if (cp.watches.some((w) => isObj(w) && w.interval !== undefined))
-      notes.add('watches', 'interval polling was replaced by Consul blocking queries (each watch reacts at once)');
-  }
-  const telemetry = convertTelemetry(cp.telemetry, notes);
-  if (telemetry) out.telemetry = telemetry;
-  if (templated.undefaulted.length > 0)
-    notes.add(
-      'environment',
-      `Pilotfish refuses to start when a variable without a default is unset (ContainerPilot rendered "<no value>"): ${templated.undefaulted.map((v) => `\${${v}}`).join(', ')}; add :-default where empty is fine`,
-    );
+  if (!isObj(cp)) fail(file, ': a ContainerPilot config is an object ({ ... })');
+  return { cp, notes: rendered.notes };
+}
 
-  const doc = new Document(out);
-  const header = [` Converted from ${file} by \`pilotfish migrate\`. Check it with \`pilotfish validate --config FILE\`.`];
-  for (const n of notes.list) header.push(` NOTE: ${n.replace(/^\./, '')}`);
+function keysHoldTokens(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(keysHoldTokens);
+  if (!isObj(value)) return false;
+  return Object.entries(value).some(([k, v]) => k.includes('${') || keysHoldTokens(v));
+}
+
+export function migrate(source: string, options: MigrateOptions | string = {}): MigrateResult {
+  const opts: MigrateOptions = typeof options === 'string' ? { file: options } : options;
+  const file = opts.file ?? 'containerpilot.json5';
+  let result: { cp: Obj; notes: RenderNote[] } | undefined;
+  try {
+    result = render(source, file, opts, true);
+  } catch (error) {
+    if (!(error instanceof PilotfishError) || !source.includes('{{')) throw error;
+  }
+  if (!result || keysHoldTokens(result.cp)) {
+    // A translated value where JSON5 wants something else: render everything for the environment.
+    result = render(source, file, opts, false);
+    result.notes.unshift({ line: 0, message: 'a template stands for a key or for JSON5 syntax, which ${VAR} cannot express, so the whole config was rendered for the environment' });
+  }
+  const notes = new Notes();
+  for (const n of result.notes) notes.add(n.line > 0 ? `${file}:${n.line}` : file, n.message);
+  const ctx: Context = { env: opts.env ?? process.env, notes, pilotfish: opts.pilotfish ?? ['pilotfish'] };
+  const version = versionOf(result.cp);
+  const config = version === 2 ? convertV2(result.cp, ctx, opts.app) : convertV3(result.cp, ctx);
+  const doc = new Document(config, { aliasDuplicateObjects: false });
+  const header = [` Converted from ${file} (ContainerPilot ${version}) by \`pilotfish migrate\`. Check it with \`pilotfish validate FILE\`.`];
+  for (const n of notes.list) header.push(` NOTE: ${n}`);
   doc.commentBefore = header.join('\n');
-  return { yaml: doc.toString({ lineWidth: 0 }), config: out, notes: notes.list };
+  return { yaml: doc.toString({ lineWidth: 0 }), config, notes: notes.list, version };
+}
+
+/**
+ * Whether a config file's text is ContainerPilot's rather than Pilotfish's: JSON5 (an object)
+ * with Go templates or keys only ContainerPilot has. A Pilotfish config in JSON has neither.
+ */
+export function isContainerPilot(text: string): boolean {
+  const body = text.replace(/^(?:\s+|\/\/[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, '');
+  if (!body.startsWith('{')) return false;
+  if (body.includes('{{')) return true;
+  let parsed: unknown;
+  try {
+    parsed = JSON5.parse(body);
+  } catch {
+    return false;
+  }
+  if (!isObj(parsed)) return false;
+  if (V2_ONLY.some((k) => k in parsed)) return true;
+  if (['templates', 'vault', 'backup', 'election', 'signals', '$schema'].some((k) => k in parsed)) return false;
+  if (typeof parsed.consul === 'string' || (isObj(parsed.consul) && ('scheme' in parsed.consul || 'tls' in parsed.consul))) return true;
+  const jobs = Array.isArray(parsed.jobs) ? parsed.jobs.filter(isObj) : [];
+  if (jobs.some((j) => 'main' in j || 'shell' in j || 'initialStatus' in j || 'env' in j)) return false;
+  if (jobs.some((j) => 'initial_status' in j || isObj(j.consul) || (isObj(j.when) && typeof j.when.source === 'string' && j.when.source.startsWith('watch.')) || (isObj(j.logging) && 'raw' in j.logging)))
+    return true;
+  const watches = Array.isArray(parsed.watches) ? parsed.watches.filter(isObj) : [];
+  if (watches.some((w) => !('service' in w) && !('key' in w) && !('prefix' in w))) return true;
+  return false;
 }

@@ -1,0 +1,205 @@
+/**
+ * What ContainerPilot 2 and 3 share, converted once: notes, durations, commands, logging, the
+ * Consul client, telemetry, and the stand-in process for a service that has none.
+ */
+import { interpolate } from '../config/interpolate.js';
+
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface Context {
+  env: Readonly<Record<string, string | undefined>>;
+  notes: Notes;
+  /** How a job calls Pilotfish's CLI (sensors call `putmetric`). */
+  pilotfish: string[];
+}
+
+export class Notes {
+  readonly list: string[] = [];
+  add(path: string, message: string): void {
+    const line = path ? `${path}: ${message}` : message;
+    if (!this.list.includes(line)) this.list.push(line);
+  }
+  /** Note every key of `obj` that is not in `known`. */
+  unknown(obj: Obj, known: readonly string[], path: string): void {
+    for (const k of Object.keys(obj))
+      if (!known.includes(k)) this.add(path ? `${path}.${k}` : k, 'ContainerPilot does not define this key (it refused the config); dropped');
+  }
+}
+
+/** A value with `${VAR}` tokens resolved for the environment (for the few keys Pilotfish spells differently). */
+export function concrete(value: unknown, ctx: Context, path: string): unknown {
+  if (typeof value !== 'string' || !value.includes('${')) return value;
+  try {
+    const out = interpolate(value, ctx.env);
+    ctx.notes.add(path, `rendered for this environment ("${out}"): Pilotfish spells this value differently, so it cannot follow the variable`);
+    return out;
+  } catch {
+    return value;
+  }
+}
+
+const GO_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, μs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * A ContainerPilot duration (Go's "1h30m", "300ms", a bare number or digit string of seconds)
+ * as a Pilotfish duration. Values holding `${…}` are kept: Pilotfish reads bare seconds too.
+ */
+export function duration(value: unknown, ctx: Context, path: string): string | number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') {
+    ctx.notes.add(path, `"${String(value)}" is not a duration; dropped`);
+    return undefined;
+  }
+  if (value.includes('${')) return value;
+  const text = value.trim();
+  if (/^[+-]?\d+$/.test(text)) return Number(text);
+  const part = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/y;
+  let ms = 0;
+  part.lastIndex = 0;
+  while (part.lastIndex < text.length) {
+    const at = part.lastIndex;
+    const m = part.exec(text);
+    if (!m || m.index !== at) {
+      ctx.notes.add(path, `"${value}" is not a duration ContainerPilot accepts; dropped`);
+      return undefined;
+    }
+    ms += Number(m[1]) * (GO_UNITS[m[2] as string] as number);
+  }
+  if (ms > 0 && ms < 1) ctx.notes.add(path, `${value} is below Pilotfish's 1ms resolution; rounded up to 1ms`);
+  const whole = Math.max(ms > 0 ? 1 : 0, Math.round(ms));
+  return whole % 3_600_000 === 0 && whole > 0 ? `${whole / 3_600_000}h` : whole % 60_000 === 0 && whole > 0 ? `${whole / 60_000}m` : whole % 1000 === 0 ? `${whole / 1000}s` : `${whole}ms`;
+}
+
+const SHELL_WORD_SPECIAL = /["'\\$`|&;<>()*?~#\n]/;
+
+/**
+ * ContainerPilot split a string command on spaces and nothing else (no quotes, no shell).
+ * Strings Pilotfish would split the same way stay strings; others become the argv ContainerPilot
+ * ran, so quotes and `$` keep meaning what they meant there. `${…}` tokens are kept whole.
+ */
+export function command(value: unknown, ctx: Context, path: string): string | string[] | undefined {
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  if (typeof value !== 'string' || value.trim() === '') {
+    ctx.notes.add(path, 'is missing or empty; ContainerPilot refused such a command');
+    return undefined;
+  }
+  const text = value.trim();
+  const outsideTokens = text.replace(/\$\{(?:[^{}]|\{[^{}]*\})*\}/g, '');
+  if (!SHELL_WORD_SPECIAL.test(outsideTokens.replace(/\$\$/g, '')) && !/\$\{/.test(text) && !text.includes('$$')) return text;
+  const args: string[] = [];
+  let cur = '';
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string;
+    if (c === '$' && text[i + 1] === '{') depth++;
+    else if (c === '}' && depth > 0) depth--;
+    if (c === ' ' && depth === 0) {
+      if (cur !== '') args.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  if (cur !== '') args.push(cur);
+  return args;
+}
+
+const LEVELS: Record<string, string> = { DEBUG: 'debug', INFO: 'info', WARN: 'warn', WARNING: 'warn', ERROR: 'error', FATAL: 'fatal', PANIC: 'fatal' };
+
+export function logging(cp: unknown, ctx: Context): Obj | undefined {
+  if (!isObj(cp)) return undefined;
+  ctx.notes.unknown(cp, ['level', 'format', 'output'], 'logging');
+  const out: Obj = {};
+  const level = concrete(cp.level, ctx, 'logging.level');
+  if (typeof level === 'string' && level !== '') {
+    const mapped = LEVELS[level.toUpperCase()];
+    if (mapped) out.level = mapped;
+    else ctx.notes.add('logging.level', `"${level}" is not a level ContainerPilot accepts (it refused the config); left at info`);
+  }
+  const format = concrete(cp.format, ctx, 'logging.format');
+  if (format === 'json') out.format = 'json';
+  else if (format === 'text' || format === 'default') out.format = 'text';
+  if (format === 'default') ctx.notes.add('logging.format', 'ContainerPilot\'s "default" (a timestamp and the message) becomes Pilotfish\'s text format, which also names the level');
+  const output = concrete(cp.output, ctx, 'logging.output');
+  if (output === 'stderr') ctx.notes.add('logging.output', 'Pilotfish logs to stdout; ContainerPilot was told stderr (redirect in the container runtime if it matters)');
+  return out;
+}
+
+export function consul(cp: unknown, ctx: Context): Obj | undefined {
+  if (typeof cp === 'string') return { address: cp };
+  if (!isObj(cp)) return undefined;
+  ctx.notes.unknown(cp, ['address', 'scheme', 'token', 'tls'], 'consul');
+  const out: Obj = {};
+  if (typeof cp.address === 'string') out.address = typeof cp.scheme === 'string' && cp.scheme !== '' ? `${cp.scheme}://${cp.address}` : cp.address;
+  if (cp.token !== undefined) out.token = cp.token;
+  if (isObj(cp.tls) && Object.keys(cp.tls).length > 0)
+    ctx.notes.add('consul.tls', `Pilotfish's Consul client takes TLS settings from the environment only: set ${['CONSUL_CACERT', 'CONSUL_CAPATH', 'CONSUL_CLIENT_CERT', 'CONSUL_CLIENT_KEY', 'CONSUL_TLS_SERVER_NAME', 'CONSUL_HTTP_SSL_VERIFY'].join(', ')} instead`);
+  return out;
+}
+
+export const POLL_NOTE =
+  'Pilotfish watches Consul with blocking queries instead of polling every interval: a change is seen (and `changed` published) as soon as Consul has it';
+
+/** A process for a service that has none (Pilotfish registers a service while its job runs). */
+export const STAND_IN = ['/bin/sh', '-c', 'while :; do sleep 3600; done'];
+
+/** The first interface spec ContainerPilot would try, as Pilotfish's telemetry address or interface. */
+function telemetryListen(cp: Obj, ctx: Context, out: Obj): void {
+  const raw = concrete(cp.interfaces, ctx, 'telemetry.interfaces');
+  const ifaces = typeof raw === 'string' ? [raw] : Array.isArray(raw) ? raw : [];
+  const first = ifaces[0];
+  if (typeof first !== 'string') return;
+  const name = /^([A-Za-z][\w.-]*?)(?::inet)?$/.exec(first);
+  if (first.startsWith('static:')) out.address = first.slice('static:'.length);
+  else if (name && !['inet', 'inet6'].includes(first)) out.interface = name[1];
+  else ctx.notes.add('telemetry.interfaces', `"${first}" has no Pilotfish equivalent (an address or an interface's first IPv4 address); listening on every address`);
+  if (ifaces.length > 1) ctx.notes.add('telemetry.interfaces', 'Pilotfish listens on the first interface only, without falling back to the next ones');
+}
+
+const METRIC_KEYS = ['namespace', 'subsystem', 'name', 'help', 'type'];
+
+/** `telemetry`; v2 sensors come back as jobs that feed their metric with `pilotfish putmetric`. */
+export function telemetry(cp: unknown, ctx: Context, hasConsul: boolean): { section?: Obj; jobs: Obj[] } {
+  if (!isObj(cp)) return { jobs: [] };
+  ctx.notes.unknown(cp, ['port', 'interfaces', 'tags', 'metrics', 'sensors'], 'telemetry');
+  const section: Obj = { port: cp.port ?? 9090 };
+  telemetryListen(cp, ctx, section);
+  const jobs: Obj[] = [];
+  const list = Array.isArray(cp.metrics) ? cp.metrics : Array.isArray(cp.sensors) ? cp.sensors : [];
+  const key = Array.isArray(cp.metrics) ? 'metrics' : 'sensors';
+  section.metrics = list.flatMap((m: unknown, i: number) => {
+    const path = `telemetry.${key}[${i}]`;
+    if (!isObj(m)) return [];
+    ctx.notes.unknown(m, key === 'sensors' ? [...METRIC_KEYS, 'poll', 'check', 'timeout'] : METRIC_KEYS, path);
+    const type = concrete(m.type, ctx, `${path}.type`);
+    if (type !== 'counter' && type !== 'gauge') {
+      ctx.notes.add(path, `type ${String(type)} is not supported by Pilotfish (counter and gauge are); the metric${key === 'sensors' ? ' and its sensor are' : ' is'} dropped`);
+      return [];
+    }
+    const metric: Obj = {};
+    for (const k of ['namespace', 'subsystem'] as const) if (typeof m[k] === 'string' && m[k] !== '') metric[k] = m[k];
+    Object.assign(metric, { name: m.name, help: m.help, type });
+    if (key === 'sensors') {
+      const full = [metric.namespace, metric.subsystem, metric.name].filter(Boolean).join('_');
+      const check = command(m.check, ctx, `${path}.check`);
+      const argv = typeof check === 'string' ? check.split(/\s+/) : (check ?? []);
+      const job: Obj = {
+        name: `sensor-${String(m.name).replace(/_/g, '-')}`,
+        exec: ['/bin/sh', '-c', `value=$("$@") && exec ${ctx.pilotfish.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')} putmetric "${full}=$(echo $value)"`, 'sensor', ...argv],
+        when: { interval: duration(m.poll, ctx, `${path}.poll`) },
+      };
+      if (m.timeout !== undefined) job.timeout = duration(m.timeout, ctx, `${path}.timeout`);
+      jobs.push(job);
+    }
+    return [metric];
+  });
+  if (hasConsul) {
+    // ContainerPilot registered its telemetry endpoint as the service "containerpilot", with a
+    // heartbeat every 5 s and a 15 s TTL and no check command: the same, with a check that always passes.
+    const svc: Obj = { name: 'containerpilot', exec: STAND_IN, port: section.port, health: { exec: 'true', interval: 5, ttl: 15 } };
+    if (Array.isArray(cp.tags)) svc.tags = cp.tags;
+    if (cp.interfaces !== undefined) svc.interfaces = cp.interfaces;
+    jobs.push(svc);
+  } else if (cp.tags !== undefined) ctx.notes.add('telemetry.tags', 'without a consul section nothing is registered (as in ContainerPilot); dropped');
+  return { section, jobs };
+}
