@@ -191,12 +191,13 @@ export function consulBinary(): string {
 
 /** A Consul client agent inside a host namespace, listening on 127.0.0.1:8500 there. */
 export class ClientAgent {
-  readonly #child: ChildProcess;
+  #child: ChildProcess;
   readonly #output: string[] = [];
+  readonly #configFile: string;
 
   constructor(
     readonly node: string,
-    netns: string,
+    readonly netns: string,
     ip: string,
     servers: string[],
   ) {
@@ -217,12 +218,18 @@ export class ClientAgent {
       log_level: 'WARN',
       ports: { grpc: -1, grpc_tls: -1, https: -1, dns: -1 },
     };
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    this.#child = spawn('ip', ['netns', 'exec', netns, consulBinary(), 'agent', `-config-file=${join(dir, 'config.json')}`], {
+    this.#configFile = join(dir, 'config.json');
+    writeFileSync(this.#configFile, JSON.stringify(config));
+    this.#child = this.#spawn();
+  }
+
+  #spawn(): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', this.netns, consulBinary(), 'agent', `-config-file=${this.#configFile}`], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.#child.stdout?.on('data', (c: Buffer) => this.#output.push(c.toString()));
-    this.#child.stderr?.on('data', (c: Buffer) => this.#output.push(c.toString()));
+    child.stdout?.on('data', (c: Buffer) => this.#output.push(c.toString()));
+    child.stderr?.on('data', (c: Buffer) => this.#output.push(c.toString()));
+    return child;
   }
 
   /** Wait until the servers list this node as alive. */
@@ -237,21 +244,29 @@ export class ClientAgent {
     );
   }
 
-  async stop(): Promise<void> {
-    const pid = this.#child.pid;
-    if (pid === undefined || this.#child.exitCode !== null) return;
+  /** Ends the agent with `signal` (SIGKILL: a crash; SIGTERM: a client agent leaves the cluster). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.#child;
+    const pid = child.pid;
+    if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
     // ip netns exec execs the agent: this pid is the agent itself.
-    if (readProc(pid)) this.#child.kill('SIGTERM');
+    if (readProc(pid)) child.kill(signal);
     await new Promise((resolve) => {
       const t = setTimeout(() => {
-        this.#child.kill('SIGKILL');
+        child.kill('SIGKILL');
         resolve(undefined);
       }, 5_000);
-      this.#child.once('exit', () => {
+      child.once('exit', () => {
         clearTimeout(t);
         resolve(undefined);
       });
     });
+  }
+
+  /** Starts the agent again with the same data dir (its node ID and persisted services). */
+  restart(): void {
+    if (this.#child.exitCode === null && this.#child.signalCode === null) throw new Error(`agent ${this.node} is still running`);
+    this.#child = this.#spawn();
   }
 }
 
