@@ -57,6 +57,8 @@ SUITE=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 DEBVER=${VERSION_ID:?no VERSION_ID in /etc/os-release}
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$CACHE/dl" "$RUN_DIR"
+# one run at a time (test files running in parallel each ask for the socket)
+exec 8> "$RUN_DIR/provision.lock"; flock 8
 
 # ---------------------------------------------------------------------------------------------
 # socket service (--socket / --stop-socket)
