@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, PilotfishError } from '../kernel/errors.js';
 import { COMMANDS, type Command } from './commands.js';
+import { fromContainerPilotFlags } from './compat.js';
 
 /**
  * V8's compiled code for the modules a command loads, kept between starts (Node's module compile
@@ -27,7 +28,8 @@ function compileCache(): void {
 }
 compileCache();
 
-async function main(argv: string[]): Promise<number> {
+async function main(args: string[]): Promise<number> {
+  const argv = fromContainerPilotFlags(args) ?? args; // ContainerPilot's -reload, -putmetric, ...
   const [name = 'help', ...rest] = argv;
   const entry = name === '--help' || name === '-h' ? COMMANDS.help : name === '--version' || name === '-v' ? COMMANDS.version : COMMANDS[name];
   if (!entry) throw new UsageError(`unknown command "${name}"; run "pilotfish help"`, 'PF_CLI_UNKNOWN_COMMAND');

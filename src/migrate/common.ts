@@ -184,7 +184,7 @@ export function telemetry(cp: unknown, ctx: Context, hasConsul: boolean): { sect
       const check = command(m.check, ctx, `${path}.check`);
       const argv = typeof check === 'string' ? check.split(/\s+/) : (check ?? []);
       const job: Obj = {
-        name: `sensor-${String(m.name).replace(/_/g, '-')}`,
+        name: `sensor-${String(m.name)}`,
         exec: ['/bin/sh', '-c', `value=$("$@") && exec ${ctx.pilotfish.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')} putmetric "${full}=$(echo $value)"`, 'sensor', ...argv],
         when: { interval: duration(m.poll, ctx, `${path}.poll`) },
       };

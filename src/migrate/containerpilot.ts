@@ -55,8 +55,22 @@ function guessVersion(text: string): 2 | 3 {
   return v2 && !v3 ? 2 : 3;
 }
 
-function fail(file: string, message: string, cause?: unknown): never {
-  throw new PilotfishError('PF_MIGRATE_INPUT', `${file}${message}`, { cause });
+/** A ContainerPilot config that ContainerPilot itself would have refused: where, and why. */
+export class MigrateError extends PilotfishError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly reason: string,
+    cause?: unknown,
+  ) {
+    super('PF_MIGRATE_INPUT', `${file}${line > 0 ? `:${line}${column > 0 ? `:${column}` : ''}` : ''}: ${reason}`, { cause });
+    this.name = 'MigrateError';
+  }
+}
+
+function fail(file: string, line: number, column: number, reason: string, cause?: unknown): never {
+  throw new MigrateError(file, line, column, reason, cause);
 }
 
 function render(text: string, file: string, opts: MigrateOptions, translate: boolean): { cp: Obj; notes: RenderNote[] } {
@@ -64,7 +78,7 @@ function render(text: string, file: string, opts: MigrateOptions, translate: boo
   try {
     rendered = renderTemplate(text, { env: opts.env ?? process.env, version: guessVersion(text), translate, at: opts.at ?? 'migrate' });
   } catch (error) {
-    if (error instanceof TemplateError) fail(file, `:${error.line}: template: ${error.message}`, error);
+    if (error instanceof TemplateError) fail(file, error.line, 0, `template: ${error.message}`, error);
     throw error;
   }
   let cp: unknown;
@@ -75,11 +89,13 @@ function render(text: string, file: string, opts: MigrateOptions, translate: boo
     const line = rendered.text.split('\n')[(where.lineNumber ?? 1) - 1] ?? '';
     fail(
       file,
-      `:${where.lineNumber ?? 0}:${where.columnNumber ?? 0}: not valid JSON5 once its templates are rendered${text.includes('{{') ? ' (line of the rendered text)' : ''}: ${errorMessage(cause).replace(/^JSON5: /, '')}\n  ${line.trim()}`,
+      where.lineNumber ?? 0,
+      where.columnNumber ?? 0,
+      `not valid JSON5 once its templates are rendered${text.includes('{{') ? ' (line of the rendered text)' : ''}: ${errorMessage(cause).replace(/^JSON5: /, '')}\n  ${line.trim()}`,
       cause,
     );
   }
-  if (!isObj(cp)) fail(file, ': a ContainerPilot config is an object ({ ... })');
+  if (!isObj(cp)) fail(file, 1, 1, 'a ContainerPilot config is an object ({ ... })');
   return { cp, notes: rendered.notes };
 }
 

@@ -9,19 +9,31 @@ import { nearest } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
 import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
+import { fromContainerPilot, isContainerPilot } from '../migrate/dropin.js';
 
 export interface LoadedConfig {
   file: string;
   config: Config;
   /** The validated text, for change detection on reload. */
   text: string;
+  /** A ContainerPilot config run as it is (drop-in): its version, and what differs (log them once). */
+  containerPilot?: { version: 2 | 3; notes: string[] };
 }
 
 export { ConfigError };
 
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
-  const text = await readConfigText(file);
-  return { file, config: parseConfig(text, file, env), text };
+/**
+ * Read and validate a config. A ContainerPilot 2 or 3 config (detected by its content; `file`
+ * may also be the JSON text itself, as ContainerPilot 2 accepted in $CONTAINERPILOT) is
+ * converted in memory first, exactly as `pilotfish migrate` would (src/migrate), its templates
+ * decided by `env`. `app` is ContainerPilot 2's main command (its trailing arguments).
+ */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, options: { app?: string[] } = {}): Promise<LoadedConfig> {
+  const inline = file.trimStart().startsWith('{');
+  const text = inline ? file : await readConfigText(file);
+  if (!isContainerPilot(text)) return { file, config: parseConfig(text, file, env), text };
+  const converted = fromContainerPilot(text, inline ? '$CONTAINERPILOT' : file, env, options.app);
+  return { file, config: parseConfig(converted.yaml, converted.file, env), text, containerPilot: { version: converted.version, notes: converted.notes } };
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {

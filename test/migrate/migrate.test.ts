@@ -1,113 +1,226 @@
-// ContainerPilot v3 → Pilotfish: our own ContainerPilot-style fixtures, converted and validated.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+// ContainerPilot 2 and 3 → Pilotfish: our own corpus (test/migrate/fixtures, written from
+// ContainerPilot's documented format), each config migrated and validated under two
+// environments (a local Consul agent, and none), with what each construct became.
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/top/config.js';
-import { migrate } from '../../src/migrate/containerpilot.js';
-import { convertExpression, convertTemplates } from '../../src/migrate/templates.js';
-import { CLI } from '../helpers/pilotfish.js';
+import { isContainerPilot, migrate } from '../../src/migrate/containerpilot.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
+const CORPUS = ['v2', 'v3'].flatMap((v) => readdirSync(join(FIXTURES, v)).map((f) => `${v}/${f}`));
 
-describe('templates', () => {
-  it.each([
-    ['.PORT', '${PORT}'],
-    [' .PORT ', '${PORT}'],
-    ['- .PORT -', '${PORT}'],
-    ['env "HOST"', '${HOST}'],
-    ['.ADDR | default "consul:8500"', '${ADDR:-consul:8500}'],
-    ['env "X" | default "y"', '${X:-y}'],
-    ['default "5" .N', '${N:-5}'],
-  ])('{{%s}} → %s', (expr, out) => {
-    expect(convertExpression(expr)?.text).toBe(out);
+const AGENT = {
+  CONSUL_AGENT: '1', CONSUL: 'consul.example', PORT: '8080', PEERS: 'db1,db2', NAME: 'my_app1', MODE: 'primary', WORKER_1: 'w1',
+  EXTRA: 'x y', BACKUP_CMD: '/bin/backup', BACKENDS: 'db,cache-1', BACKUP_FREQUENCY: '10m', ROLE: 'primary', WATCHES: 'a,b', HOME: '/root',
+};
+const NO_AGENT = { CONSUL: 'consul.example', MODE: 'replica' };
+const ENVS = { 'with a Consul agent': AGENT, 'without an agent': NO_AGENT } as const;
+
+const load = (name: string, env: Record<string, string>, app?: string[]) => {
+  const r = migrate(fixture(name), { file: name, env, ...(app ? { app } : {}) });
+  return { ...r, parsed: parseConfig(r.yaml, `${name}.yaml`, env) };
+};
+
+describe('the corpus migrates to valid configs', () => {
+  for (const name of CORPUS)
+    for (const [label, env] of Object.entries(ENVS))
+      it(`${name} ${label}`, () => {
+        expect(isContainerPilot(fixture(name))).toBe(true);
+        const { parsed, version } = load(name, env, ['/bin/app']);
+        expect(version).toBe(name.startsWith('v2') ? 2 : 3);
+        expect(parsed.jobs.length).toBeGreaterThan(0);
+      });
+});
+
+describe('ContainerPilot 3, every field', () => {
+  const { parsed: c, notes, yaml } = load('v3/every-field.json5', { PORT: '9999' });
+  const job = (name: string) => c.jobs.find((j) => j.name === name);
+
+  it('keeps simple templates as ${VAR} (unset renders empty, as in ContainerPilot)', () => {
+    expect(yaml).toContain('address: http://${CONSUL:-consul}:8500');
+    expect(yaml).toContain('token: ${CONSUL_HTTP_TOKEN:-}');
+    expect(c.consul?.address).toBe('http://consul:8500');
+    expect(c.consul?.token).toBe('');
+    expect(job('app')?.port).toBe(9999);
+    expect(parseConfig(yaml, 'x', {}).jobs.find((j) => j.name === 'app')?.port).toBe(8080);
+    expect(job('app')?.exec).toEqual(['/usr/local/bin/app', '--port', '9999', '--name', '']);
+    expect(job('setup')?.exec).toEqual(['/usr/local/bin/setup.sh', '']);
   });
 
-  it.each(['.PEERS | split ","', 'if .X', 'range .Y', '.A | default "}"'])('leaves {{%s}} alone', (expr) => {
-    expect(convertExpression(expr)).toBeUndefined();
+  it('maps jobs key by key', () => {
+    expect(c.stopTimeout).toBe(7000);
+    expect(c.logging).toEqual({ level: 'info', format: 'json' });
+    expect(c.control.socket).toBe('/var/run/containerpilot.socket');
+    expect(job('setup')).toMatchObject({ timeout: 90_000, restarts: { max: 0 } });
+    expect(job('app')).toMatchObject({
+      interfaces: ['eth0', 'static:10.1.1.1'],
+      initialStatus: 'warning',
+      tags: ['http', 'dev'],
+      stopTimeout: 10_000,
+      logging: 'raw',
+      when: { source: 'setup', once: 'exitSuccess', timeout: 60_000 },
+      health: { interval: 5000, ttl: 15_000, timeout: 2000 },
+      enableTagOverride: true,
+      deregisterCriticalServiceAfter: 600_000,
+    });
+    expect(job('app')?.restarts.max).toBe(Infinity);
+    expect(job('retried')?.restarts.max).toBe(3);
+    expect(job('registration-only')).toMatchObject({ port: 9000, exec: ['/bin/sh', '-c', 'while :; do sleep 3600; done'] });
+    expect(job('preStop')).toMatchObject({ when: { source: 'app', once: 'stopping' }, timeout: 20_000, exec: ['/usr/local/bin/drain.sh', '$PORT'] });
+    expect(job('postStop')?.when).toMatchObject({ source: 'app', once: 'stopped' });
+    expect(job('on-unhealthy')?.when).toMatchObject({ source: 'app', each: 'unhealthy' });
+    expect(job('reload-upstreams')?.when).toMatchObject({ source: 'upstream', each: 'changed' });
+    expect(job('upstream-down')?.when).toMatchObject({ source: 'watch.app', each: 'unhealthy' }); // a job is called app too
+    expect(job('on-hup')?.when).toMatchObject({ source: 'SIGHUP', each: 'signal' });
+    expect(job('on-usr2')?.when).toMatchObject({ source: 'SIGUSR2', each: 'signal' });
+    expect(job('at-start')?.when).toMatchObject({ source: 'pilotfish', once: 'startup' });
+    expect(job('at-stop')?.when).toMatchObject({ source: 'pilotfish', once: 'shutdown' });
+    expect(job('maint-on')?.when).toMatchObject({ source: 'pilotfish', each: 'enterMaintenance' });
+    expect(job('sensor')).toMatchObject({ when: { interval: 5000 }, timeout: 4000 });
+    expect(job('counted')?.when?.interval).toBe(1500);
+    expect(c.watches).toMatchObject([
+      { name: 'upstream', service: 'upstream', tag: 'primary', datacenter: 'dc1' },
+      { name: 'watch.app', service: 'app' },
+    ]);
   });
 
-  it('quotes bare templates, keeps comments, escapes other $ in strings', () => {
-    const r = convertTemplates('{ // a {{ .C }} comment\n port: {{ .PORT }}, exec: "echo $HOME {{ .X | default \\"a\\" }}" }');
-    expect(r.text).toBe('{ // a {{ .C }} comment\n port: "${PORT}", exec: "echo $$HOME ${X:-a}" }');
-    expect(r.undefaulted).toEqual(['PORT']);
+  it('registers telemetry as ContainerPilot did, and keeps the metrics Pilotfish has', () => {
+    expect(c.telemetry).toMatchObject({ port: 9090, interface: 'eth0' });
+    expect(c.telemetry?.metrics.map((m) => m.name)).toEqual(['requests_total', 'idle']);
+    expect(job('containerpilot')).toMatchObject({ port: 9090, tags: ['metrics'], health: { exec: 'true', interval: 5000, ttl: 15_000 } });
+  });
+
+  it('notes true differences only', () => {
+    const expected = [
+      /^consul\.tls: .*CONSUL_CACERT/,
+      /^jobs\[2\]\.exec: a job with no process/,
+      /^jobs\[18\]\.restarts: ContainerPilot stopped this periodic job after 3 run/,
+      /^telemetry\.metrics\[2\]: type histogram/,
+      /^telemetry\.metrics\[3\]: type summary/,
+      /^jobs: periodic jobs/,
+      /^watches: Pilotfish watches Consul with blocking queries/,
+    ];
+    expect(notes).toHaveLength(expected.length);
+    for (const re of expected) expect(notes.some((n) => re.test(n))).toBe(true);
+    for (const n of notes) expect(yaml).toContain(`# NOTE: ${n}`);
   });
 });
 
-describe('migrate', () => {
-  const env = { PORT: '8080', CONSUL_HOST: 'consul', CONSUL_TOKEN: 't0ken', HOME: '/root' };
+describe('ContainerPilot 3, templates with control flow', () => {
+  it('decides if/range for the environment, names the variables (not their values), keeps simple ones as ${VAR}', () => {
+    const agent = load('v3/templates.json5', AGENT);
+    expect(agent.parsed.consul?.address).toBe('localhost:8500');
+    expect(agent.parsed.jobs.map((j) => j.name)).toEqual(['consul-agent', 'app', 'worker-1', 'extra', 'uses-default-dollar', 'backup']);
+    const app = agent.parsed.jobs[1];
+    expect(app?.when).toMatchObject({ source: 'consul-agent', once: 'healthy' });
+    expect(app?.exec).toEqual(['/usr/local/bin/app', '--peers', 'db1;db2', '--name', 'my-app1', '--tag', 'myapp']);
+    expect(app?.health?.exec).toBe('/usr/local/bin/check localhost:8080');
+    expect(agent.parsed.jobs[2]?.exec).toBe('/usr/local/bin/worker w1');
+    expect(agent.parsed.jobs[3]?.exec).toBe('/usr/local/bin/extra x of 2');
+    expect(agent.parsed.jobs[4]?.exec).toEqual(['sh', '-c', "'echo", 'hi', "$HOME'"]); // ContainerPilot split on spaces, no quotes
+    expect(agent.parsed.jobs[5]).toMatchObject({ exec: '/bin/backup', when: { interval: 3_600_000 } });
+    expect(agent.parsed.watches.map((w) => [w.name, w.interval])).toEqual([['a', undefined], ['b', undefined]]);
+    expect(agent.parsed.logging.level).toBe('info');
+    expect(agent.notes.some((n) => /^v3\/templates\.json5:4: the branch taken at \{\{ if \.CONSUL_AGENT \}\} was decided by .* \(CONSUL_AGENT set\)/.test(n))).toBe(true);
+    expect(agent.notes.join('\n')).not.toContain('consul.example'); // values never reach a note
 
-  it('converts a web app config into a valid Pilotfish config', () => {
-    const r = migrate(fixture('web.json5'), 'web.json5');
-    const config = parseConfig(r.yaml, 'pilotfish.yaml', env);
-    expect(config.jobs.map((j) => j.name)).toEqual(['setup', 'web', 'reload-upstreams', 'sensor']);
-    const web = config.jobs[1];
-    expect(web).toMatchObject({
-      exec: '/usr/local/bin/web --port 8080',
-      port: 8080,
-      tags: ['http', 'v2'],
-      interfaces: ['eth0', 'inet'],
-      when: { source: 'setup', once: 'exitSuccess' },
-      stopTimeout: 10_000,
-      health: { exec: 'curl -fs http://localhost:8080/health', interval: 5000, ttl: 15_000, timeout: 3000 },
-    });
-    expect(web?.restarts.max).toBe(Infinity);
-    expect(config.jobs[0]?.restarts.max).toBe(0);
-    expect(config.jobs[2]?.when).toMatchObject({ source: 'upstream', each: 'changed' });
-    expect(config.jobs[3]?.when?.interval).toBe(10_000);
-    expect(config.stopTimeout).toBe(5000);
-    expect(config.control.socket).toBe('/tmp/containerpilot.socket');
-    expect(config.consul?.address).toBe('consul:8500');
-    expect(config.watches).toMatchObject([{ name: 'upstream', service: 'upstream', tag: 'primary' }]);
-    expect(config.telemetry).toMatchObject({ port: 9090, interface: 'eth0' });
-    expect(config.telemetry?.metrics).toEqual([
-      { name: 'requests_total', help: 'Requests served', type: 'counter' },
-      { namespace: 'web', subsystem: 'pool', name: 'idle', help: 'Idle connections', type: 'gauge' },
+    const remote = load('v3/templates.json5', NO_AGENT);
+    expect(remote.parsed.consul?.address).toBe('consul.example:8500');
+    expect(remote.parsed.jobs.map((j) => j.name)).toEqual(['app', 'uses-default-dollar']);
+    expect(remote.parsed.jobs[0]?.when).toMatchObject({ source: 'primary', once: 'healthy' });
+    expect(remote.parsed.jobs[0]?.restarts.max).toBe(Infinity);
+    expect(remote.parsed.watches.map((w) => w.service)).toEqual(['primary']);
+    expect(remote.yaml).toContain('port: ${PORT:-8080}');
+    expect(parseConfig(remote.yaml, 'x', { ...NO_AGENT, PORT: '81' }).jobs[0]?.port).toBe(81);
+  });
+
+  it('renders the whole config when a template stands for a key', () => {
+    const r = migrate('{ jobs: [{ name: "a", exec: "x", {{ .KEY | default "port" }}: 80, health: { exec: "true", interval: 1, ttl: 2 } }] }', { env: {} });
+    expect(r.notes[0]).toMatch(/the whole config was rendered for the environment/);
+    expect(r.config.jobs).toMatchObject([{ port: 80 }]);
+  });
+
+  it('refuses what ContainerPilot refused, naming file and line', () => {
+    expect(() => migrate('{\n  jobs: [{ name: "a", exec: "{{ .A | nope }}" }]\n}', { file: 'cp.json5', env: {} })).toThrow(/^cp\.json5:2: template: function "nope" not defined$/);
+    expect(() => migrate('{\n  jobs: [ { name: "a" ]\n}', { file: 'cp.json5', env: {} })).toThrow(/^cp\.json5:2:\d+: not valid JSON5/);
+    expect(() => migrate('[1]', { file: 'cp.json5', env: {} })).toThrow(/a ContainerPilot config is an object/);
+  });
+});
+
+describe('ContainerPilot 2', () => {
+  it('maps every construct to its v3-era job, with the app from the command line as main', () => {
+    const { parsed: c, notes } = load('v2/every-field.json', {}, ['/usr/local/bin/app', '--serve']);
+    const job = (name: string) => c.jobs.find((j) => j.name === name);
+    expect(c.jobs.map((j) => j.name)).toEqual([
+      'preStart', 'consul-template', 'metrics-agent', 'one-shot', 'preStop', 'app', 'postStop', 'app-admin',
+      'onChange-nginx', 'onChange-app', 'backup', 'rotate-logs.sh', 'sensor-free_bytes', 'sensor-jobs_total', 'containerpilot',
     ]);
-    expect(config.logging.level).toBe('info');
-    expect(parseConfig(r.yaml, 'pilotfish.yaml', { ...env, LOG_LEVEL: 'debug' }).logging.level).toBe('debug');
-    expect(r.yaml).toMatch(/^# NOTE: telemetry\.metrics\[2\]: type histogram is not supported/m);
-    expect(r.yaml).toMatch(/^# NOTE: environment: .*\$\{PORT\}/m);
+    expect(job('preStart')?.exec).toEqual(['/usr/local/bin/preStart.sh', '']);
+    expect(job('app')).toMatchObject({
+      main: true,
+      exec: ['/usr/local/bin/app', '--serve'],
+      when: { source: 'preStart', once: 'exitSuccess' },
+      port: 8080,
+      health: { exec: '/usr/bin/curl --fail -s http://localhost:8080/health', interval: 5000, ttl: 15_000, timeout: 3000 },
+      tags: ['web', 'dev'],
+      interfaces: ['eth0', 'inet'],
+      enableTagOverride: true,
+      deregisterCriticalServiceAfter: 90 * 60_000,
+    });
+    expect(job('consul-template')).toMatchObject({ when: { source: 'preStart', once: 'exitSuccess' } });
+    expect(job('consul-template')?.restarts.max).toBe(Infinity);
+    expect(job('metrics-agent')?.restarts.max).toBe(3);
+    expect(job('one-shot')?.restarts.max).toBe(0);
+    expect(job('preStop')?.when).toMatchObject({ source: 'app', once: 'stopping' });
+    expect(job('postStop')).toMatchObject({ exec: ['/usr/local/bin/postStop.sh', '--all'], when: { source: 'app', once: 'stopped' } });
+    expect(job('app-admin')).toMatchObject({ port: 8081, health: { interval: 10_000, ttl: 30_000 } });
+    expect(job('onChange-nginx')).toMatchObject({ when: { source: 'nginx', each: 'changed' }, timeout: 30_000 });
+    expect(job('onChange-app')?.when).toMatchObject({ source: 'watch.app', each: 'changed' });
+    expect(c.watches.map((w) => [w.name, w.service])).toEqual([['nginx', 'nginx'], ['watch.app', 'app']]);
+    expect(job('backup')).toMatchObject({ exec: ['/usr/local/bin/backup.sh', 'incremental'], when: { interval: 1500 }, timeout: 100 });
+    expect(job('rotate-logs.sh')?.when?.interval).toBe(3_600_000);
+    const sensor = job('sensor-free_bytes');
+    expect(sensor?.when?.interval).toBe(5000);
+    expect(sensor?.timeout).toBe(2000);
+    expect((sensor?.exec as string[]).slice(3)).toEqual(['sensor', '/usr/local/bin/free.sh']);
+    expect((sensor?.exec as string[])[2]).toContain("putmetric \"app_mem_free_bytes=$(echo $value)\"");
+    expect(c.telemetry?.metrics.map((m) => m.name)).toEqual(['free_bytes', 'jobs_total']);
+    expect(c.stopTimeout).toBe(8000);
+    expect(c.logging).toEqual({ level: 'debug', format: 'text' });
+    expect(c.consul?.address).toBe('consul:8500');
+    for (const re of [/^onStart: ignored/, /^preStart: when it fails/, /^postStop: when it fails/, /^services\[1\]\.timeout: not set/, /^telemetry\.sensors\[2\]: type histogram/, /^tasks\[0\]: ContainerPilot 2 started tasks after preStart/, /^logging\.output/])
+      expect(notes.some((n) => re.test(n)), String(re)).toBe(true);
+    expect(notes.some((n) => n.startsWith('app:'))).toBe(false);
   });
 
-  it('converts a database config, noting everything it could not convert', () => {
-    const r = migrate(fixture('database.json5'), 'database.json5');
-    for (const expected of [
-      /^# NOTE: database\.json5:34: template \{\{ \.PEERS \| split \\?",\\?" \}\} cannot be converted/m,
-      /^# NOTE: nonsense: has no Pilotfish equivalent; dropped$/m,
-      /^# NOTE: logging\.output: Pilotfish always logs to stdout/m,
-      /^# NOTE: consul\.token: a token in the config file/m,
-      /^# NOTE: consul\.tls: TLS client settings are not converted/m,
-      /^# NOTE: jobs\[0\]\.consul\.deregisterCriticalServiceAfter: /m,
-      /^# NOTE: jobs\[4\]\.frequency: has no Pilotfish equivalent/m,
-      /^# NOTE: jobs\[4\]\.when\.each: event statusChanged does not exist in Pilotfish/m,
-      /^# NOTE: telemetry\.tags: /m,
-    ])
-      expect(r.yaml).toMatch(expected);
-    const config = parseConfig(r.yaml, 'pilotfish.yaml', env);
-    const db = config.jobs[0];
-    expect(db).toMatchObject({ logging: 'raw', initialStatus: 'warning', port: 3306, stopTimeout: 30_000 });
-    expect(db?.health?.exec).toBe("sh -c 'mysqladmin ping -u $MYSQL_USER'"); // $ stays literal
-    expect(config.jobs[1]?.exec).toEqual(['/usr/local/bin/flush.sh', 'fast']);
-    expect(config.jobs[2]).toMatchObject({ exec: 'echo stopped at $(date)', when: { source: 'db', once: 'stopped' } });
-    expect(config.jobs[3]?.when).toMatchObject({ source: 'pilotfish', once: 'startup', timeout: 60_000 });
-    expect(config.consul).toMatchObject({ address: 'https://consul:8500', token: 't0ken' });
-    expect(config.watches[0]).toMatchObject({ name: 'replicas', service: 'replicas', datacenter: 'dc2' });
-    expect(config.telemetry).toMatchObject({ port: 9100, address: '10.0.0.5' });
-    expect(config.logging).toEqual({ level: 'debug', format: 'text' });
+  it('without an app, the main job is a stand-in, and says so', () => {
+    const { parsed, notes } = load('v2/templates.json', NO_AGENT);
+    expect(parsed.jobs.find((j) => j.main)).toMatchObject({ name: 'nginx', exec: ['/bin/sh', '-c', 'while :; do sleep 3600; done'], port: 80 });
+    expect(notes.some((n) => n.startsWith('app: ContainerPilot 2 ran the app given on its command line'))).toBe(true);
   });
 
-  it('refuses template control flow with a clear message', () => {
-    expect(() => migrate(fixture('control-flow.json5'), 'control-flow.json5')).toThrow(/Template control flow .* cannot be converted: render it first/);
+  it('stopTimeout -1 kills at once; onStart alone is preStart', () => {
+    const c = migrate('{"consul": "c:8500", "onStart": "/bin/setup", "stopTimeout": -1}', { env: {}, app: ['app'] }).config as { jobs: Array<{ name: string }>; stopTimeout: unknown };
+    expect(c.stopTimeout).toBe(0);
+    expect(c.jobs.map((j) => j.name)).toEqual(['preStart', 'app']);
   });
+});
 
-  it('pilotfish migrate prints the YAML on stdout and a summary on stderr', () => {
-    const file = join(FIXTURES, 'web.json5');
-    const out = execFileSync(process.execPath, [CLI, 'migrate', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(out).toBe(migrate(fixture('web.json5'), file).yaml);
-    const missing = spawnSync(process.execPath, [CLI, 'migrate', join(FIXTURES, 'nope.json5')], { encoding: 'utf8' });
-    expect(missing.status).toBe(1);
-    expect(missing.stderr).toMatch(/cannot read .*nope\.json5/);
+describe('detection by content', () => {
+  it.each([
+    ['jobs:\n  - {name: a, exec: x}', false],
+    ['{"jobs": [{"name": "a", "exec": "x", "main": true}]}', false],
+    ['{"jobs": [{"name": "a", "exec": "x"}]}', false],
+    ['{ jobs: [{ name: "a", exec: "x" }] } // JSON5', false],
+    ['{"consul": "localhost:8500", "jobs": [{"name": "a", "exec": "x"}]}', true],
+    ['{"services": [], "preStart": "x"}', true],
+    ['/* c */ {"jobs": [{"name": "a", "exec": "{{ .X }}"}]}', true],
+    ['{"jobs": [{"name": "a", "exec": "x", "initial_status": "passing"}]}', true],
+    ['{"jobs": [{"name": "a", "exec": "x", "when": {"source": "watch.b", "each": "changed"}}]}', true],
+    ['{"watches": [{"name": "b", "interval": 3}], "jobs": []}', true],
+  ])('%s → %s', (text, expected) => {
+    expect(isContainerPilot(text)).toBe(expected);
   });
 });

@@ -2,7 +2,7 @@
 import type { SupervisorStatus } from '../../subsystem/contract.js';
 import { expectOk, parseControl, print } from '../client.js';
 
-const USAGE = 'pilotfish status [--json] [--socket PATH]';
+const USAGE = 'pilotfish status [--json | --ping] [--socket PATH]   (--ping: print ok when Pilotfish answers, as ContainerPilot\'s -ping)';
 
 function ago(iso: string | undefined): string {
   if (!iso) return '';
@@ -30,8 +30,12 @@ export function render(s: SupervisorStatus): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, socket } = parseControl(argv, { json: { type: 'boolean' } }, USAGE);
+  const { values, socket } = parseControl(argv, { json: { type: 'boolean' }, ping: { type: 'boolean' } }, USAGE);
   const status = await expectOk<SupervisorStatus>(socket, 'GET', '/v1/status');
+  if (values.ping) {
+    process.stdout.write('ok\n');
+    return 0;
+  }
   print(status, values.json === true, () => render(status));
   return 0;
 }
