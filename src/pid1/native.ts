@@ -1,19 +1,30 @@
 /**
- * The two libc calls Node does not offer: waitpid(pid, WNOHANG) for one given pid, and
+ * The libc calls Node does not offer: a look at the next zombie child without reaping it
+ * (waitid with WNOWAIT), waitpid(pid, WNOHANG) for one given pid, and
  * prctl(PR_SET_CHILD_SUBREAPER). Bound through koffi, which ships prebuilt binaries, so
  * `npm ci` needs no compiler. Loaded lazily: a failure to load degrades to a warning.
  */
 import { createRequire } from 'node:module';
 import { PilotfishError } from '../kernel/errors.js';
 
+const P_ALL = 0;
 const WNOHANG = 1;
+const WEXITED = 4;
+const WNOWAIT = 0x01000000;
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_GET_CHILD_SUBREAPER = 37;
-const ECHILD = 10;
+/** siginfo_t is 128 bytes on Linux; si_pid sits at offset 12 on 32-bit and 16 on 64-bit ABIs. */
+const SIGINFO_SIZE = 128;
+const SI_PID_OFFSET = process.arch === 'x64' || process.arch === 'arm64' || process.arch === 'ppc64' || process.arch === 's390x' || process.arch === 'riscv64' ? 16 : 12;
 
 export interface Native {
-  /** Reap `pid` if it is a zombie child of ours. Returns true when it was reaped. */
-  reap(pid: number): boolean;
+  /**
+   * The pid of a child of ours (of any thread) that has exited and is not reaped yet, without
+   * reaping it; 0 when there is none, -1 when we have no children at all.
+   */
+  nextZombie(): number;
+  /** Reap `pid` if it is a zombie child of ours: its raw wait status, or null if it was not reaped. */
+  reap(pid: number): number | null;
   setSubreaper(): boolean;
   isSubreaper(): boolean;
 }
@@ -26,15 +37,20 @@ export function loadNative(): Native {
     const require = createRequire(import.meta.url);
     const koffi = require('koffi') as typeof import('koffi');
     const libc = koffi.load('libc.so.6');
+    const waitid = libc.func('int waitid(int idtype, int id, _Out_ uint8_t *info, int options)');
     const waitpid = libc.func('int waitpid(int pid, _Out_ int *status, int options)');
     const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
     const prctlGet = libc.func('int prctl(int option, _Out_ int *value, unsigned long a3, unsigned long a4, unsigned long a5)');
+    const info = Buffer.alloc(SIGINFO_SIZE);
+    const status = [0];
     native = {
+      nextZombie() {
+        info.writeInt32LE(0, SI_PID_OFFSET); // WNOHANG with no zombie leaves si_pid as it was
+        if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) return -1;
+        return info.readInt32LE(SI_PID_OFFSET);
+      },
       reap(pid) {
-        const status = [0];
-        const r = waitpid(pid, status, WNOHANG) as number;
-        if (r === -1 && koffi.errno() !== ECHILD) return false;
-        return r === pid;
+        return (waitpid(pid, status, WNOHANG) as number) === pid ? (status[0] as number) : null;
       },
       setSubreaper: () => (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number) === 0,
       isSubreaper() {
@@ -48,4 +64,10 @@ export function loadNative(): Native {
       cause,
     });
   }
+}
+
+/** A raw wait status as the shell reports it: the exit code, or 128+n for a death by signal n. */
+export function decodeStatus(status: number): { code: number; signal: number | null } {
+  const signal = status & 0x7f;
+  return signal === 0 ? { code: (status >> 8) & 0xff, signal: null } : { code: 128 + signal, signal };
 }

@@ -2,28 +2,37 @@
  * Reaping orphans without stealing exits from Node's own children.
  *
  * libuv reaps the children it spawned with waitpid(pid); a waitpid(-1) here could take one of
- * those and its ChildProcess would never emit `exit`. So the reaper only ever waits on pids
- * that are our children but not a live ChildProcess, which the `child_process` diagnostics
- * channel tells us about, whichever library spawned them.
+ * those and its ChildProcess would never emit `exit`. So the reaper never reaps blindly: it asks
+ * the kernel which child has exited without reaping it (waitid with WNOWAIT), and reaps that pid
+ * only if no live ChildProcess owns it; the `child_process` diagnostics channel tells us of every
+ * ChildProcess, whichever library spawned it. Each zombie costs two system calls and nothing
+ * else: no /proc is read, so the cost does not grow with the process table.
  */
-import { subscribe } from 'node:diagnostics_channel';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import type { Native } from './native.js';
 
 export interface ReaperOptions {
   native: Native;
-  /** Safety-net scan interval; SIGCHLD triggers a scan too. */
+  /** Safety-net pass interval; SIGCHLD triggers a pass too. */
   intervalMs?: number;
   onReaped?: (count: number) => void;
 }
 
+/** The most zombies one pass reaps before it yields to the event loop (a storm stays fair). */
+const PASS_MAX = 1024;
+/** When a zombie libuv owns is first in line, look again this soon (libuv reaps it meanwhile). */
+const OWNED_RETRY_MS = 5;
+
 export class Reaper {
   readonly #live = new Set<ChildProcess>();
+  /** Children we started ourselves outside libuv, and who wants their wait status. */
+  readonly #adopted = new Map<number, (status: number) => void>();
   readonly #native: Native;
   readonly #intervalMs: number;
   readonly #onReaped: (count: number) => void;
   #timer: NodeJS.Timeout | undefined;
+  #retry: NodeJS.Timeout | undefined;
   #scheduled = false;
   #total = 0;
   readonly #onSpawn = (message: unknown): void => {
@@ -55,14 +64,22 @@ export class Reaper {
 
   stop(): void {
     process.off('SIGCHLD', this.#onSigchld);
+    unsubscribe('child_process', this.#onSpawn);
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#retry) clearTimeout(this.#retry);
   }
 
   get reaped(): number {
     return this.#total;
   }
 
-  /** Coalesce a burst of SIGCHLD into one scan. */
+  /** Our own child that libuv does not know of: `onExit` gets its raw wait status when it is reaped. */
+  adopt(pid: number, onExit: (status: number) => void): void {
+    this.#adopted.set(pid, onExit);
+    this.schedule(); // it may have exited already
+  }
+
+  /** Coalesce a burst of SIGCHLD into one pass. */
   schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
@@ -72,52 +89,44 @@ export class Reaper {
     });
   }
 
-  /** One pass: wait on every child of ours that no ChildProcess owns. Returns how many were reaped. */
+  /** One pass: reap every exited child of ours that no ChildProcess owns. Returns how many. */
   reap(): number {
-    const owned = new Set<number>();
-    for (const child of this.#live) if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) owned.add(child.pid);
     let count = 0;
-    for (const pid of childPids()) {
-      if (owned.has(pid)) continue;
-      if (this.#native.reap(pid)) count++;
+    let more = false;
+    for (;;) {
+      const pid = this.#native.nextZombie();
+      if (pid <= 0) break;
+      if (this.#owned(pid)) {
+        // libuv reaps its own child on the same SIGCHLD; until then it hides the ones behind it.
+        this.#retry ??= setTimeout(() => {
+          this.#retry = undefined;
+          this.reap();
+        }, OWNED_RETRY_MS);
+        break;
+      }
+      const status = this.#native.reap(pid);
+      if (status === null) break;
+      count++;
+      const onExit = this.#adopted.get(pid);
+      if (onExit) {
+        this.#adopted.delete(pid);
+        onExit(status);
+      }
+      if (count === PASS_MAX) {
+        more = true;
+        break;
+      }
     }
     if (count > 0) {
       this.#total += count;
       this.#onReaped(count);
-      // Reaping may have been partial if more orphans arrived meanwhile.
-      this.schedule();
     }
+    if (more) this.schedule();
     return count;
   }
-}
 
-/** Our direct children, from /proc/self/task/<tid>/children, else from a /proc scan. */
-export function childPids(): number[] {
-  const pids: number[] = [];
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const text = readFileSync(`/proc/self/task/${tid}/children`, 'utf8');
-      for (const p of text.split(' ')) if (p.trim()) pids.push(Number(p));
-    }
-    return pids;
-  } catch {
-    return scanProc();
+  #owned(pid: number): boolean {
+    for (const child of this.#live) if (child.pid === pid && child.exitCode === null && child.signalCode === null) return true;
+    return false;
   }
-}
-
-function scanProc(): number[] {
-  const me = process.pid;
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // pid (comm) state ppid ... ; comm may contain spaces and parentheses.
-      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(rest[1]) === me) pids.push(Number(entry));
-    } catch {
-      // the process went away while we looked
-    }
-  }
-  return pids;
 }
