@@ -1,4 +1,5 @@
 /** The core endpoints of the control plane, and the ones other subsystems provide when configured. */
+import { argMax, execCost, stringProblem } from '../config/limits.js';
 import { PilotfishError } from '../kernel/errors.js';
 import { VERSION } from '../kernel/version.js';
 import type { SupervisorControl, SupervisorStatus } from '../subsystem/contract.js';
@@ -15,8 +16,10 @@ export function healthOf(status: SupervisorStatus): Health {
   const problems: string[] = [];
   if (status.stopping) problems.push('pilotfish is stopping');
   for (const job of status.jobs) {
-    if (job.main && job.state !== 'running') problems.push(`main job ${job.name} is ${job.state}`);
-    if (job.health !== null && job.health !== 'healthy') problems.push(`job ${job.name} is ${job.health}`);
+    if (job.main && job.state !== 'running')
+      problems.push(`main job ${job.name} is ${job.state}${job.lastExit?.error ? ` (${job.lastExit.error})` : ''}`);
+    if (job.health !== null && job.health !== 'healthy')
+      problems.push(`job ${job.name} is ${job.health}${job.healthReason ? `: ${job.healthReason}` : ''}`);
   }
   return { healthy: problems.length === 0, problems };
 }
@@ -27,8 +30,19 @@ function stringField(req: ControlRequest, key: string): string {
   return v;
 }
 
+const VARIABLE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** What Pilotfish's own environment takes in a child's (every job inherits it). */
+function baseEnvBytes(): number {
+  let total = 0;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) total += execCost(`${k}=${v}`);
+  return total;
+}
+
 /** Registers the core endpoints; returns the functions that remove them. */
 export function addCoreEndpoints(routes: ControlRoutes, control: SupervisorControl): Array<() => void> {
+  /** The size of each variable set by putenv (the values themselves stay in the supervisor). */
+  const putenvBytes = new Map<string, number>();
   routes.reserve('POST', '/v1/metric', 'telemetry', 'add a telemetry: section with the metrics to accept');
   routes.reserve('POST', '/v1/backup', 'backup', 'add a backup: section');
   routes.reserve('GET', '/v1/backup/snapshots', 'backup', 'add a backup: section');
@@ -53,10 +67,30 @@ export function addCoreEndpoints(routes: ControlRoutes, control: SupervisorContr
     routes.add('POST', '/v1/environ', (req) => {
       const entries = Object.entries(req.body);
       if (entries.length === 0) throw new ControlError(400, 'send a JSON object of variables: {"KEY": "value"} (null removes one)');
+      const next = new Map(putenvBytes);
       for (const [k, v] of entries) {
+        if (!VARIABLE.test(k)) throw new ControlError(400, `"${k.slice(0, 60)}" is not a variable name (letters, digits and _, not starting with a digit)`);
         if (v !== null && typeof v !== 'string') throw new ControlError(400, `the value of ${k} must be a string, or null to remove it`);
+        if (v === null) {
+          next.delete(k);
+          continue;
+        }
+        const problem = stringProblem(`${k}=${v as string}`);
+        if (problem) throw new ControlError(400, `${k}=… ${problem}`);
+        next.set(k, execCost(`${k}=${v as string}`));
       }
+      // Every process started from now on gets these: they must leave room for the jobs' own.
+      const limit = Math.floor(argMax() / 2);
+      let total = baseEnvBytes();
+      for (const bytes of next.values()) total += bytes;
+      if (total > limit)
+        throw new ControlError(
+          400,
+          `the environment of future processes would take ${total} bytes, more than the ${limit} putenv may use (half the kernel's limit on arguments and environment, leaving the rest to each job's own); nothing was set`,
+        );
       for (const [k, v] of entries) control.putenv(k, v === null ? undefined : (v as string));
+      putenvBytes.clear();
+      for (const [k, b] of next) putenvBytes.set(k, b);
       return { environ: control.status().environ };
     }),
     routes.add('POST', '/v1/jobs/:name/signal', (req) => {

@@ -30,6 +30,8 @@ export class HealthCheck {
   #running = false;
   #lastOutput = '';
   #checks = 0;
+  #reason = '';
+  #timedOutBefore = false;
 
   constructor(
     readonly job: string,
@@ -60,7 +62,7 @@ export class HealthCheck {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#proc?.signalGroup('SIGKILL');
-    if (this.#status === 'healthy') this.#transition('unhealthy', 'the job is no longer running');
+    if (this.#status === 'healthy') this.#transition('unhealthy', 'the job is no longer running', 'the job is no longer running');
     this.#status = 'unknown';
   }
 
@@ -69,12 +71,19 @@ export class HealthCheck {
     this.#timer = setTimeout(() => void this.#check(), this.config.interval);
   }
 
+  /** Why the job is unhealthy (exit code and output tail, a timeout, a missing binary); '' otherwise. */
+  get reason(): string {
+    return this.#status === 'unhealthy' ? this.#reason : '';
+  }
+
   async #check(): Promise<void> {
     const timeout = this.config.timeout ?? this.config.interval;
     let ok: boolean;
     let output: string;
+    let reason = '';
+    let timedOut = false;
     try {
-      const { exit } = await runOneShot({
+      const shot = await runOneShot({
         job: `${this.job}.health`,
         argv: toArgv(this.config.exec, this.config.shell),
         env: this.ctx.env(),
@@ -85,28 +94,55 @@ export class HealthCheck {
         log: this.ctx.log,
         captureTail: OUTPUT_TAIL,
         timeout,
+        fromSpawn: true,
         started: (proc) => (this.#proc = proc),
       });
+      const { exit } = shot;
       this.#proc = undefined;
-      ok = exit.code === 0;
+      ok = exit.code === 0 && !shot.timedOut;
       output = exit.spawnError ?? exit.output ?? '';
-      if (!ok && exit.signal === 'SIGKILL' && !exit.spawnError) output = `health check timed out after ${timeout}ms\n${output}`;
+      timedOut = shot.timedOut && !exit.spawnError;
+      if (exit.spawnError) reason = exit.spawnError;
+      else if (timedOut) reason = `timed out after ${timeout}ms`;
+      else if (!ok) reason = `${exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`}${tailOf(output)}`;
+      if (timedOut) output = `health check timed out after ${timeout}ms\n${output}`;
     } catch (error) {
       ok = false;
       output = (error as Error).message;
+      reason = output;
     }
     if (!this.#running) return;
+    // One timeout alone is not a verdict: on a busy host a check that starts a runtime (a Node
+    // or Python process) can miss its timeout once. Two in a row are a failure.
+    if (timedOut && !this.#timedOutBefore) {
+      this.#timedOutBefore = true;
+      this.ctx.log.debug({ job: this.job, timeoutMs: timeout }, `health check of ${this.job} timed out once; not counted unless the next one does too`);
+      this.#schedule();
+      return;
+    }
+    if (timedOut) reason = `timed out after ${timeout}ms, twice in a row`;
+    this.#timedOutBefore = timedOut;
     this.#checks++;
     this.#lastOutput = output.trim();
     this.ctx.bus.publish({ code: ok ? 'healthPassed' : 'healthFailed', source: this.job, data: { output: this.#lastOutput } });
     const next: HealthStatus = ok ? 'healthy' : 'unhealthy';
-    if (next !== this.#status) this.#transition(next, this.#lastOutput);
+    if (next !== this.#status) this.#transition(next, this.#lastOutput, reason);
+    else if (!ok) this.#reason = reason;
     this.#schedule();
   }
 
-  #transition(next: HealthStatus, output: string): void {
+  #transition(next: HealthStatus, output: string, reason: string): void {
     this.#status = next;
-    this.ctx.log.info({ job: this.job, status: next }, `job ${this.job} is ${next}`);
-    this.ctx.bus.publish({ code: next === 'healthy' ? 'healthy' : 'unhealthy', source: this.job, data: { output } });
+    this.#reason = reason;
+    if (next === 'unhealthy') this.ctx.log.warn({ job: this.job, status: next, reason }, `job ${this.job} is unhealthy: ${reason}`);
+    else this.ctx.log.info({ job: this.job, status: next }, `job ${this.job} is ${next}`);
+    this.ctx.bus.publish({ code: next === 'healthy' ? 'healthy' : 'unhealthy', source: this.job, data: { output, ...(reason ? { reason } : {}) } });
   }
+}
+
+/** The last lines of a check's output, for the reason: `: <tail>`, or nothing. */
+function tailOf(output: string): string {
+  const lines = output.trim().split('\n').slice(-3).join(' | ');
+  if (lines === '') return '';
+  return `: ${lines.length > 300 ? `…${lines.slice(-300)}` : lines}`;
 }

@@ -35,6 +35,8 @@ export interface JobStatus {
   runs: number;
   restarts: number;
   health: HealthStatus | null;
+  /** Why the health check fails (exit code and output, a timeout, a missing binary); only when unhealthy. */
+  healthReason?: string;
   lastExit: { code: number; signal: string | null; at: string; error?: string } | null;
 }
 
@@ -161,6 +163,7 @@ export class Job {
       runs: this.#runs,
       restarts: this.#restarts,
       health: this.#health?.status ?? null,
+      ...(this.#health?.reason ? { healthReason: this.#health.reason } : {}),
       lastExit: this.#lastExit,
     };
   }

@@ -103,7 +103,7 @@ it('health checks publish transitions once, not on every heartbeat', async () =>
       { name: 'onHealthy', exec: ['true'], when: { source: 'app', each: 'healthy' } },
     ],
   });
-  await pf.waitForLog((l) => l.msg === 'job app is unhealthy');
+  await pf.waitForLog((l) => l.msg.startsWith('job app is unhealthy: exit code 1'));
   (await import('node:fs')).writeFileSync(flag, '');
   await pf.waitForLog((l) => l.msg === 'job app is healthy');
   await pf.waitForLog((l) => l.job === 'onHealthy' && l.msg === 'job onHealthy exited');
