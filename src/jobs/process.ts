@@ -3,8 +3,9 @@
  * reaches everything it started; its exit normalised to the shell's conventions.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import { execProblem } from '../config/limits.js';
 import type { Logger } from '../kernel/logger.js';
 import { endGroup, type Group } from './terminate.js';
 import type { UserIds } from './user.js';
@@ -49,6 +50,8 @@ export interface Proc {
    * `deadline` (ms since the epoch); what is left of the group after the leader is held to it.
    */
   stopping(signal: NodeJS.Signals, deadline: number): void;
+  /** Resolves true once the process is started (exec done), false if it never was. */
+  readonly spawned?: Promise<boolean>;
   /** Signal the whole process group; false if it is already gone. */
   signalGroup(signal: NodeJS.Signals | 0): boolean;
   /** True while any process of the group is alive. */
@@ -85,9 +88,43 @@ function asUser(spec: SpawnSpec): { argv: readonly string[]; ids: { uid?: number
   return { argv: spec.argv, ids: { uid: user.uid, gid: user.gid } };
 }
 
+/** A process that could not be started: it exits at once with the shell's code and the reason. */
+function notStarted(code: number, reason: string): Proc {
+  return {
+    pid: undefined,
+    exited: Promise.resolve({ code, signal: null, spawnError: reason }),
+    spawned: Promise.resolve(false),
+    signalGroup: () => false,
+    groupAlive: () => false,
+    stopping: () => undefined,
+  };
+}
+
+/** Why a spawn failed, in the user's terms: a missing cwd is not a missing binary. */
+function spawnFailure(file: string, cwd: string | undefined, err: NodeJS.ErrnoException): { code: number; reason: string } {
+  if ((err.code === 'ENOENT' || err.code === 'ENOTDIR' || err.code === 'EACCES') && cwd !== undefined) {
+    let problem: string | undefined;
+    try {
+      if (!statSync(cwd).isDirectory()) problem = 'it is not a directory';
+    } catch (cause) {
+      const code = (cause as NodeJS.ErrnoException).code;
+      problem = code === 'ENOENT' ? 'no such directory' : code === 'EACCES' ? 'permission denied' : (cause as Error).message;
+    }
+    if (problem) return { code: 126, reason: `cannot start in cwd "${cwd}": ${problem}` };
+  }
+  if (err.code === 'ENOENT') return { code: 127, reason: `cannot run "${file}": no such file or directory (is it installed and on PATH?)` };
+  if (err.code === 'EACCES') return { code: 126, reason: `cannot run "${file}": permission denied (is it executable?)` };
+  if (err.code === 'E2BIG') return { code: 126, reason: `cannot run "${file}": its arguments and environment are too large for the kernel (E2BIG)` };
+  return { code: 126, reason: `cannot run "${file}": ${err.message}` };
+}
+
 export function spawnProcess(spec: SpawnSpec): Proc {
   const { argv, ids } = asUser(spec);
   const [file, ...args] = argv as [string, ...string[]];
+  // What the kernel (or Node) would refuse is refused here, with the reason: a NUL byte makes
+  // spawn throw, and too large an environment (a big putenv) fails every exec with E2BIG.
+  const problem = execProblem(argv, spec.env);
+  if (problem) return notStarted(126, `cannot run "${file}": ${problem.message}`);
   const raw = spec.logging === 'raw';
   const level = spec.lineLevel ?? 'info';
   let tail = '';
@@ -96,13 +133,19 @@ export function spawnProcess(spec: SpawnSpec): Proc {
     tail = (tail + text).slice(-spec.captureTail);
   };
 
-  const child: ChildProcess = spawn(file, args, {
-    env: spec.env,
-    ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
-    ...ids,
-    detached: true, // setsid: the child leads a new process group
-    stdio: [spec.stdin ? 'inherit' : 'ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {
+      env: spec.env,
+      ...(spec.cwd !== undefined ? { cwd: spec.cwd } : {}),
+      ...ids,
+      detached: true, // setsid: the child leads a new process group
+      stdio: [spec.stdin ? 'inherit' : 'ignore', raw ? 'inherit' : 'pipe', raw ? 'inherit' : 'pipe'],
+    });
+  } catch (error) {
+    const { code, reason } = spawnFailure(file, spec.cwd, error as NodeJS.ErrnoException);
+    return notStarted(code, reason);
+  }
 
   const pid = child.pid;
   if (!raw) {
@@ -147,13 +190,8 @@ export function spawnProcess(spec: SpawnSpec): Proc {
     child.once('error', (err: NodeJS.ErrnoException) => {
       if (done || child.pid !== undefined) return;
       done = true;
-      const notFound = err.code === 'ENOENT';
-      const reason = notFound
-        ? `cannot run "${file}": no such file or directory (is it installed and on PATH?)`
-        : err.code === 'EACCES'
-          ? `cannot run "${file}": permission denied (is it executable?)`
-          : `cannot run "${file}": ${err.message}`;
-      resolve({ code: notFound ? 127 : 126, signal: null, spawnError: reason });
+      const { code, reason } = spawnFailure(file, spec.cwd, err);
+      resolve({ code, signal: null, spawnError: reason });
     });
     // Prefer 'close' (the output pipes drained, so the last lines are logged before the exit),
     // but do not wait long: a background process may hold the pipes open indefinitely.
@@ -181,9 +219,15 @@ export function spawnProcess(spec: SpawnSpec): Proc {
     return exit;
   });
 
+  const spawned = new Promise<boolean>((resolve) => {
+    child.once('spawn', () => resolve(true));
+    child.once('error', () => resolve(false));
+  });
+
   return {
     pid,
     exited,
+    spawned,
     stopping(signal, deadline) {
       stop = { signal, deadline };
     },
