@@ -30,7 +30,8 @@ compileCache();
 
 async function main(args: string[]): Promise<number> {
   const argv = fromContainerPilotFlags(args) ?? args; // ContainerPilot's -reload, -putmetric, ...
-  const [name = 'help', ...rest] = argv;
+  // `pilotfish -- CMD` (init mode) and ContainerPilot's `-config FILE APP ARGS` are `run`.
+  const [name = 'help', ...rest] = argv[0] === '--' || /^--?(config|c)(=|$)/.test(argv[0] ?? '') ? ['run', ...argv] : argv;
   const entry = name === '--help' || name === '-h' ? COMMANDS.help : name === '--version' || name === '-v' ? COMMANDS.version : COMMANDS[name];
   if (!entry) throw new UsageError(`unknown command "${name}"; run "pilotfish help"`, 'PF_CLI_UNKNOWN_COMMAND');
   const command = (await entry.load()) as Command;

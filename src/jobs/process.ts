@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { execProblem } from '../config/limits.js';
 import type { Logger } from '../kernel/logger.js';
+import { foregroundSpawn, spawnForeground } from './foreground.js';
 import { endGroup, type Group } from './terminate.js';
 import type { UserIds } from './user.js';
 
@@ -125,6 +126,9 @@ export function spawnProcess(spec: SpawnSpec): Proc {
   // spawn throw, and too large an environment (a big putenv) fails every exec with E2BIG.
   const problem = execProblem(argv, spec.env);
   if (problem) return notStarted(126, `cannot run "${file}": ${problem.message}`);
+  // The process given our terminal as stdin gets it as its foreground when the top says how.
+  const foreground = spec.stdin && spec.logging === 'raw' && ids.uid === undefined ? foregroundSpawn() : undefined;
+  if (foreground) return spawnForeground(spec, argv, foreground);
   const raw = spec.logging === 'raw';
   const level = spec.lineLevel ?? 'info';
   let tail = '';

@@ -2,8 +2,11 @@
 import { z } from 'zod';
 import { boolLike, signalName } from '../config/types.js';
 
-/** Signals that can be forwarded. TERM and INT start the stop sequence; CHLD and PIPE never leave. */
-export const FORWARDABLE = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGCONT', 'SIGTTIN', 'SIGTTOU', 'SIGPWR'] as const;
+/**
+ * Signals that can be forwarded. TERM and INT start the stop sequence (in init mode they are
+ * forwarded too); CHLD and PIPE never leave. TSTP is forwarded rather than left to stop Pilotfish.
+ */
+export const FORWARDABLE = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPWR'] as const;
 
 const route = z.strictObject({
   to: z
