@@ -5,13 +5,16 @@
  */
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { connect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { ControlError, type ControlRoutes, type Method } from '../subsystem/routes.js';
 
 export interface ControlServerOptions {
   socket: string;
+  /** The most connections at once (default {@link connectionCap}). */
+  maxConnections?: number;
   mode: number;
   gid?: number;
   routes: ControlRoutes;
@@ -23,7 +26,37 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-const MAX_BODY = 1024 * 1024;
+/** The largest request body; a bigger one gets 413. */
+export const MAX_BODY = 1024 * 1024;
+/** A client must send its request headers within this. */
+export const HEADERS_TIMEOUT_MS = 5_000;
+/** And the whole request (not the answer, which may wait for stop timeouts) within this. */
+export const REQUEST_TIMEOUT_MS = 10_000;
+/** A connection with no request under way is closed after this long. */
+export const IDLE_TIMEOUT_MS = 5_000;
+/** Pending connects the kernel queues for us (it caps this at net.core.somaxconn). */
+const BACKLOG = 4096;
+/** How often a refusal for too many connections may be logged. */
+const CAP_LOG_EVERY_MS = 10_000;
+
+/**
+ * The most connections served at once: 512, or a quarter of the open-file limit if that is
+ * less, so that clients can never take the file descriptors the jobs and Pilotfish need (1,100
+ * idle clients once ended Pilotfish with EMFILE).
+ */
+export function connectionCap(): number {
+  let nofile = 1024;
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'));
+    const soft = line?.split(/\s{2,}/)[1];
+    nofile = soft === 'unlimited' ? Infinity : soft !== undefined && /^\d+$/.test(soft) ? Number(soft) : 1024;
+  } catch {
+    // no /proc: assume 1024
+  }
+  return Math.max(16, Math.min(512, Math.floor(nofile / 4)));
+}
 
 /** Does something answer on this socket? */
 function answers(socket: string): Promise<boolean> {
@@ -55,6 +88,9 @@ async function clearStale(socket: string): Promise<void> {
   await unlink(socket);
 }
 
+const BUSY_BODY = `${JSON.stringify({ error: { code: 'PF_CONTROL_BUSY', message: 'too many connections to the control socket; try again' } })}\n`;
+const BUSY_REPLY = `HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(BUSY_BODY)}\r\nconnection: close\r\n\r\n${BUSY_BODY}`;
+
 function statusOf(error: unknown): { status: number; code: string; message: string } {
   if (error instanceof ControlError) return { status: error.status, code: error.code, message: error.message };
   if (error instanceof PilotfishError) {
@@ -71,15 +107,25 @@ function statusOf(error: unknown): { status: number; code: string; message: stri
   return { status: 500, code: 'PF_INTERNAL', message: errorMessage(error) };
 }
 
+const TOO_LARGE = `request body too large (${MAX_BODY} bytes at most)`;
+
 function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY) {
+      req.resume(); // not read into memory; the connection is closed after the answer
+      return reject(new ControlError(413, TOO_LARGE, 'PF_CONTROL_TOO_LARGE'));
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
       if (size > MAX_BODY) {
-        reject(new ControlError(413, 'request body too large (1 MiB at most)', 'PF_CONTROL_BAD_REQUEST'));
-        req.destroy();
+        over = true;
+        chunks.length = 0;
+        reject(new ControlError(413, TOO_LARGE, 'PF_CONTROL_TOO_LARGE'));
       } else chunks.push(c);
     });
     req.on('error', reject);
@@ -114,21 +160,71 @@ async function handle(routes: ControlRoutes, log: Logger, req: IncomingMessage, 
   }
   log.debug({ method, path: url.pathname, status }, 'control request');
   const text = `${JSON.stringify(payload)}\n`;
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  if (res.destroyed || res.headersSent) return;
+  // After a refused body the rest of it is not read: close the connection once answered.
+  const close = status === 413 || status === 408 ? { connection: 'close' } : {};
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...close });
   res.end(text);
 }
 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { socket, routes, log } = options;
   await clearStale(socket);
-  const server: Server = createServer((req, res) => void handle(routes, log, req, res));
-  server.keepAliveTimeout = 1000;
+  const refused = new WeakSet<Socket>();
+  const server: Server = createServer(
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000, keepAliveTimeout: 1000 },
+    (req, res) => {
+      const socket = req.socket;
+      if (refused.has(socket)) return; // already answered 503
+      busy.set(socket, (busy.get(socket) ?? 0) + 1);
+      res.once('close', () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
+      void handle(routes, log, req, res);
+    },
+  );
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (refused.has(socket) || !socket.writable) return void socket.destroy();
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    socket.destroySoon();
+  });
+  // Connections: at most `cap` at once (more get a 503 and are closed), idle ones closed.
+  const cap = options.maxConnections ?? connectionCap();
+  const busy = new WeakMap<Socket, number>();
+  const open = new Set<Socket>();
+  let refusedCount = 0;
+  let lastCapLog = 0;
+  server.on('connection', (socket: Socket) => {
+    if (open.size >= cap) {
+      refused.add(socket);
+      refusedCount++;
+      const now = Date.now();
+      if (now - lastCapLog >= CAP_LOG_EVERY_MS) {
+        lastCapLog = now;
+        log.warn(
+          { socket: options.socket, connections: open.size, refused: refusedCount },
+          `control socket: ${open.size} connections open, the most it takes (${cap}); refusing more with 503 (${refusedCount} so far)`,
+        );
+      }
+      // Answer and half-close; read (and drop) what the client still sends, so it gets the
+      // answer rather than a broken pipe; gone when the client closes, or after a second.
+      socket.on('error', () => undefined);
+      socket.end(BUSY_REPLY);
+      socket.once('end', () => socket.destroy());
+      setTimeout(() => socket.destroy(), 1000).unref();
+      return;
+    }
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    socket.setTimeout(IDLE_TIMEOUT_MS, () => {
+      if ((busy.get(socket) ?? 0) === 0) socket.destroy();
+    });
+  });
   // Created owner-only, then opened up to the configured mode: never briefly world-accessible.
   const umask = process.umask(0o177);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(socket, () => {
+      server.listen({ path: socket, backlog: BACKLOG }, () => {
         server.off('error', reject);
         resolve();
       });
