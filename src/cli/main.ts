@@ -34,8 +34,24 @@ async function main(args: string[]): Promise<number> {
   const [name = 'help', ...rest] = argv[0] === '--' || /^--?(config|c)(=|$)/.test(argv[0] ?? '') ? ['run', ...argv] : argv;
   const entry = name === '--help' || name === '-h' ? COMMANDS.help : name === '--version' || name === '-v' ? COMMANDS.version : COMMANDS[name];
   if (!entry) throw new UsageError(`unknown command "${name}"; run "pilotfish help"`, 'PF_CLI_UNKNOWN_COMMAND');
+  commandName = name;
   const command = (await entry.load()) as Command;
   return command.run(rest);
+}
+
+/** The command being run, once known: `run` keeps going when its output is gone. */
+let commandName = '';
+
+/**
+ * A reader that goes away (`pilotfish schema | head -1`) is a quiet exit, not an EPIPE stack
+ * trace; another write error is exit 74 (EX_IOERR) with no trace either. `run` is the exception:
+ * Pilotfish as PID 1 keeps supervising when its stdout is gone.
+ */
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (commandName === 'run') return;
+    process.exit(error.code === 'EPIPE' ? (typeof process.exitCode === 'number' ? process.exitCode : 0) : 74);
+  });
 }
 
 main(process.argv.slice(2)).then(
