@@ -57,8 +57,6 @@ SUITE=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 DEBVER=${VERSION_ID:?no VERSION_ID in /etc/os-release}
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$CACHE/dl" "$RUN_DIR"
-# one run at a time (test files running in parallel each ask for the socket)
-exec 8> "$RUN_DIR/provision.lock"; flock 8
 
 # ---------------------------------------------------------------------------------------------
 # socket service (--socket / --stop-socket)
@@ -79,6 +77,10 @@ if [ "$STOP_SOCKET" = 1 ]; then
   log "socket service and ticker stopped"
   exit 0
 fi
+
+# one run at a time (test files running in parallel each ask for the socket); the background
+# services started below close this descriptor, so that they do not hold the lock
+exec 8> "$RUN_DIR/provision.lock"; flock 8
 
 # ---------------------------------------------------------------------------------------------
 # packages
@@ -448,7 +450,7 @@ if [ "$WANT_SOCKET" = 1 ]; then
     [ "$CHECK_ONLY" = 1 ] && die "the podman socket is not running"
     stop_pidfile "$RUN_DIR/service.pid" "system"
     mkdir -p "$(dirname "$SOCK")"; rm -f "$SOCK"
-    setsid podman system service --time=0 "unix://$SOCK" > "$RUN_DIR/service.log" 2>&1 < /dev/null &
+    setsid podman system service --time=0 "unix://$SOCK" > "$RUN_DIR/service.log" 2>&1 < /dev/null 8>&- &
     echo $! > "$RUN_DIR/service.pid"
     for _ in $(seq 100); do
       curl -fsS --max-time 3 --unix-socket "$SOCK" http://d/_ping >/dev/null 2>&1 && break; sleep 0.1
@@ -460,7 +462,7 @@ if [ "$WANT_SOCKET" = 1 ]; then
   # No systemd: nothing runs HEALTHCHECKs on their interval unless something calls them.
   if ! { [ -s "$RUN_DIR/ticker.pid" ] && kill -0 "$(cat "$RUN_DIR/ticker.pid")" 2>/dev/null; }; then
     [ "$CHECK_ONLY" = 1 ] && die "the health-check ticker is not running"
-    setsid "$HERE/healthcheck-ticker.sh" > "$RUN_DIR/ticker.log" 2>&1 < /dev/null &
+    setsid "$HERE/healthcheck-ticker.sh" > "$RUN_DIR/ticker.log" 2>&1 < /dev/null 8>&- &
     echo $! > "$RUN_DIR/ticker.pid"
     log "health-check ticker running (pid $(cat "$RUN_DIR/ticker.pid"), log $RUN_DIR/ticker.log)"
   fi
