@@ -76,6 +76,8 @@ export class Reaper {
   /** Our own child that libuv does not know of: `onExit` gets its raw wait status when it is reaped. */
   adopt(pid: number, onExit: (status: number) => void): void {
     this.#adopted.set(pid, onExit);
+    // No libuv handle stands for it: our timer keeps the event loop alive until it is reaped.
+    this.#timer?.ref();
     this.schedule(); // it may have exited already
   }
 
@@ -110,6 +112,7 @@ export class Reaper {
       const onExit = this.#adopted.get(pid);
       if (onExit) {
         this.#adopted.delete(pid);
+        if (this.#adopted.size === 0) this.#timer?.unref();
         onExit(status);
       }
       if (count === PASS_MAX) {
