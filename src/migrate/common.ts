@@ -137,11 +137,19 @@ export function consul(cp: unknown, ctx: Context): Obj | undefined {
   return out;
 }
 
+export const RESTART_NOTE =
+  'Pilotfish waits before each restart (1s, doubling up to 30s, starting over after a run that lasted 30s); ContainerPilot restarted at once';
+
+/** One note when any job restarts. */
+export function noteRestarts(jobs: Obj[], ctx: Context): void {
+  if (jobs.some((j) => j.restarts !== undefined && j.restarts !== 'never' && j.restarts !== 0 && j.restarts !== '0')) ctx.notes.add('restarts', RESTART_NOTE);
+}
+
 export const POLL_NOTE =
   'Pilotfish watches Consul with blocking queries instead of polling every interval: a change is seen (and `changed` published) as soon as Consul has it';
 
 /** A process for a service that has none (Pilotfish registers a service while its job runs). */
-export const STAND_IN = ['/bin/sh', '-c', 'while :; do sleep 3600; done'];
+export const STAND_IN = ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"];
 
 /** The first interface spec ContainerPilot would try, as Pilotfish's telemetry address or interface. */
 function telemetryListen(cp: Obj, ctx: Context, out: Obj): void {

@@ -12,7 +12,7 @@
  *   telemetry.sensors[]                      → metrics, and a periodic job feeding each with `pilotfish putmetric`
  *   stopTimeout (seconds; -1 = kill at once) → stopTimeout
  */
-import { POLL_NOTE, STAND_IN, command, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, noteRestarts, command, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
 
 export const V2_KEYS = ['consul', 'etcd', 'logging', 'onStart', 'preStart', 'preStop', 'postStop', 'stopTimeout', 'services', 'backends', 'tasks', 'coprocesses', 'telemetry'];
 const SERVICE_KEYS = ['name', 'port', 'health', 'interfaces', 'poll', 'ttl', 'timeout', 'tags', 'consul'];
@@ -136,6 +136,7 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
   const t = telemetry(cp.telemetry, ctx, c !== undefined);
   if (t.section) out.telemetry = t.section;
   out.jobs = [...jobs, ...t.jobs];
+  noteRestarts(out.jobs as Obj[], ctx);
   if (watches.length > 0) out.watches = watches;
   const taken = new Set<unknown>();
   for (const j of out.jobs as Obj[]) {

@@ -4,7 +4,7 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, noteRestarts, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
 export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'];
@@ -24,7 +24,7 @@ function when(cp: unknown, ctx: Context, path: string, watchNames: Map<string, s
     out.interval = duration(cp.interval, ctx, `${path}.interval`);
     return out;
   }
-  if (cp.source !== undefined) out.source = source(concrete(cp.source, ctx, `${path}.source`), watchNames);
+  if (cp.source !== undefined) out.source = source(cp.source, watchNames);
   for (const k of ['once', 'each'] as const) {
     const code = concrete(cp[k], ctx, `${path}.${k}`);
     if (code === undefined || code === '') continue;
@@ -119,6 +119,7 @@ export function convertV3(cp: Obj, ctx: Context): Obj {
   const t = telemetry(cp.telemetry, ctx, c !== undefined);
   if (t.section) out.telemetry = t.section;
   out.jobs = [...jobs, ...t.jobs];
+  noteRestarts(out.jobs as Obj[], ctx);
   if (watches.length > 0) {
     out.watches = watches;
     ctx.notes.add('watches', POLL_NOTE);

@@ -67,7 +67,7 @@ describe('ContainerPilot 3, every field', () => {
     });
     expect(job('app')?.restarts.max).toBe(Infinity);
     expect(job('retried')?.restarts.max).toBe(3);
-    expect(job('registration-only')).toMatchObject({ port: 9000, exec: ['/bin/sh', '-c', 'while :; do sleep 3600; done'] });
+    expect(job('registration-only')).toMatchObject({ port: 9000, exec: ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"] });
     expect(job('preStop')).toMatchObject({ when: { source: 'app', once: 'stopping' }, timeout: 20_000, exec: ['/usr/local/bin/drain.sh', '$PORT'] });
     expect(job('postStop')?.when).toMatchObject({ source: 'app', once: 'stopped' });
     expect(job('on-unhealthy')?.when).toMatchObject({ source: 'app', each: 'unhealthy' });
@@ -101,6 +101,7 @@ describe('ContainerPilot 3, every field', () => {
       /^telemetry\.metrics\[3\]: type summary/,
       /^jobs: periodic jobs/,
       /^watches: Pilotfish watches Consul with blocking queries/,
+      /^restarts: Pilotfish waits before each restart/,
     ];
     expect(notes).toHaveLength(expected.length);
     for (const re of expected) expect(notes.some((n) => re.test(n))).toBe(true);
@@ -197,7 +198,7 @@ describe('ContainerPilot 2', () => {
 
   it('without an app, the main job is a stand-in, and says so', () => {
     const { parsed, notes } = load('v2/templates.json', NO_AGENT);
-    expect(parsed.jobs.find((j) => j.main)).toMatchObject({ name: 'nginx', exec: ['/bin/sh', '-c', 'while :; do sleep 3600; done'], port: 80 });
+    expect(parsed.jobs.find((j) => j.main)).toMatchObject({ name: 'nginx', exec: ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"], port: 80 });
     expect(notes.some((n) => n.startsWith('app: ContainerPilot 2 ran the app given on its command line'))).toBe(true);
   });
 
