@@ -58,6 +58,8 @@ SUITE=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 command -v podman >/dev/null || die "podman is missing: run scripts/containers/provision.sh first"
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: run scripts/containers/provision.sh first"
 mkdir -p "$WORK"
+# one build at a time (CI pre-builds it in the background while the tests may ask for it)
+exec 8> "$WORK.lock"; flock 8
 
 # ---------------------------------------------------------------------------------------------
 # the host's apt sources (suite renamed), apt Acquire settings and CAs, as provision.sh reads them
@@ -82,7 +84,8 @@ for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.l
 done
 [ "$n" -gt 0 ] || die "found no enabled apt sources for $SUITE on this host"
 
-HASH=$( (echo "$SCRIPT_VERSION $WP_SUITE $PHPV"; cat "$0"; cd "$HOSTCFG" && find . -type f | sort | xargs cat) | sha256sum | cut -c1-16)
+# the recipe: this script without its comments (and the lock), the host's registry settings
+HASH=$( (echo "$SCRIPT_VERSION $WP_SUITE $PHPV"; grep -v -e '^[[:space:]]*#' -e 'flock 8' "$0"; cd "$HOSTCFG" && find . -type f | sort | xargs cat) | sha256sum | cut -c1-16)
 have=$(podman image inspect --format "{{index .Labels \"$LABEL\"}}" "$IMAGE" 2>/dev/null || true)
 if [ "$REBUILD" = 0 ] && [ "$have" = "$HASH" ]; then
   for t in "${TAGS[@]}"; do
