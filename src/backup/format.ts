@@ -42,6 +42,17 @@ export function packKey(pack: string): string {
   return `${PACK_PREFIX}${pack.slice(0, 2)}/${pack}`;
 }
 
+/**
+ * What a restore's stage is named by: `.<target>.pilotfish-restore-<8 hex>` beside the target,
+ * `.pilotfish-restore-<8 hex>` inside a target that is a mount point (./restore-stage.ts).
+ */
+export const STAGE_MARK = '.pilotfish-restore-';
+
+/** A stage made inside a mount point (its name at the root of the target). */
+export function isInnerStage(name: string): boolean {
+  return /^\.pilotfish-restore-[0-9a-f]{8}$/.test(name);
+}
+
 export interface FileEntry {
   /** Index into {@link Manifest.sources}. */
   s: number;
@@ -52,8 +63,10 @@ export interface FileEntry {
   m: number;
   u: number;
   g: number;
-  /** mtime in ms. */
+  /** mtime in ms (as Node's mtimeMs). */
   mt: number;
+  /** The mtime's nanoseconds within its second (mtime.ts); missing in manifests before 2026-12-04. */
+  mn?: number;
   sz?: number;
   c?: ChunkRef[];
   /** Symlink target. */

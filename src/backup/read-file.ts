@@ -2,12 +2,14 @@
  * Reading a changed file into chunks for the uploader: a file smaller than the chunker's
  * minimum (and under 64 KiB) is read synchronously into a reused buffer and is one chunk; a
  * bigger one is streamed through the content-defined chunker. A file deleted since the walk
- * is recorded empty; one replaced by a FIFO is never opened blocking.
+ * is recorded empty; one replaced by a FIFO is never opened blocking. The mtime is taken again,
+ * to the nanosecond, from the stat made as the file is opened (./mtime.ts).
  */
-import { closeSync, constants, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, createReadStream, fstatSync, lstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { ChunkParams } from './chunker.js';
 import type { ChunkRef, FileEntry } from './format.js';
+import { entryTimeOf } from './mtime.js';
 import { SEAL_INLINE, type Uploader } from './uploader.js';
 
 /** Buffers for small files, one per file being read: reused, so 100,000 reads allocate nothing. */
@@ -26,8 +28,10 @@ async function readSmall(up: Uploader, path: string, e: FileEntry): Promise<Chun
     // O_NONBLOCK: a file replaced by a FIFO since the walk must not hang this thread on open.
     const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     let n = 0;
+    let st: BigIntStats;
     try {
-      if (!fstatSync(fd).isFile()) {
+      st = fstatSync(fd, { bigint: true });
+      if (!st.isFile()) {
         e.sz = 0; // no longer a regular file: recorded empty, like one deleted while we ran
         return [];
       }
@@ -37,6 +41,7 @@ async function readSmall(up: Uploader, path: string, e: FileEntry): Promise<Chun
     }
     if (n >= buf.length) return undefined;
     e.sz = n;
+    Object.assign(e, entryTimeOf(st));
     // add() has sealed (copied) the bytes or found them known before it returns: the buffer is free again.
     return n === 0 ? [] : [await up.add(buf.subarray(0, n))];
   } finally {
@@ -51,6 +56,9 @@ export async function storeFile(up: Uploader, path: string, e: FileEntry, params
       const small = await readSmall(up, path, e);
       if (small) return small;
     }
+    // The mtime to the nanosecond, from a stat made before the read, like the walk's.
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    if (st?.isFile()) Object.assign(e, entryTimeOf(st));
     if ((e.sz ?? 0) <= params.min) {
       const data = await readFile(path);
       e.sz = data.length;

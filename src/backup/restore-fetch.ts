@@ -107,7 +107,7 @@ function placeOf(stages: Stages, e: FileEntry, k: number, base: number): Place {
   let at = 0;
   for (let j = 0; j < k; j++) at += (chunks[j] as ChunkRef)[1];
   const [id, size, , offset = 0, length = 0] = chunks[k] as ChunkRef;
-  const meta = chunks.length === 1 ? { m: e.m, u: e.u, g: e.g, mt: e.mt } : undefined;
+  const meta = chunks.length === 1 ? { m: e.m, u: e.u, g: e.g, mt: e.mt, mn: e.mn } : undefined;
   return { path: join(stages.get(e.s) as string, e.p), at, id, size, offset: offset - base, length, meta };
 }
 

@@ -2,23 +2,27 @@
  * The stage of a directory source, on the way out: a temporary directory beside the target
  * (inside it when the target is a mount point), made first and swapped in last.
  *
- *   openStage:    mkdir the stage; probe syncfs; fork the background flusher
+ *   openStage:    what a killed restore left removed; mkdir the stage; probe syncfs; fork the
+ *                 background flusher
  *   makeDir, createEarly:  directories, symlinks, empty files and files of several chunks,
  *                 as ./restore-plan.ts meets them (the workers write every chunk)
  *   wrote:        every 128 MiB written, a syncfs in the background
  *   finishStage:  files of several chunks finished, one syncfs, directories' metadata deepest
  *                 first (creating entries would change their mtimes)
- *   swapIn:       target → stage.old, stage → target, old tree removed; for a mount point the
- *                 old entries are removed and the stage's moved up (not atomic)
+ *   swapIn:       stage and target exchanged in one rename (RENAME_EXCHANGE), old tree removed;
+ *                 for a mount point the old entries are removed and the stage's moved up (not
+ *                 atomic)
  */
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, lchown, lutimes, mkdir, open, readdir, rename, rm, stat, symlink, utimes, type FileHandle } from 'node:fs/promises';
+import { chmod, lchown, mkdir, open, readdir, rename, rm, stat, symlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { PilotfishError } from '../kernel/errors.js';
 import type { DirSource } from './config.js';
-import type { FileEntry } from './format.js';
+import { isInnerStage, STAGE_MARK, type FileEntry } from './format.js';
+import { libc } from './libc.js';
 import { pool } from './limit.js';
+import { setTimesSync } from './mtime.js';
 import type { RestoreOptions } from './restore.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -46,9 +50,10 @@ export interface StagedTree {
 export async function openStage(source: DirSource): Promise<StagedTree> {
   const target = source.path;
   const mountPoint = await isMountPoint(target);
+  await removeLeftovers(target, mountPoint);
   const stage = mountPoint
-    ? join(target, `.pilotfish-restore-${randomBytes(4).toString('hex')}`)
-    : join(dirname(target), `.${basename(target)}.pilotfish-restore-${randomBytes(4).toString('hex')}`);
+    ? join(target, `${STAGE_MARK}${randomBytes(4).toString('hex')}`)
+    : join(dirname(target), `.${basename(target)}${STAGE_MARK}${randomBytes(4).toString('hex')}`);
   await mkdir(stage, { recursive: true });
   // Probe once: with syncfs, files are not fsynced one by one.
   const canSyncFs = await syncFs(stage);
@@ -59,12 +64,32 @@ export async function openStage(source: DirSource): Promise<StagedTree> {
   return { target, stage, mountPoint, canSyncFs, flusher, unflushed: 0, flushing: undefined, made: new Set(['']), dirs: [], multi: [] };
 }
 
+/**
+ * What a restore killed before its end left: its stage (a partial tree, as big as the whole),
+ * and, if it died between the two renames of a swap without RENAME_EXCHANGE, the old tree set
+ * aside with the target missing: that one is put back first. Left alone, every crash of a
+ * restore would leave a tree's worth of disk behind, and a stage inside a mount point would
+ * make the target look not empty.
+ */
+async function removeLeftovers(target: string, mountPoint: boolean): Promise<void> {
+  if (mountPoint) {
+    for (const name of await readdir(target)) if (isInnerStage(name)) await rm(join(target, name), { recursive: true, force: true });
+    return;
+  }
+  const parent = dirname(target);
+  const prefix = `.${basename(target)}${STAGE_MARK}`;
+  const names = (await readdir(parent).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && /^[0-9a-f]{8}(\.old)?$/.test(n.slice(prefix.length)));
+  const old = names.find((n) => n.endsWith('.old'));
+  if (old && !(await stat(target).then(() => true, () => false))) await rename(join(parent, old), target);
+  for (const name of names) await rm(join(parent, name), { recursive: true, force: true });
+}
+
 /** Owner, mode and times through the open descriptor. */
 async function finish(fh: FileHandle, e: FileEntry, fsync: boolean): Promise<void> {
   if (fsync) await fh.sync();
   if (isRoot) await fh.chown(e.u, e.g).catch(() => undefined);
   await fh.chmod(e.m);
-  await fh.utimes(e.mt / 1000, e.mt / 1000);
+  setTimesSync(fh.fd, e);
 }
 
 /** Make `rel` (and its parents) in the stage, once. */
@@ -93,7 +118,11 @@ export async function createEarly(tree: StagedTree, e: FileEntry): Promise<void>
   }
   await symlink(e.l ?? '', path);
   if (isRoot) await lchown(path, e.u, e.g).catch(() => undefined);
-  await lutimes(path, e.mt / 1000, e.mt / 1000).catch(() => undefined);
+  try {
+    setTimesSync(path, e, true);
+  } catch {
+    // a filesystem that cannot time a symlink: its target's times are what matter
+  }
 }
 
 /** Count bytes written; start a background syncfs every FLUSH_EVERY bytes. */
@@ -129,7 +158,7 @@ export async function finishStage(tree: StagedTree, options: RestoreOptions): Pr
     const path = d.p ? join(tree.stage, d.p) : tree.stage;
     if (isRoot) await lchown(path, d.u, d.g).catch(() => undefined);
     await chmod(path, d.m);
-    await utimes(path, d.mt / 1000, d.mt / 1000);
+    setTimesSync(path, d);
     await fsyncDir(path);
   }
   if (!tree.dirs.some((d) => d.p === '')) await fsyncDir(tree.stage);
@@ -142,8 +171,19 @@ export async function swapIn(tree: StagedTree): Promise<void> {
   tree.swapped = true;
 }
 
-/** Replace `target` by `stage`: two renames, old tree removed after. */
+/**
+ * Replace `target` by `stage` in one step: renameat2(RENAME_EXCHANGE) swaps them, and the old
+ * tree (now at the stage's name) is removed after. Where the filesystem cannot exchange, or the
+ * target does not exist: two renames (a crash between them leaves the old tree at
+ * `<stage>.old`, which the next restore puts back before anything else).
+ */
 async function swap(stage: string, target: string): Promise<void> {
+  const c = libc();
+  if (c && c.exchange(stage, target) === 0) {
+    await fsyncDir(dirname(target));
+    await rm(stage, { recursive: true, force: true });
+    return;
+  }
   const old = `${stage}.old`;
   let moved = false;
   try {

@@ -20,6 +20,7 @@
 import { readdir, rm } from 'node:fs/promises';
 import { PilotfishError } from '../kernel/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
+import { isInnerStage } from './format.js';
 import type { Progress } from './progress.js';
 import type { OpenManifest, Repository } from './repo.js';
 import { writeTrees } from './restore-fetch.js';
@@ -92,7 +93,8 @@ export async function sourcesEmpty(sources: readonly SourceConfig[]): Promise<bo
     const dir = isDirSource(s) ? s.path : s.dataDir;
     if (dir === undefined) return false;
     try {
-      if ((await readdir(dir)).length > 0) return false;
+      // A stage a killed restore left inside a mount point is not the app's data.
+      if ((await readdir(dir)).some((name) => !isInnerStage(name))) return false;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }

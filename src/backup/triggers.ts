@@ -7,6 +7,7 @@
  */
 import type { EventBus } from '../kernel/events.js';
 import type { EventCode } from '../kernel/events.js';
+import { STAGE_MARK } from './format.js';
 import { TreeWatcher } from './watch.js';
 
 /** A running trigger: it calls `fire` until closed. */
@@ -55,7 +56,7 @@ export class Debouncer {
 export function activityTrigger(options: ActivityOptions, fire: (reason: string) => void): BackupTrigger {
   const debounce = new Debouncer(options.quiet, options.maxDelay, () => fire('activity'));
   // A restore's staging directory is not the app's activity.
-  const watcher = new TreeWatcher(options.paths, () => debounce.poke(), (path) => path.includes('.pilotfish-restore-'));
+  const watcher = new TreeWatcher(options.paths, () => debounce.poke(), (path) => path.includes(STAGE_MARK));
   void watcher.start().then(() => options.onReady?.());
   return {
     close: async () => {

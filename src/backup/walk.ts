@@ -9,7 +9,8 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PilotfishError } from '../kernel/errors.js';
 import type { DirSource } from './config.js';
-import type { FileEntry } from './format.js';
+import { isInnerStage, type FileEntry } from './format.js';
+import { entryTimeOf } from './mtime.js';
 
 /**
  * Every directory, file and symlink under a source, parents before children. A file whose
@@ -30,7 +31,7 @@ export async function walk(source: DirSource, index: number, previous?: Readonly
     throw new PilotfishError('PF_BACKUP_SOURCE', `cannot read backup source ${source.path}: ${(cause as Error).message}`, { cause });
   }
   if (!root.isDirectory()) throw new PilotfishError('PF_BACKUP_SOURCE', `backup source ${source.path} is not a directory`);
-  out.push(entryOf(index, '', root));
+  out.push(withNs(entryOf(index, '', root), source.path));
   const pending = [''];
   while (pending.length > 0) {
     const dir = pending.pop() as string;
@@ -43,12 +44,12 @@ export async function walk(source: DirSource, index: number, previous?: Readonly
     }
     for (const name of names) {
       const rel = dir ? `${dir}/${name}` : name;
-      if (excluded(rel)) continue;
+      if (excluded(rel) || (dir === '' && isInnerStage(name))) continue; // a restore's stage inside a mount point
       const full = join(source.path, rel);
       const st = lstatSync(full, { throwIfNoEntry: false });
       if (!st) continue;
       if (st.isDirectory()) {
-        out.push(entryOf(index, rel, st));
+        out.push(withNs(entryOf(index, rel, st), full));
         pending.push(rel);
       } else if (st.isFile()) {
         const old = previous?.get(rel);
@@ -63,7 +64,7 @@ export async function walk(source: DirSource, index: number, previous?: Readonly
         e.i = st.ino;
         out.push(e);
       } else if (st.isSymbolicLink()) {
-        const e = entryOf(index, rel, st);
+        const e = withNs(entryOf(index, rel, st), full);
         try {
           e.l = readlinkSync(full);
         } catch {
@@ -78,7 +79,18 @@ export async function walk(source: DirSource, index: number, previous?: Readonly
   return out;
 }
 
+/**
+ * A directory's or symlink's mtime to the nanosecond (./mtime.ts): a second, bigint lstat, for
+ * these only. A file's nanoseconds come from the stat its read makes (./read-file.ts), so an
+ * unchanged file costs no more than before.
+ */
+function withNs(e: FileEntry, full: string): FileEntry {
+  const st = lstatSync(full, { bigint: true, throwIfNoEntry: false });
+  if (st) Object.assign(e, entryTimeOf(st));
+  return e;
+}
+
 function entryOf(s: number, p: string, st: { mode: number; uid: number; gid: number; mtimeMs: number; isDirectory(): boolean; isSymbolicLink(): boolean }): FileEntry {
   // Every optional field exists from the start (undefined is dropped by JSON): one hidden class for all entries.
-  return { s, p, t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f', m: st.mode & 0o7777, u: st.uid, g: st.gid, mt: st.mtimeMs, sz: undefined, c: undefined, l: undefined, ct: undefined, i: undefined } as unknown as FileEntry;
+  return { s, p, t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f', m: st.mode & 0o7777, u: st.uid, g: st.gid, mt: st.mtimeMs, mn: undefined, sz: undefined, c: undefined, l: undefined, ct: undefined, i: undefined } as unknown as FileEntry;
 }

@@ -5,9 +5,10 @@
  * runs in a worker thread (./restore-worker.ts), where blocking costs nothing but that thread,
  * or inline on the main thread when no worker can start.
  */
-import { closeSync, fchmodSync, fchownSync, fsyncSync, futimesSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fchownSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { PilotfishError } from '../../kernel/errors.js';
 import { corrupt, type Codec } from '../codec.js';
+import { setTimesSync } from '../mtime.js';
 
 /** One chunk of a fetched object and where it goes. */
 export interface Place {
@@ -22,7 +23,7 @@ export interface Place {
   offset: number;
   length: number;
   /** Set when this chunk is the whole file: finish the file with these. */
-  meta?: { m: number; u: number; g: number; mt: number } | undefined;
+  meta?: { m: number; u: number; g: number; mt: number; mn?: number | undefined } | undefined;
 }
 
 export interface PlaceTask {
@@ -64,7 +65,7 @@ function writeAt(p: Place, data: Buffer, fsync: boolean): void {
       }
     }
     fchmodSync(fd, meta.m);
-    futimesSync(fd, meta.mt / 1000, meta.mt / 1000);
+    setTimesSync(fd, meta);
   } finally {
     closeSync(fd);
   }

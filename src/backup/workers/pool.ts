@@ -124,9 +124,11 @@ class WorkerPlacer implements Placer {
     if (live.length === 0) return Promise.reject(this.#slots[0]?.dead ?? new PilotfishError('PF_BACKUP_RESTORE', 'no restore worker'));
     const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     // Transfer the body's memory instead of copying it; a view into a shared buffer (small
-    // Buffers come from Node's pool) is copied first, or the whole pool would be cloned.
+    // Buffers come from Node's pool) is copied first into memory of its own. (Buffer's slice()
+    // is a view, not a copy: transferring the pool detached it on Node 20, and Node 24 refuses
+    // it with a DataCloneError.)
     let body = task.body;
-    if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength || !(body.buffer instanceof ArrayBuffer)) body = body.slice();
+    if (body.byteOffset !== 0 || body.byteLength !== body.buffer.byteLength || !(body.buffer instanceof ArrayBuffer)) body = new Uint8Array(body);
     const seq = ++this.#seq;
     return new Promise<number>((resolve, reject) => {
       slot.pending.set(seq, { resolve, reject });
