@@ -3,7 +3,7 @@ import { UsageError } from '../../kernel/errors.js';
 import { USAGES, helpText, type CommandName } from '../usage.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const topic = argv.find((a) => a !== '--help' && a !== '-h');
+  const topic = argv.find((a) => a !== '--help' && a !== '-h') ?? (argv.length > 0 ? 'help' : undefined);
   if (topic !== undefined) {
     if (!(topic in USAGES)) throw new UsageError(`unknown command "${topic}"; run "pilotfish help"`, 'PF_CLI_UNKNOWN_COMMAND');
     process.stdout.write(helpText(topic as CommandName));
