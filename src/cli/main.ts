@@ -9,6 +9,10 @@ import { fileURLToPath } from 'node:url';
 import { UsageError, PilotfishError } from '../kernel/errors.js';
 import { COMMANDS, type Command } from './commands.js';
 import { fromContainerPilotFlags } from './compat.js';
+import { holdEarly } from '../pid1/early.js';
+
+// Init mode forwards every signal, USR1 included: hold them from here (pid1/early.ts).
+holdEarly(process.argv.slice(2));
 
 /**
  * V8's compiled code for the modules a command loads, kept between starts (Node's module compile

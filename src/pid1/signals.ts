@@ -6,6 +6,7 @@
  * trigger, on Node 20 to 26 alike: the signal never opens a debugger port then).
  */
 import { FORWARDABLE, type SignalRoute, type SignalsConfig } from './config.js';
+import { takeEarly } from './early.js';
 
 export type Forwardable = (typeof FORWARDABLE)[number];
 /** In init mode TERM and INT are routed like the others. */
@@ -58,6 +59,9 @@ export class Signals {
       if (signal === 'SIGUSR1' && !('SIGUSR1' in routes)) continue;
       listen(signal, () => this.#dispatch(() => this.#handlers?.onSignal(signal, this.route(signal))));
     }
+    // What the entry point held before we were loaded (pid1/early.ts): as if it came now. Our
+    // listeners are in place first, so the signal never falls back to its default meanwhile.
+    for (const signal of takeEarly()) this.#installed.get(signal)?.();
   }
 
   /** Update routes on reload (also installs USR1 if it is newly routed). */
