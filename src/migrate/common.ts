@@ -148,6 +148,12 @@ export function noteRestarts(jobs: Obj[], ctx: Context): void {
 export const POLL_NOTE =
   'Pilotfish watches Consul with blocking queries instead of polling every interval: a change is seen (and `changed` published) as soon as Consul has it';
 
+/** A job's name from its command, as ContainerPilot named unnamed jobs: the program's base name. */
+export function nameOf(exec: string | string[] | undefined, fallback: string): string {
+  const first = typeof exec === 'string' ? exec.split(/\s+/)[0] : exec?.[0];
+  return (first ?? fallback).split('/').pop()?.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || fallback;
+}
+
 /** A process for a service that has none (Pilotfish registers a service while its job runs). */
 export const STAND_IN = ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"];
 

@@ -12,14 +12,10 @@
  *   telemetry.sensors[]                      → metrics, and a periodic job feeding each with `pilotfish putmetric`
  *   stopTimeout (seconds; -1 = kill at once) → stopTimeout
  */
-import { POLL_NOTE, STAND_IN, noteRestarts, command, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, noteRestarts, command, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
 
 export const V2_KEYS = ['consul', 'etcd', 'logging', 'onStart', 'preStart', 'preStop', 'postStop', 'stopTimeout', 'services', 'backends', 'tasks', 'coprocesses', 'telemetry'];
 const SERVICE_KEYS = ['name', 'port', 'health', 'interfaces', 'poll', 'ttl', 'timeout', 'tags', 'consul'];
-
-function restarts(value: unknown): unknown {
-  return value === undefined ? undefined : value;
-}
 
 /** A service's registration and health check, as job keys. */
 function service(cp: Obj, ctx: Context, path: string): Obj {
@@ -42,13 +38,6 @@ function service(cp: Obj, ctx: Context, path: string): Obj {
     if (dereg !== undefined) out.deregisterCriticalServiceAfter = dereg;
   }
   return out;
-}
-
-/** A job's name from an explicit name or, as ContainerPilot did, its command. */
-function nameOf(name: unknown, exec: string | string[] | undefined, fallback: string): string {
-  if (typeof name === 'string' && name !== '') return name;
-  const first = typeof exec === 'string' ? exec.split(/\s+/)[0] : exec?.[0];
-  return (first ?? fallback).split('/').pop()?.replace(/[^A-Za-z0-9_.-]/g, '-') || fallback;
 }
 
 export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj {
@@ -76,9 +65,9 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
     if (!isObj(co)) continue;
     ctx.notes.unknown(co, ['name', 'command', 'restarts'], path);
     const exec = command(co.command, ctx, `${path}.command`);
-    const job: Obj = { name: nameOf(co.name, exec, `coprocess-${i}`), exec };
+    const job: Obj = { name: typeof co.name === 'string' && co.name !== '' ? co.name : nameOf(exec, `coprocess-${i}`), exec };
     if (after) job.when = after;
-    if (restarts(co.restarts) !== undefined) job.restarts = co.restarts;
+    if (co.restarts !== undefined) job.restarts = co.restarts;
     jobs.push(job);
   }
 
@@ -127,7 +116,7 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
     if (!isObj(t)) continue;
     ctx.notes.unknown(t, ['name', 'command', 'frequency', 'timeout'], path);
     const exec = command(t.command, ctx, `${path}.command`);
-    const job: Obj = { name: nameOf(t.name, exec, `task-${i}`), exec, when: { interval: duration(t.frequency, ctx, `${path}.frequency`) } };
+    const job: Obj = { name: typeof t.name === 'string' && t.name !== '' ? t.name : nameOf(exec, `task-${i}`), exec, when: { interval: duration(t.frequency, ctx, `${path}.frequency`) } };
     if (t.timeout !== undefined) job.timeout = duration(t.timeout, ctx, `${path}.timeout`);
     jobs.push(job);
     if (after) ctx.notes.add(path, 'ContainerPilot 2 started tasks after preStart; Pilotfish starts periodic jobs at start-up');

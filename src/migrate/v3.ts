@@ -4,7 +4,7 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, noteRestarts, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, noteRestarts, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
 export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'];
@@ -54,7 +54,7 @@ function job(cp: Obj, i: number, ctx: Context, watchNames: Map<string, string>):
   const path = `jobs[${i}]`;
   ctx.notes.unknown(cp, JOB_KEYS, path);
   const exec = cp.exec === undefined ? undefined : command(cp.exec, ctx, `${path}.exec`);
-  const name = cp.name ?? (typeof exec === 'string' ? exec.split(/\s+/)[0] : exec?.[0]);
+  const name = cp.name ?? nameOf(exec, `job-${i}`);
   const out: Obj = { name, exec: exec ?? STAND_IN };
   if (cp.exec === undefined)
     ctx.notes.add(`${path}.exec`, 'a job with no process (service registration only): Pilotfish registers a service while its job runs, so this one runs a stand-in that sleeps');

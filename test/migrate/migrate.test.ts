@@ -5,7 +5,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/top/config.js';
+import JSON5 from 'json5';
 import { isContainerPilot, migrate } from '../../src/migrate/containerpilot.js';
+import { renderTemplate } from '../../src/migrate/render.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures');
 const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'utf8');
@@ -31,6 +33,42 @@ describe('the corpus migrates to valid configs', () => {
         const { parsed, version } = load(name, env, ['/bin/app']);
         expect(version).toBe(name.startsWith('v2') ? 2 : 3);
         expect(parsed.jobs.length).toBeGreaterThan(0);
+      });
+});
+
+/** What ContainerPilot itself would have run: the config rendered for the environment, parsed. */
+function asContainerPilot(name: string, env: Record<string, string>): Record<string, unknown> {
+  return JSON5.parse(renderTemplate(fixture(name), { env, version: name.startsWith('v2') ? 2 : 3, translate: false, at: 'migrate' }).text);
+}
+
+describe('nothing is lost: every job, service, backend, task, coprocess and hook is kept', () => {
+  type Entry = Record<string, unknown>;
+  const list = (v: unknown): Entry[] => (Array.isArray(v) ? (v as Entry[]) : []);
+  for (const name of CORPUS)
+    for (const [label, env] of Object.entries(ENVS))
+      it(`${name} ${label}`, () => {
+        const cp = asContainerPilot(name, env);
+        const { parsed } = load(name, env, ['/bin/app']);
+        const jobs = new Set(parsed.jobs.map((j) => j.name));
+        const watched = new Set(parsed.watches.map((w) => w.service));
+        const execs = parsed.jobs.map((j) => JSON.stringify(j.exec));
+        const hasCommand = (c: unknown) => {
+          const argv = typeof c === 'string' ? c.trim().split(/\s+/) : (c as string[]);
+          return execs.some((e) => argv.every((a) => e.includes(JSON.stringify(a).slice(1, -1))));
+        };
+        if (name.startsWith('v3')) {
+          for (const j of list(cp.jobs)) expect(j.name === undefined ? hasCommand(j.exec) : jobs.has(j.name as string), JSON.stringify(j)).toBe(true);
+          for (const w of list(cp.watches)) expect(watched.has(w.name as string)).toBe(true);
+        } else {
+          for (const s of list(cp.services)) expect(jobs.has(s.name as string)).toBe(true);
+          for (const b of list(cp.backends)) {
+            expect(watched.has(b.name as string)).toBe(true);
+            if (b.onChange) expect(hasCommand(b.onChange)).toBe(true);
+          }
+          for (const t of [...list(cp.tasks), ...list(cp.coprocesses)]) expect(hasCommand(t.command), JSON.stringify(t)).toBe(true);
+          for (const hook of ['preStart', 'preStop', 'postStop']) if (cp[hook] !== undefined) expect(jobs.has(hook)).toBe(true);
+          for (const s of list((cp.telemetry as Entry | undefined)?.sensors)) if (['counter', 'gauge'].includes(s.type as string)) expect(hasCommand(s.check)).toBe(true);
+        }
       });
 });
 
