@@ -140,6 +140,13 @@ export function consul(cp: unknown, ctx: Context): Obj | undefined {
 export const RESTART_NOTE =
   'Pilotfish waits before each restart (1s, doubling up to 30s, starting over after a run that lasted 30s); ContainerPilot restarted at once';
 
+/** ContainerPilot's variables for child processes, which Pilotfish does not set. */
+export function noteEnvironment(jobs: Obj[], ctx: Context, version: 2 | 3): void {
+  const services = jobs.filter((j) => j.port !== undefined && j.name !== 'containerpilot').map((j) => `CONTAINERPILOT_${String(j.name).toUpperCase().replace(/-/g, '_')}_IP`);
+  const vars = [...services, 'CONTAINERPILOT_PID', ...(version === 2 ? ['CONTAINERPILOT_APP_PID'] : [])];
+  ctx.notes.add('environment', `ContainerPilot gave every process ${vars.join(', ')}; Pilotfish does not set them (it sets PILOTFISH_JOB): scripts that read them need another source`);
+}
+
 /** One note when any job restarts. */
 export function noteRestarts(jobs: Obj[], ctx: Context): void {
   if (jobs.some((j) => j.restarts !== undefined && j.restarts !== 'never' && j.restarts !== 0 && j.restarts !== '0')) ctx.notes.add('restarts', RESTART_NOTE);

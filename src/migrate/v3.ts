@@ -4,7 +4,7 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, nameOf, noteRestarts, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
 export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'];
@@ -120,6 +120,7 @@ export function convertV3(cp: Obj, ctx: Context): Obj {
   if (t.section) out.telemetry = t.section;
   out.jobs = [...jobs, ...t.jobs];
   noteRestarts(out.jobs as Obj[], ctx);
+  noteEnvironment(out.jobs as Obj[], ctx, 3);
   if (watches.length > 0) {
     out.watches = watches;
     ctx.notes.add('watches', POLL_NOTE);

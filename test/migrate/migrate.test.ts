@@ -140,6 +140,7 @@ describe('ContainerPilot 3, every field', () => {
       /^jobs: periodic jobs/,
       /^watches: Pilotfish watches Consul with blocking queries/,
       /^restarts: Pilotfish waits before each restart/,
+      /^environment: ContainerPilot gave every process CONTAINERPILOT_APP_IP, CONTAINERPILOT_REGISTRATION_ONLY_IP, CONTAINERPILOT_PID; Pilotfish does not set them/,
     ];
     expect(notes).toHaveLength(expected.length);
     for (const re of expected) expect(notes.some((n) => re.test(n))).toBe(true);
