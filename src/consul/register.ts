@@ -6,6 +6,8 @@
  * Every Consul call of a registration runs through one queue, so a heartbeat can never
  * re-register a service that is being deregistered.
  */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { RateLimiter } from '../kernel/backoff.js';
 import { formatDuration } from '../kernel/duration.js';
 import type { Logger } from '../kernel/logger.js';
@@ -24,6 +26,40 @@ export interface ServiceSpec {
   initialStatus: 'passing' | 'warning' | 'critical';
   deregisterCriticalServiceAfter?: number;
   enableTagOverride: boolean;
+}
+
+/**
+ * The container's id, from the engine's per-container /etc/hostname mount in
+ * /proc/self/mountinfo (Docker: .../containers/<id>/hostname; podman:
+ * .../overlay-containers/<id>/userdata/hostname); undefined outside a container.
+ */
+export function containerId(mountinfo: string): string | undefined {
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    if (f[4] !== '/etc/hostname') continue;
+    const id = /(?:^|\/)([0-9a-f]{64})(?:\/|$)/.exec(f[3] ?? '')?.[1];
+    if (id) return id;
+  }
+  return undefined;
+}
+
+function readMountinfo(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * This instance's name in default service ids (`<job>-<instance>`): the hostname, plus the
+ * container's short id when the hostname is not already that id. With `--network host`, or a
+ * hostname set alike on every clone, containers share their hostname; their ids still differ.
+ */
+export function instanceName(host = hostname(), mountinfo = readMountinfo()): string {
+  const id = containerId(mountinfo);
+  if (!id || id.startsWith(host)) return host;
+  return `${host}-${id.slice(0, 12)}`;
 }
 
 interface Papi {

@@ -31,7 +31,10 @@ export function podmanMissing(): string | undefined {
 /** A describe block that needs podman: skipped (with the reason) where it cannot run, failed under CI. */
 export function describeWithPodman(name: string, fn: () => void): void {
   const why = podmanMissing();
-  if (!why) return describe(name, fn);
+  if (!why) {
+    describe(name, fn);
+    return;
+  }
   if (process.env.CI === 'true') {
     describe(name, () => {
       it('podman runs containers (required under CI)', () => {
@@ -139,4 +142,12 @@ export function composeEnv(): NodeJS.ProcessEnv {
   for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = m[2];
   if (!env.DOCKER_HOST) throw new Error(`provision.sh --socket printed no DOCKER_HOST: ${out}`);
   return env;
+}
+
+/** The stand-ins of the service images the compose demos use (hashicorp/consul, hashicorp/vault,
+ * minio/minio, minio/mc), built from scripts/services' binaries; the wordpress:*-apache stand-in. */
+export function ensureStandins(...extra: Array<'wordpress'>): void {
+  const opts = { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] as ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 };
+  execFileSync(join(ROOT, 'scripts/containers/standins.sh'), [], opts);
+  if (extra.includes('wordpress')) execFileSync(join(ROOT, 'scripts/containers/wordpress/build.sh'), [], opts);
 }
