@@ -1,10 +1,11 @@
 /**
- * The backup benchmark: Pilotfish vs restic vs raw parallel S3 PUT/GET, same machine, same
- * MinIO, same run. Needs the S3 variables of a running set (eval "$(scripts/services up --only minio)")
- * and a built dist/ (npm run build).
+ * The backup benchmark: Pilotfish vs restic vs rclone vs raw parallel S3 PUT/GET, same machine,
+ * same MinIO, same run. Needs the S3 variables of a running set (eval "$(scripts/services up --only minio)"),
+ * a built dist/ (npm run build), and restic and rclone on the PATH: bench/backup/peers.sh builds
+ * restic 0.18.1 and rclone from the Go module proxy into the cache and prints their directory.
  *
- *   npx tsx bench/backup/run.ts [--dir /var/tmp/pf-bench] [--only big|stream|many|watch] [--files 100000]
- *                               [--compression lz4|brotli|deflate|none]
+ *   PATH="$(bench/backup/peers.sh):$PATH" npx tsx bench/backup/run.ts [--dir /var/tmp/pf-bench]
+ *       [--only big|stream|many|watch] [--files 100000] [--compression lz4|brotli|deflate|none]
  *
  * Prints markdown tables; results are recorded in bench/backup/README.md.
  */
@@ -90,6 +91,22 @@ function pfRestore(config: string): Promise<Measured> {
   return measure([process.execPath, CLI, 'restore', '--config', config, '--json']);
 }
 
+/** `restic 0.18.1` (from `restic version`), for the tables' headings. */
+const RESTIC = execFileSync('restic', ['version']).toString().match(/restic (\d+\.\d+\.\d+)/)?.[1] ?? '?';
+const RESTIC_LABEL = `restic ${RESTIC}`;
+const RCLONE = execFileSync('rclone', ['version']).toString().match(/rclone v(\S+)/)?.[1] ?? '?';
+
+/** rclone's remote `pfs3:` on the same MinIO, configured through its environment variables. */
+const RCLONE_ENV: NodeJS.ProcessEnv = {
+  RCLONE_CONFIG_PFS3_TYPE: 's3',
+  RCLONE_CONFIG_PFS3_PROVIDER: 'Minio',
+  RCLONE_CONFIG_PFS3_ENDPOINT: ENDPOINT,
+  RCLONE_CONFIG_PFS3_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? '',
+  RCLONE_CONFIG_PFS3_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? '',
+  RCLONE_CONFIG_PFS3_REGION: process.env.AWS_REGION ?? 'us-east-1',
+};
+const rcloneCopy = (from: string, to: string): Promise<Measured> => measure(['rclone', 'copy', '--transfers', String(CONC), '--checkers', String(CONC), from, to], RCLONE_ENV);
+
 const resticRepo = (name: string): string => `s3:${ENDPOINT}/${BUCKET}/${RUN}/restic-${name}`;
 
 async function resticBackup(name: string, src: string): Promise<Measured & { uploaded: number }> {
@@ -172,7 +189,7 @@ function textish(size: number, seed: number): Buffer {
 
 /**
  * Seconds until what a restore wrote is on disk. Pilotfish and the raw GET sync before they
- * return; restic 0.14 does not (it left ~1 GiB dirty here, 2.3 s to write back), so its
+ * return; restic does not (0.14 left ~1 GiB dirty here, 2.3 s to write back), so its
  * restore is also reported with this added: the same guarantee, like for like.
  */
 function syncSeconds(dir: string): number {
@@ -196,11 +213,12 @@ async function bigDataset(): Promise<void> {
   const pfDst = join(DIR, 'big-restore-pf');
   const rsDst = join(DIR, 'big-restore-restic');
   const rawDst = join(DIR, 'big-restore-raw');
+  const rcDst = join(DIR, 'big-restore-rclone');
   // Remove an earlier run's trees now, not just before the restores: ext4 skips inodes freed in
   // the last seconds (minutes while their table block is dirty) when it allocates new ones, and
   // scanning past 10,000 of them made file creation several times slower for whichever restore
   // came first (Pilotfish's). Best: a fresh --dir per run.
-  for (const d of [src, pfDst, rsDst, rawDst]) rmSync(d, { recursive: true, force: true });
+  for (const d of [src, pfDst, rsDst, rawDst, rcDst]) rmSync(d, { recursive: true, force: true });
   execFileSync('sync');
   mkdirSync(src, { recursive: true });
   // One large file (random: a database file or media) and 10,000 small files (text-like) ≈ 1 GiB.
@@ -225,6 +243,8 @@ async function bigDataset(): Promise<void> {
   note('restic full backup', rsFull);
   const raw = await rawPut(src, `${RUN}/raw`);
   note('raw PUT', { seconds: raw.seconds });
+  const rcUp = await rcloneCopy(src, `pfs3:${BUCKET}/${RUN}/rclone`);
+  note('rclone copy up', rcUp);
 
   // 1%: 100 small files rewritten, and 5 MiB overwritten in the middle of the large file.
   let changed = 0;
@@ -258,15 +278,19 @@ async function bigDataset(): Promise<void> {
   execFileSync('sync');
   const rawGetS = await rawGet(raw.keys, rawDst);
   note('raw GET', { seconds: rawGetS });
+  execFileSync('sync');
+  const rcDown = await rcloneCopy(`pfs3:${BUCKET}/${RUN}/rclone`, rcDst);
+  const rcSync = syncSeconds(rcDst);
+  note('rclone copy down + sync', { seconds: rcDown.seconds + rcSync });
 
-  console.log('| step | Pilotfish | restic 0.14 | raw S3 client |');
-  console.log('|---|---|---|---|');
-  console.log(`| full backup | ${pfFull.seconds.toFixed(1)} s (${rate(total, pfFull.seconds)}), RSS ${pfFull.rssMiB.toFixed(0)} MiB | ${rsFull.seconds.toFixed(1)} s (${rate(total, rsFull.seconds)}), RSS ${rsFull.rssMiB.toFixed(0)} MiB | PUT ${raw.seconds.toFixed(1)} s (${rate(total, raw.seconds)}) |`);
-  console.log(`| uploaded by the full backup | ${mib(pfFull.uploaded)} MiB | ${mib(rsFull.uploaded)} MiB | ${mib(total)} MiB |`);
-  console.log(`| backup after a 1% change (${mib(changed)} MiB) | ${pfIncr.seconds.toFixed(1)} s, uploaded ${mib(pfIncr.uploaded)} MiB (${(pfIncr.uploaded / changed).toFixed(2)}× changed) | ${rsIncr.seconds.toFixed(1)} s, uploaded ${mib(rsIncr.uploaded)} MiB (${(rsIncr.uploaded / changed).toFixed(2)}×) | — |`);
-  console.log(`| full restore | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}), RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s (${rate(total, rsRes.seconds)}), RSS ${rsRes.rssMiB.toFixed(0)} MiB | GET+write ${rawGetS.toFixed(1)} s (${rate(total, rawGetS)}) |`);
-  console.log(`| full restore until on disk (restic: + \`sync -f\`) | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}) | ${(rsRes.seconds + rsSync).toFixed(1)} s (${rate(total, rsRes.seconds + rsSync)}) | ${rawGetS.toFixed(1)} s |`);
-  console.log(`| restore vs raw GET | ${((rawGetS / pfRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rsRes.seconds) * 100).toFixed(0)}% | 100% |`);
+  console.log(`| step | Pilotfish | ${RESTIC_LABEL} | rclone ${RCLONE} (copy, no dedup) | raw S3 client |`);
+  console.log('|---|---|---|---|---|');
+  console.log(`| full backup | ${pfFull.seconds.toFixed(1)} s (${rate(total, pfFull.seconds)}), RSS ${pfFull.rssMiB.toFixed(0)} MiB | ${rsFull.seconds.toFixed(1)} s (${rate(total, rsFull.seconds)}), RSS ${rsFull.rssMiB.toFixed(0)} MiB | ${rcUp.seconds.toFixed(1)} s (${rate(total, rcUp.seconds)}), RSS ${rcUp.rssMiB.toFixed(0)} MiB | PUT ${raw.seconds.toFixed(1)} s (${rate(total, raw.seconds)}) |`);
+  console.log(`| uploaded by the full backup | ${mib(pfFull.uploaded)} MiB | ${mib(rsFull.uploaded)} MiB | ${mib(total)} MiB | ${mib(total)} MiB |`);
+  console.log(`| backup after a 1% change (${mib(changed)} MiB) | ${pfIncr.seconds.toFixed(1)} s, uploaded ${mib(pfIncr.uploaded)} MiB (${(pfIncr.uploaded / changed).toFixed(2)}× changed) | ${rsIncr.seconds.toFixed(1)} s, uploaded ${mib(rsIncr.uploaded)} MiB (${(rsIncr.uploaded / changed).toFixed(2)}×) | — | — |`);
+  console.log(`| full restore | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}), RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s (${rate(total, rsRes.seconds)}), RSS ${rsRes.rssMiB.toFixed(0)} MiB | ${rcDown.seconds.toFixed(1)} s, RSS ${rcDown.rssMiB.toFixed(0)} MiB | GET+write ${rawGetS.toFixed(1)} s (${rate(total, rawGetS)}) |`);
+  console.log(`| full restore until on disk (restic, rclone: + \`sync -f\`) | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}) | ${(rsRes.seconds + rsSync).toFixed(1)} s (${rate(total, rsRes.seconds + rsSync)}) | ${(rcDown.seconds + rcSync).toFixed(1)} s (${rate(total, rcDown.seconds + rcSync)}) | ${rawGetS.toFixed(1)} s |`);
+  console.log(`| restore vs raw GET | ${((rawGetS / pfRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rsRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rcDown.seconds) * 100).toFixed(0)}% | 100% |`);
 }
 
 /**
@@ -293,7 +317,7 @@ async function streamDataset(): Promise<void> {
   const rsR = await measure(['sh', '-c', `restic -r ${resticRepo('stream')} dump latest db.bin > ${rsOut} && sync -f ${rsOut}`]);
   execFileSync('cmp', [input, pfOut]);
   execFileSync('cmp', [input, rsOut]);
-  console.log('| step | Pilotfish | restic 0.14 |');
+  console.log(`| step | Pilotfish | ${RESTIC_LABEL} |`);
   console.log('|---|---|---|');
   console.log(`| backup | ${pfB.seconds.toFixed(1)} s (${rate(size, pfB.seconds)}), RSS ${pfB.rssMiB.toFixed(0)} MiB | ${rsB.seconds.toFixed(1)} s (${rate(size, rsB.seconds)}) |`);
   console.log(`| restore into a file, until on disk | ${pfR.seconds.toFixed(1)} s (${rate(size, pfR.seconds)}), RSS ${pfR.rssMiB.toFixed(0)} MiB | ${rsR.seconds.toFixed(1)} s (${rate(size, rsR.seconds)}) |`);
@@ -320,7 +344,7 @@ async function manyDataset(): Promise<void> {
   execFileSync('sync');
   const rsRes = await measure(['restic', '-r', resticRepo('many'), 'restore', 'latest', '--target', rsDst]);
   const rsSync = syncSeconds(rsDst);
-  console.log('| step | Pilotfish | restic 0.14 |');
+  console.log(`| step | Pilotfish | ${RESTIC_LABEL} |`);
   console.log('|---|---|---|');
   console.log(`| first backup | ${full.seconds.toFixed(1)} s, peak RSS ${full.rssMiB.toFixed(0)} MiB | ${rs.seconds.toFixed(1)} s, peak RSS ${rs.rssMiB.toFixed(0)} MiB |`);
   console.log(`| unchanged re-run | ${again.seconds.toFixed(1)} s, peak RSS ${again.rssMiB.toFixed(0)} MiB, uploaded ${mib(again.uploaded)} MiB | ${rsAgain.seconds.toFixed(1)} s, peak RSS ${rsAgain.rssMiB.toFixed(0)} MiB |`);
@@ -370,7 +394,7 @@ onEvent = () => { console.log(JSON.stringify({ ready: readyMs, rssMiB: (process.
 
 mkdirSync(DIR, { recursive: true });
 writeFileSync(KEY, randomBytes(32).toString('hex'));
-console.log(`run ${RUN}: node ${process.version}, ${execFileSync('restic', ['version']).toString().trim()}, ${(await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'cpu'} × ${execFileSync('nproc').toString().trim()}`);
+console.log(`run ${RUN}: node ${process.version}, ${execFileSync('restic', ['version']).toString().trim()}, rclone ${RCLONE}, ${(await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'cpu'} × ${execFileSync('nproc').toString().trim()}`);
 if (!opts.only || opts.only === 'big') await bigDataset();
 if (!opts.only || opts.only === 'stream') await streamDataset();
 if (!opts.only || opts.only === 'many') await manyDataset();
