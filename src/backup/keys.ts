@@ -3,17 +3,16 @@
  * subkeys are derived from it with HKDF: one encrypts (AES-256-GCM), one names chunks (HMAC),
  * so chunk names reveal nothing about plaintext to whoever can list the bucket.
  *
- * To add a source (e.g. Vault): add its schema to `keySourceSchema` in config.ts and a factory
- * to {@link KEY_SOURCES}, keyed by the schema's single property name.
+ * To add a source: add its schema to `keySourceSchema` in config.ts and a factory to
+ * {@link KEY_SOURCES}, keyed by the schema's single property name. A Vault key is read through
+ * the SecretReader the top hands in (Capabilities.secrets).
  */
 import { hkdfSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { PilotfishError } from '../kernel/errors.js';
 import { redactor } from '../kernel/redact.js';
 import type { KeySourceConfig } from './config.js';
-import type { Logger } from '../kernel/logger.js';
-import type { VaultConfig } from '../vault/config.js';
-import { vaultKeySource } from '../vault/keysource.js';
+import type { SecretReader } from '../subsystem/capabilities.js';
 
 export interface KeySource {
   /** A description safe for logs, e.g. "file /run/secrets/backup.key". */
@@ -26,18 +25,31 @@ export interface Keys {
   mac: Buffer;
 }
 
-/** The other config sections a key source may need (the `vault:` section for a Vault key). */
+/** What a key source may need beyond its own config: Vault's secrets, for a Vault key. */
 export interface KeyContext {
-  vault?: VaultConfig | undefined;
-  log?: Logger | undefined;
+  secrets?: SecretReader | undefined;
 }
 
 export type KeySourceFactory = (config: Record<string, unknown>, context: KeyContext) => KeySource;
 
 export const KEY_SOURCES: Record<string, KeySourceFactory> = {
   file: (config) => fileKey(String(config.file)),
-  vault: (config, context) => vaultKeySource(config.vault as { secret: string; field: string }, context.vault, context.log),
+  vault: (config, context) => vaultKey(config.vault as { secret: string; field: string }, context.secrets),
 };
+
+/** `{vault: {secret, field}}`: a field of a `vault.secrets` entry. */
+export function vaultKey(ref: { secret: string; field: string }, secrets: SecretReader | undefined): KeySource {
+  const where = `vault secret ${ref.secret}#${ref.field}`;
+  return {
+    describe: where,
+    async load() {
+      if (!secrets) throw new PilotfishError('PF_BACKUP_KEY', `the backup key comes from vault secret "${ref.secret}", but the config has no vault: section`);
+      const value = (await secrets.read(ref.secret, { what: 'the backup key', code: 'PF_BACKUP_KEY' }))[ref.field];
+      if (value === undefined) throw new PilotfishError('PF_BACKUP_KEY', `${where}: the secret has no field "${ref.field}"`);
+      return decodeKey(Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8'), where);
+    },
+  };
+}
 
 export function fileKey(path: string): KeySource {
   return {

@@ -6,20 +6,22 @@
  *   `backup.lease.key`. The session has half the lease TTL (Consul waits up to twice it), the
  *   agent's serfHealth check and no lock-delay, so a writer whose node dies frees the lock at
  *   once and one that hangs frees it after about the lease TTL. This is the lock the election
- *   uses (src/consul/session.ts).
+ *   uses (Capabilities.consul, handed in by the top).
  * - **store**: an object (`lock.json`) made with S3 conditional writes: created with
  *   `If-None-Match: *`, renewed and released with `If-Match: <etag>`, taken over once its
  *   expiry has passed. The local store gives the same semantics with a mutex on the
  *   filesystem. Expiry uses wall clocks: keep the TTL well above the clock skew.
  *
- * Either way, a writer that cannot renew aborts (`lost`) before it writes its manifest.
+ * Either way, a writer that cannot renew aborts (`lost`) before it writes its manifest, and a
+ * holder that is a dead process of this machine (killed with -9: same boot and PID namespace,
+ * pid gone or reused; ./holder.ts) is taken over at once instead of after its TTL.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { ConsulConfig } from '../consul/config.js';
 import { PilotfishError } from '../kernel/errors.js';
-import { ConsulCallError, SessionClient } from '../consul/session.js';
+import { sessionGone, type ConsulAccess, type ConsulSessions } from '../subsystem/capabilities.js';
 import type { BackupConfig } from './config.js';
+import { isDeadLocal, selfProcess, type HolderProcess } from './holder.js';
 import { LOCK_KEY } from './format.js';
 import type { Store } from './store/types.js';
 
@@ -41,11 +43,11 @@ export interface WriterLock {
 const CONSUL_MIN_TTL = 10_000;
 
 /** The writer lock the config asks for: Consul's when `consul` is given and the backend allows it. */
-export function writerLock(config: BackupConfig, store: Store, consul?: ConsulConfig): WriterLock {
+export function writerLock(config: BackupConfig, store: Store, consul?: ConsulAccess): WriterLock {
   const { backend, ttl, key } = config.lease;
   if (backend === 'consul' && !consul) throw new PilotfishError('PF_CONFIG_INVALID', 'backup.lease.backend is consul but there is no consul: section');
   if (backend === 'store' || !consul) return new StoreLease(store, ttl);
-  return new ConsulLease(new SessionClient(consul), key ?? defaultLockKey(config), sessionTtl(ttl));
+  return new ConsulLease(consul.sessions(), key ?? defaultLockKey(config), sessionTtl(ttl));
 }
 
 /**
@@ -70,6 +72,12 @@ function newOwner(): string {
 interface LockBody {
   owner: string;
   expires: number;
+  /** The holder's process, to tell it is dead (missing in bodies of earlier versions). */
+  proc?: HolderProcess | undefined;
+}
+
+function bodyOf(owner: string, expires: number): string {
+  return JSON.stringify({ owner, expires, proc: selfProcess() } satisfies LockBody);
 }
 
 export class StoreLease implements WriterLock {
@@ -82,13 +90,13 @@ export class StoreLease implements WriterLock {
   ) {}
 
   #body(expires: number): Buffer {
-    return Buffer.from(JSON.stringify({ owner: this.owner, expires } satisfies LockBody));
+    return Buffer.from(bodyOf(this.owner, expires));
   }
 
   async holder(): Promise<string | undefined> {
     const cur = await this.store.getVersioned(LOCK_KEY);
     const body = cur ? parse(cur.body) : undefined;
-    return body && body.expires > this.now() ? body.owner : undefined;
+    return body && body.expires > this.now() && !isDeadLocal(body.proc) ? body.owner : undefined;
   }
 
   async tryAcquire(): Promise<Lease | undefined> {
@@ -97,7 +105,7 @@ export class StoreLease implements WriterLock {
       const cur = await this.store.getVersioned(LOCK_KEY);
       if (!cur) return this.tryAcquire(); // released in between: try again
       const body = parse(cur.body);
-      if (body && body.expires > this.now() && body.owner !== this.owner) return undefined;
+      if (body && body.expires > this.now() && body.owner !== this.owner && !isDeadLocal(body.proc)) return undefined;
       etag = await this.store.putIfMatch(LOCK_KEY, this.#body(this.now() + this.ttlMs), cur.etag);
       if (etag === undefined) return undefined; // someone else took it over first
     }
@@ -129,7 +137,7 @@ export class ConsulLease implements WriterLock {
   readonly owner = newOwner();
 
   constructor(
-    readonly client: SessionClient,
+    readonly client: ConsulSessions,
     readonly key: string,
     readonly ttlMs: number,
     readonly timeoutMs = 5_000,
@@ -140,10 +148,21 @@ export class ConsulLease implements WriterLock {
     const { state } = await this.client.readKey(this.key, { index: 0, waitMs: 0 });
     if (!state?.session) return undefined;
     const body = parse(Buffer.from(state.value, 'utf8'));
+    if (isDeadLocal(body?.proc)) return undefined;
     return body?.owner ?? `Consul session ${state.session}`;
   }
 
   async tryAcquire(): Promise<Lease | undefined> {
+    const lease = await this.#tryAcquire();
+    if (lease) return lease;
+    // Held: by a dead process of this machine, its session ends now rather than after its TTL.
+    const { state } = await this.client.readKey(this.key, { index: 0, waitMs: 0 });
+    if (!state?.session || !isDeadLocal(parse(Buffer.from(state.value, 'utf8'))?.proc)) return undefined;
+    await this.client.destroySession(state.session, this.timeoutMs);
+    return this.#tryAcquire();
+  }
+
+  async #tryAcquire(): Promise<Lease | undefined> {
     const session = await this.client.createSession(
       { name: `pilotfish backup writer ${this.owner}`, ttlMs: this.ttlMs, lockDelayMs: 0, behavior: 'release', checks: ['serfHealth'] },
       this.timeoutMs,
@@ -151,7 +170,7 @@ export class ConsulLease implements WriterLock {
     let held = false;
     try {
       // `expires` only for `holder()` messages and the store format's shape; Consul decides.
-      held = await this.client.acquire(this.key, session, JSON.stringify({ owner: this.owner, expires: this.now() + this.ttlMs } satisfies LockBody), this.timeoutMs);
+      held = await this.client.acquire(this.key, session, bodyOf(this.owner, this.now() + this.ttlMs), this.timeoutMs);
     } finally {
       if (!held) await this.client.destroySession(session, this.timeoutMs).catch(() => undefined);
     }
@@ -169,7 +188,7 @@ export class ConsulLease implements WriterLock {
           await this.client.renewSession(session, this.timeoutMs);
           return undefined;
         } catch (error) {
-          if (error instanceof ConsulCallError && error.sessionGone) return 'the backup lock session ended (Consul invalidated it)';
+          if (sessionGone(error)) return 'the backup lock session ended (Consul invalidated it)';
           throw error;
         }
       },

@@ -3,7 +3,6 @@
  * One backup at a time per process (a request during a run queues exactly one more), and one
  * writer per repository through the lease.
  */
-import type { ConsulConfig } from '../consul/config.js';
 import { errorMessage, PilotfishError } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { createSnapshot } from './backup.js';
@@ -20,8 +19,8 @@ import { prune } from './retention.js';
 import { LocalStore } from './store/local.js';
 import { S3Store } from './store/s3.js';
 import type { Store } from './store/types.js';
-import type { VaultConfig } from '../vault/config.js';
-import { vaultS3Credentials } from '../vault/keysource.js';
+import type { ConsulAccess, SecretReader } from '../subsystem/capabilities.js';
+import { s3CredentialsFrom } from './credentials.js';
 
 export interface BackupResult {
   snapshot: string;
@@ -57,14 +56,14 @@ export interface BackupStatus {
   failures: number;
 }
 
-/** The configured store; `vault` (the config's vault: section) serves S3 credentials from Vault. */
-export function createStore(config: BackupConfig, vault?: { section: VaultConfig | undefined; log?: Logger | undefined }): Store {
+/** The configured store; `secrets` serves S3 credentials from Vault. */
+export function createStore(config: BackupConfig, secrets?: SecretReader): Store {
   if ('local' in config.store) return new LocalStore(config.store.local.path);
   const { credentials, ...s3 } = config.store.s3;
   return quietSdk(() => new S3Store({
     ...s3,
     maxSockets: Math.max(64, config.concurrency * 2),
-    ...(credentials ? { credentials: vaultS3Credentials({ ...credentials.vault }, vault?.section, vault?.log) } : {}),
+    ...(credentials ? { credentials: s3CredentialsFrom({ ...credentials.vault }, secrets) } : {}),
   }));
 }
 
@@ -88,10 +87,10 @@ function quietSdk<T>(make: () => T): T {
 export interface BackupServiceOptions {
   store?: Store;
   lock?: WriterLock;
-  /** The config's consul: section: the writer lock becomes a Consul session lock (lease.backend auto/consul). */
-  consul?: ConsulConfig | undefined;
-  /** The config's vault: section, for a backup key from Vault when no Vault subsystem runs here. */
-  vault?: VaultConfig | undefined;
+  /** Consul, when configured: the writer lock becomes a Consul session lock (lease.backend auto/consul). */
+  consul?: ConsulAccess | undefined;
+  /** Vault's secrets, when configured: for a backup key or S3 credentials from Vault. */
+  secrets?: SecretReader | undefined;
 }
 
 export class BackupService {
@@ -110,8 +109,8 @@ export class BackupService {
   /** Load the key, reach the store, create or check the repository. */
   async open(): Promise<Repository> {
     if (this.#repo) return this.#repo;
-    const keys = this.config.encryption ? deriveKeys(await keySource(this.config.encryption.key, { vault: this.options.vault, log: this.log }).load()) : undefined;
-    const store = this.options.store ?? createStore(this.config, { section: this.options.vault, log: this.log });
+    const keys = this.config.encryption ? deriveKeys(await keySource(this.config.encryption.key, { secrets: this.options.secrets }).load()) : undefined;
+    const store = this.options.store ?? createStore(this.config, this.options.secrets);
     const codec = new Codec({ compression: this.config.compression.algorithm, level: this.config.compression.level, keys });
     const repo = new Repository(store, codec, this.config.chunking.avgSize);
     await repo.open();

@@ -11,12 +11,11 @@
  * service (store, key, lock) and the triggers; nothing is restored again. A removed section stops
  * the triggers.
  */
-import type { Config } from '../top/schema.js';
 import { errorMessage, PilotfishError } from '../kernel/errors.js';
-import { GLOBAL_SOURCE } from '../kernel/events.js';
-import type { PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
-import { counter, metrics } from '../telemetry/metrics.js';
-import { ELECTION_SOURCE } from '../election/config.js';
+import { ELECTION_SOURCE, GLOBAL_SOURCE } from '../kernel/events.js';
+import type { Capabilities } from '../subsystem/capabilities.js';
+import type { CommonConfig, PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
+import { METRICS } from '../subsystem/metrics.js';
 import { BACKUP_SOURCE, isDirSource, type BackupConfig } from './config.js';
 import { BackupService, type RestoreResult } from './service.js';
 import { activityTrigger, eventTrigger, intervalTrigger, MaxAgeTrigger, type BackupTrigger } from './triggers.js';
@@ -37,20 +36,26 @@ export class BackupSubsystem implements Subsystem {
   /** Whether the election last said this instance is the primary (the gate of primaryOnly). */
   #primary = false;
 
-  constructor(private config: BackupConfig) {}
+  constructor(
+    private config: BackupConfig,
+    /** `consul` for a Consul writer lock; `secrets` for a key or S3 credentials from Vault. */
+    private readonly caps: Pick<Capabilities, 'metrics' | 'consul' | 'secrets'>,
+    /** How long stop() lets a backup in progress finish (the config's stopTimeout). */
+    private readonly stopTimeout: number,
+  ) {}
 
   async start(ctx: SubsystemContext): Promise<void> {
     this.#ctx = ctx;
     const log = ctx.log.child({ component: 'backup' });
-    const service = new BackupService(this.config, log, { consul: ctx.config.consul, vault: ctx.config.vault });
+    const service = new BackupService(this.config, log, { consul: this.caps.consul, secrets: this.caps.secrets });
     this.service = service;
     const started = Date.now();
     let result: RestoreResult;
     try {
       result = await service.restore();
-      metrics.restoreDuration().observe({ result: 'success' }, (Date.now() - started) / 1000);
+      this.caps.metrics.observe(METRICS.restoreDuration, (Date.now() - started) / 1000, { result: 'success' });
     } catch (error) {
-      metrics.restoreDuration().observe({ result: 'failure' }, (Date.now() - started) / 1000);
+      this.caps.metrics.observe(METRICS.restoreDuration, (Date.now() - started) / 1000, { result: 'failure' });
       throw error;
     }
     const data = { snapshot: result.snapshot ?? null, reason: result.reason, skipped: result.skipped.length, durationMs: Date.now() - started };
@@ -133,17 +138,18 @@ export class BackupSubsystem implements Subsystem {
     try {
       const result = await run;
       const s = result.stats;
-      metrics.backupBytes().inc(s.uploadedBytes);
-      metrics.backupDuration().observe({ result: 'success' }, (Date.now() - started) / 1000);
-      metrics.backupLastSuccess().set(Date.now() / 1000);
-      chunksReused().inc(s.reusedChunks);
+      const metrics = this.caps.metrics;
+      metrics.inc(METRICS.backupBytes, {}, s.uploadedBytes);
+      metrics.observe(METRICS.backupDuration, (Date.now() - started) / 1000, { result: 'success' });
+      metrics.set(METRICS.backupLastSuccess, Date.now() / 1000);
+      metrics.inc(METRICS.backupChunksReused, {}, s.reusedChunks);
       log.info({ snapshot: result.snapshot, reason, ...s }, `backed up ${s.files} files, uploaded ${s.uploadedBytes} bytes in ${s.durationMs} ms`);
       ctx.bus.publish({ code: 'backedUp', source: BACKUP_SOURCE, data: { snapshot: result.snapshot, reason, ...s } });
       this.#maxAge?.backedUp();
       return result;
     } catch (error) {
       const code = error instanceof PilotfishError ? error.code : 'PF_INTERNAL';
-      metrics.backupDuration().observe({ result: 'failure' }, (Date.now() - started) / 1000);
+      this.caps.metrics.observe(METRICS.backupDuration, (Date.now() - started) / 1000, { result: 'failure' });
       log.warn({ reason, code }, `backup failed: ${errorMessage(error)}`);
       ctx.bus.publish({ code: 'backupFailed', source: BACKUP_SOURCE, data: { reason, code, error: errorMessage(error) } });
       this.#maxAge?.failed();
@@ -156,13 +162,13 @@ export class BackupSubsystem implements Subsystem {
     return this.service;
   }
 
-  async prepareReload(next: Config): Promise<PreparedReload> {
+  async prepareReload(next: BackupView): Promise<PreparedReload> {
     const ctx = this.#ctx;
     if (!ctx) throw new Error('not started');
-    const section = (next as { backup?: BackupConfig }).backup;
+    const section = next.backup;
     const log = ctx.log.child({ component: 'backup' });
     // A bad key or an unreachable store refuses the reload with nothing changed.
-    const service = section ? new BackupService(section, log, { consul: next.consul, vault: next.vault }) : undefined;
+    const service = section ? new BackupService(section, log, { consul: this.caps.consul, secrets: this.caps.secrets }) : undefined;
     try {
       await service?.open();
     } catch (error) {
@@ -190,7 +196,7 @@ export class BackupSubsystem implements Subsystem {
     for (const c of this.#cleanup.splice(0)) c();
     await Promise.all(this.#triggers.splice(0).map((t) => t.close()));
     // Let a running backup finish (bounded): its manifest is the last thing written.
-    const wait = this.#ctx?.config.stopTimeout ?? 10_000;
+    const wait = this.stopTimeout;
     if (this.#inflight) await Promise.race([this.#inflight, new Promise((r) => setTimeout(r, wait).unref())]);
     this.service?.close();
   }
@@ -200,9 +206,12 @@ export class BackupSubsystem implements Subsystem {
   }
 }
 
-const chunksReused = () => counter('pilotfish_backup_chunks_reused_total', 'Chunks a backup found already stored (deduplicated).');
+/** The sections the backup subsystem reads. */
+export interface BackupView extends CommonConfig {
+  backup?: BackupConfig | undefined;
+  stopTimeout: number;
+}
 
-export function createBackup(config: Config): Subsystem | undefined {
-  const section = (config as { backup?: BackupConfig }).backup;
-  return section ? new BackupSubsystem(section) : undefined;
+export function createBackup(config: BackupView & { backup: BackupConfig }, caps: Pick<Capabilities, 'metrics' | 'consul' | 'secrets'>): Subsystem {
+  return new BackupSubsystem(config.backup, caps, config.stopTimeout);
 }

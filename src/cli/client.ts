@@ -3,7 +3,7 @@
  * with errors that say what to check (is Pilotfish running? is --socket right? permissions?).
  */
 import { request } from 'node:http';
-import { socketPath } from '../control/index.js';
+import { socketPath } from '../control/config.js';
 import { PilotfishError, UsageError, errorMessage } from '../kernel/errors.js';
 import { parse } from './args.js';
 

@@ -8,31 +8,12 @@ import Consul from 'consul';
 import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import { redactor } from '../kernel/redact.js';
 import type { ConsulConfig } from './config.js';
-import { delay } from '../kernel/backoff.js';
+import { resolveEndpoint, type Endpoint } from './endpoint.js';
+
+export { resolveEndpoint, type Endpoint };
+import { delay, nextDelay } from '../kernel/backoff.js';
 
 export type ConsulClient = InstanceType<typeof Consul>;
-
-export interface Endpoint {
-  /** For messages: scheme://host:port, never the token. */
-  address: string;
-  host: string;
-  port: number;
-  secure: boolean;
-}
-
-export function resolveEndpoint(config: ConsulConfig, env: NodeJS.ProcessEnv = process.env): Endpoint {
-  const raw = (config.address ?? env.CONSUL_HTTP_ADDR ?? '127.0.0.1:8500').trim();
-  const withScheme = /^[a-z]+:\/\//i.test(raw) ? raw : `${env.CONSUL_HTTP_SSL === 'true' ? 'https' : 'http'}://${raw}`;
-  let url: URL;
-  try {
-    url = new URL(withScheme);
-  } catch (cause) {
-    throw new PilotfishError('PF_CONSUL_CONFIG', `consul.address "${raw}" is not host:port or a URL`, { cause });
-  }
-  const secure = url.protocol === 'https:';
-  const port = url.port ? Number(url.port) : secure ? 443 : 8500;
-  return { address: `${url.protocol}//${url.hostname}:${port}`, host: url.hostname, port, secure };
-}
 
 export function createClient(config: ConsulConfig, env: NodeJS.ProcessEnv = process.env): { client: ConsulClient; endpoint: Endpoint } {
   const endpoint = resolveEndpoint(config, env);
@@ -117,10 +98,9 @@ export function reasonOf(err: unknown): string {
   return e?.code && !msg.includes(e.code) ? `${e.code}: ${msg}` : msg;
 }
 
-/** Exponential backoff with jitter: attempt 0 → initial. */
+/** Retrying Consul: 250 ms doubling to 10 s, with jitter (kernel/backoff.ts's one formula). */
 export function backoff(attempt: number, initial = 250, max = 10_000): number {
-  const base = Math.min(initial * 2 ** Math.min(attempt, 20), max);
-  return Math.round(base / 2 + (Math.random() * base) / 2);
+  return nextDelay(attempt, { initial, max, factor: 2 });
 }
 
 /**

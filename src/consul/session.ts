@@ -1,6 +1,6 @@
 /**
- * Consul sessions and session locks, shared by the election (src/election) and the backup
- * writer lock (src/backup/lease.ts): sessions (create, renew, destroy), the lock key (acquire,
+ * Consul sessions and session locks, offered to the election and the backup writer lock
+ * through Capabilities.consul (./access.ts): sessions (create, renew, destroy), the lock key (acquire,
  * release, a blocking read). Plain HTTP with `fetch`, because every decision here hangs on the
  * exact answer: the status code (404 = the session is gone), the body (`true`/`false` of an
  * acquire) and X-Consul-Index. The address and token come from the `consul:` section, resolved
@@ -8,24 +8,11 @@
  */
 import { errorMessage } from '../kernel/errors.js';
 import { redactor } from '../kernel/redact.js';
-import { resolveEndpoint } from './client.js';
+import { resolveEndpoint } from './endpoint.js';
+import type { ConsulSessions, KeyState, SessionSpec } from '../subsystem/capabilities.js';
 import type { ConsulConfig } from './config.js';
 
-export interface SessionSpec {
-  name: string;
-  ttlMs: number;
-  lockDelayMs: number;
-  behavior: 'release' | 'delete';
-  /** Check IDs: `service:<id>` ones become ServiceChecks, the rest NodeChecks (e.g. serfHealth). */
-  checks: string[];
-}
-
-export interface KeyState {
-  session: string | undefined;
-  lockIndex: number;
-  modifyIndex: number;
-  value: string;
-}
+export type { KeyState, SessionSpec };
 
 /** A failed Consul call: `status` is the HTTP status when Consul answered. */
 export class ConsulCallError extends Error {
@@ -48,7 +35,7 @@ function seconds(ms: number): string {
   return `${Math.max(0, Math.round(ms / 1000))}s`;
 }
 
-export class SessionClient {
+export class SessionClient implements ConsulSessions {
   readonly address: string;
   readonly #headers: Record<string, string>;
   readonly #dc: string | undefined;

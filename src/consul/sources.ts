@@ -7,7 +7,7 @@
  *   service:web?tag=v1&dc=dc2  with a tag and/or datacenter filter
  */
 import type { Logger } from '../kernel/logger.js';
-import type { TemplateSource, TemplateSourceRegistry } from '../templates/sources.js';
+import type { TemplateSource, TemplateSourceRegistry } from '../subsystem/template-sources.js';
 import type { ConsulClient } from './client.js';
 import { Watcher, type Query } from './watcher.js';
 

@@ -4,38 +4,25 @@
  * deregister each one before its process is signalled, run the `watches:`, and offer Consul's
  * template data sources. While Consul is down the app keeps running; everything catches up.
  */
-import { hostname } from 'node:os';
-import type { Config } from '../top/schema.js';
 import { errorMessage } from '../kernel/errors.js';
 import { GLOBAL_SOURCE, type BusEvent } from '../kernel/events.js';
-import type { PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
-import { sameConfig } from '../control/reload.js';
+import type { Capabilities } from '../subsystem/capabilities.js';
+import type { CommonConfig, PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
+import { sameConfig } from '../kernel/same.js';
 import type { JobConfig } from '../jobs/config.js';
-import { templateSources } from '../templates/sources.js';
-import { chooseAddress } from './address.js';
 import { createClient, reasonOf, waitForConsul, type ConsulClient, type Endpoint } from './client.js';
-import { consulSchema, type ConsulConfig } from './config.js';
-import { StartupGate } from './gate.js';
+import { consulDefaults, type ConsulConfig, type WatchConfig } from './config.js';
+import { StartupGate } from '../subsystem/startup-gate.js';
 import { KvEnvironment } from './kvenv.js';
-import { Registration, type ServiceSpec } from './register.js';
+import { Registration } from './register.js';
+import { serviceSpec } from './service.js';
 import { registerConsulSources } from './sources.js';
 import { Watch, type Publish } from './watch.js';
 
-export function serviceSpec(job: JobConfig, host = hostname()): ServiceSpec {
-  const port = job.port as number;
-  return {
-    job: job.name,
-    name: job.name,
-    id: job.serviceId ?? `${job.name}-${host}`,
-    address: chooseAddress(job.interfaces),
-    port,
-    tags: job.tags,
-    meta: job.meta ?? {},
-    ...(job.health ? { ttl: job.health.ttl ?? job.health.interval * 2 } : {}),
-    initialStatus: job.initialStatus ?? 'critical',
-    ...(job.deregisterCriticalServiceAfter !== undefined ? { deregisterCriticalServiceAfter: job.deregisterCriticalServiceAfter } : {}),
-    enableTagOverride: job.enableTagOverride ?? false,
-  };
+/** The sections the Consul subsystem reads. */
+export interface ConsulView extends CommonConfig {
+  consul?: ConsulConfig | undefined;
+  watches: WatchConfig[];
 }
 
 export class ConsulSubsystem implements Subsystem {
@@ -49,14 +36,17 @@ export class ConsulSubsystem implements Subsystem {
   #gate: StartupGate | undefined;
   readonly #registrations = new Map<string, Registration>();
   #watches: Watch[] = [];
-  #makeWatch: ((wc: Config['watches'][number]) => Watch) | undefined;
+  #makeWatch: ((wc: WatchConfig) => Watch) | undefined;
   #log: SubsystemContext['log'] | undefined;
   readonly #unsubscribe: Array<() => void> = [];
   readonly #abort = new AbortController();
   #resync: NodeJS.Timeout | undefined;
 
-  constructor(private readonly root: Config) {
-    this.#config = root.consul ?? consulSchema.parse({});
+  constructor(
+    private readonly root: ConsulView,
+    private readonly caps: Pick<Capabilities, 'templateSources'>,
+  ) {
+    this.#config = root.consul ?? consulDefaults();
   }
 
   async start(ctx: SubsystemContext): Promise<void> {
@@ -83,7 +73,7 @@ export class ConsulSubsystem implements Subsystem {
       log.warn({ address: endpoint.address }, `${errorMessage(error)}; starting without it (consul.startup.optional)`);
     }
 
-    registerConsulSources(templateSources(ctx.bus), client, log, this.#config.datacenter);
+    registerConsulSources(this.caps.templateSources, client, log, this.#config.datacenter);
 
     if (this.#config.kv.length > 0) {
       this.#kv = new KvEnvironment(this.#config.kv, client, log, this.#config.datacenter);
@@ -124,7 +114,7 @@ export class ConsulSubsystem implements Subsystem {
    * a job whose service definition (port, id, tags, check…) changed gets a new registration, a
    * removed job's service is deregistered. Unchanged watches and services are not touched.
    */
-  async prepareReload(next: Config): Promise<PreparedReload> {
+  async prepareReload(next: ConsulView): Promise<PreparedReload> {
     const makeWatch = this.#makeWatch;
     if (!makeWatch || !this.#client) throw new Error('not started');
     const watches = new Map(this.#watches.map((w) => [w.config.name, w]));
@@ -248,16 +238,6 @@ export class ConsulSubsystem implements Subsystem {
   }
 }
 
-export function createConsul(config: Config): Subsystem | undefined {
-  const fromConsul = (ref: string): boolean => /^(key|tree|service):/.test(ref);
-  const needed =
-    config.consul !== undefined ||
-    config.watches.length > 0 ||
-    config.templates.some((t) => Object.values(t.data).some(fromConsul));
-  return needed ? new ConsulSubsystem(config) : undefined;
-}
-
-/** Watch names are event sources for `when:` (read by the config cross-check). */
-export function watchSources(config: Config): string[] {
-  return config.watches.map((w) => w.name);
+export function createConsul(config: ConsulView, caps: Capabilities): Subsystem {
+  return new ConsulSubsystem(config, caps);
 }

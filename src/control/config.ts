@@ -54,3 +54,8 @@ export const controlSchema = z
   .meta({ description: 'The control plane: HTTP/JSON over a unix socket, used by the pilotfish CLI.' });
 
 export type ControlConfig = z.output<typeof controlSchema>;
+
+/** The socket a `run` listens on and the CLI talks to: config, then $PILOTFISH_SOCKET, then the default. */
+export function socketPath(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return configured ?? (env.PILOTFISH_SOCKET || DEFAULT_SOCKET);
+}

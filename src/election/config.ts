@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { command, duration, name } from '../config/types.js';
 
 /** The event source of `elected` and `demoted`: hooks use `when: {source: election, each: elected}`. */
-export const ELECTION_SOURCE = 'election';
+export { ELECTION_SOURCE } from '../kernel/events.js';
+import { ELECTION_SOURCE } from '../kernel/events.js';
 
 /** Consul's bounds for a session TTL and its lock-delay. */
 const TTL_MIN = 10_000;

@@ -12,7 +12,7 @@
  * acquisition. Times are monotonic (performance.now).
  */
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
-import { ConsulCallError, type KeyState, type SessionClient, type SessionSpec } from '../consul/session.js';
+import { sessionGone, type ConsulSessions, type KeyState, type SessionSpec } from '../subsystem/capabilities.js';
 import { runCandidateGate } from './gate.js';
 import { Candidacy } from './rank.js';
 import { delay } from '../kernel/backoff.js';
@@ -25,7 +25,7 @@ export type Role = 'primary' | 'replica';
 
 export interface ElectorDeps {
   config: ElectionConfig;
-  consul: SessionClient;
+  consul: ConsulSessions;
   bus: EventBus;
   log: Logger;
   key: string;
@@ -292,7 +292,7 @@ export class Elector {
       won = await consul.acquire(key, session, value, requestTimeout);
       if (won) state = (await consul.readKey(key, { index: 0, waitMs: 0, consistent: true })).state;
     } catch (error) {
-      if (error instanceof ConsulCallError && error.sessionGone) return this.#lose(`session ${session} is gone: ${error.message}`);
+      if (sessionGone(error)) return this.#lose(`session ${session} is gone: ${errorMessage(error)}`);
       log.warn({ err: errorMessage(error) }, `cannot acquire ${key} (will retry): ${errorMessage(error)}`);
       return this.#later(backoffMs(this.#failures++));
     }
@@ -383,7 +383,7 @@ export class Elector {
         if (this.#session === id) this.#lastRenewAt = sent;
       } catch (error) {
         if (this.#stopping) break;
-        const gone = error instanceof ConsulCallError && error.sessionGone;
+        const gone = sessionGone(error);
         const why = gone ? `the session was invalidated (${errorMessage(error)})` : `session renewal failed: ${errorMessage(error)}`;
         if (this.#role !== 'primary') log.info({ err: errorMessage(error) }, `election session lost: ${why}`);
         await this.#serial(async () => {

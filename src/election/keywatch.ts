@@ -5,11 +5,12 @@
  * index starts over at 0 when it goes backwards (Consul restarted or lost its data); errors
  * back off (capped at 2 s, so a returning Consul is noticed quickly) and never end the loop.
  */
-import type { KeyState, SessionClient } from '../consul/session.js';
+import type { ConsulSessions, KeyState } from '../subsystem/capabilities.js';
+import { nextDelay } from '../kernel/backoff.js';
 import { delay } from '../kernel/backoff.js';
 
 export interface KeyWatchOptions {
-  consul: SessionClient;
+  consul: ConsulSessions;
   key: string;
   waitMs: number;
   signal: AbortSignal;
@@ -38,7 +39,7 @@ export async function watchKey(o: KeyWatchOptions): Promise<void> {
 
 /** Retry delay: 250 ms doubling to at most 2 s, well inside a 10 s TTL. */
 export function backoffMs(attempt: number): number {
-  return Math.min(250 * 2 ** Math.min(attempt, 4), 2_000);
+  return nextDelay(attempt, { initial: 250, max: 2_000, factor: 2 }, 0);
 }
 
 function parse(value: string): Record<string, unknown> | undefined {

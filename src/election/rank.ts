@@ -20,7 +20,7 @@
  * Ranks are compared only while the key is free: the old primary is fenced by then (it
  * demotes before Consul can free the key), so the ranks measured after F no longer move.
  */
-import { ConsulCallError, type SessionClient, type SessionSpec } from '../consul/session.js';
+import { sessionGone, type ConsulSessions, type SessionSpec } from '../subsystem/capabilities.js';
 import { delay } from '../kernel/backoff.js';
 import { errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
@@ -67,7 +67,7 @@ export interface CandidacyState {
 
 export interface CandidacyDeps {
   config: RankConfig;
-  consul: SessionClient;
+  consul: ConsulSessions;
   log: Logger;
   /** The lock key; entries live under `<key>/candidates/`. */
   key: string;
@@ -198,7 +198,7 @@ export class Candidacy {
       const won = await consul.acquire(this.#entryKey, session, value, requestTimeout);
       if (!won) throw new Error(`Consul refused ${this.#entryKey} to session ${session}`);
     } catch (error) {
-      if (error instanceof ConsulCallError && error.sessionGone && this.#session === session) this.#session = undefined;
+      if (sessionGone(error) && this.#session === session) this.#session = undefined;
       throw error;
     }
     if (this.#rank !== measured.rank || !this.#present) log.info({ rank: measured.rank, freeIndex }, `candidate with rank ${measured.rank}`);
@@ -235,7 +235,7 @@ export class Candidacy {
         await this.d.consul.renewSession(id, Math.min(this.d.requestTimeout, ttl / 4));
       } catch (error) {
         if (this.#stopping) break;
-        if (error instanceof ConsulCallError && error.sessionGone && this.#session === id) {
+        if (sessionGone(error) && this.#session === id) {
           // Invalidated (a check, Consul lost its state): the entry is gone; publish again.
           this.#session = undefined;
           this.#present = false;

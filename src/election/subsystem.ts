@@ -12,17 +12,14 @@
  * - The stall watchdog demotes (or kills the job) after an event-loop stall near the lease.
  */
 import { hostname } from 'node:os';
-import type { Config } from '../top/schema.js';
-import { chooseAddress } from '../consul/address.js';
-import { consulDefaults } from '../consul/config.js';
-import { serviceSpec } from '../consul/subsystem.js';
+import { chooseAddress } from '../jobs/address.js';
+import type { ConsulAccess } from '../subsystem/capabilities.js';
 import { ControlError } from '../subsystem/routes.js';
 import { PilotfishError } from '../kernel/errors.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
-import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
+import type { CommonConfig, Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import type { JobConfig } from '../jobs/config.js';
 import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
-import { SessionClient } from '../consul/session.js';
 import { Elector } from './elector.js';
 import { StallWatchdog } from './watchdog.js';
 
@@ -32,6 +29,11 @@ const STEPDOWN_HOLD_MS = 2_000;
 /** Events of the elected job that change whether it may hold the lock. */
 const HEALTH_CODES = new Set(['healthPassed', 'healthFailed', 'healthy', 'unhealthy', 'stopped', 'exitSuccess', 'exitFailed']);
 
+/** The sections the election reads. */
+export interface ElectionView extends CommonConfig {
+  election: ElectionConfig;
+}
+
 export class ElectionSubsystem implements Subsystem {
   readonly name = 'election';
   readonly #config: ElectionConfig;
@@ -40,17 +42,19 @@ export class ElectionSubsystem implements Subsystem {
   #healthy = false;
   readonly #cleanup: Array<() => void> = [];
 
-  constructor(private readonly root: Config) {
-    this.#config = root.election as ElectionConfig;
+  constructor(
+    private readonly root: ElectionView,
+    private readonly consul: ConsulAccess,
+  ) {
+    this.#config = root.election;
   }
 
   async start(ctx: SubsystemContext): Promise<void> {
     const log = ctx.log.child({ component: 'election' });
     const cfg = this.#config;
     const job = this.#electedJob();
-    // The Consul subsystem registers the job's service (and its TTL check) only when it runs.
-    const registered = this.root.consul !== undefined || this.root.watches.length > 0;
-    const spec = job.port !== undefined && registered ? serviceSpec(job) : undefined;
+    // The job's service and its TTL check, when the Consul subsystem registers them.
+    const spec = this.consul.serviceOf(job);
     const key = cfg.key ?? `service/${job.name}/primary`;
     const wanted = cfg.checks ?? (spec?.ttl !== undefined ? ['service'] : []);
     const checks = wanted.map((c) => {
@@ -72,17 +76,16 @@ export class ElectionSubsystem implements Subsystem {
       node: hostname(),
       ...cfg.meta,
     };
-    const consulConfig = this.root.consul ?? consulDefaults();
     const elector: Elector = new Elector({
       config: cfg,
-      consul: new SessionClient(consulConfig),
+      consul: this.consul.sessions(),
       bus: ctx.bus,
       log,
       key,
       job: job.name,
       identity,
       session: { name: `pilotfish ${identity.id} ${key}`, ttlMs: cfg.ttl, lockDelayMs: cfg.lockDelay, behavior: cfg.behavior, checks },
-      requestTimeout: consulConfig.requestTimeout,
+      requestTimeout: this.consul.requestTimeout,
       eligible: () => this.#eligible(ctx, job),
       gateEnv: (): Record<string, string> => ({ ...(process.env as Record<string, string>), ...elector.env() }),
     });
@@ -133,7 +136,7 @@ export class ElectionSubsystem implements Subsystem {
     this.#watchdog.start();
     elector.start();
     log.info(
-      { key, ttlMs: cfg.ttl, lockDelayMs: cfg.lockDelay, checks, leaseMs, watchdogMs: threshold, consul: consulConfig.address ?? process.env.CONSUL_HTTP_ADDR },
+      { key, ttlMs: cfg.ttl, lockDelayMs: cfg.lockDelay, checks, leaseMs, watchdogMs: threshold, consul: this.consul.address },
       `election for job ${job.name} on ${key}`,
     );
   }
@@ -181,6 +184,6 @@ export class ElectionSubsystem implements Subsystem {
   }
 }
 
-export function createElection(config: Config): Subsystem | undefined {
-  return (config as { election?: unknown }).election ? new ElectionSubsystem(config) : undefined;
+export function createElection(config: ElectionView, caps: { consul: ConsulAccess }): Subsystem {
+  return new ElectionSubsystem(config, caps.consul);
 }

@@ -6,10 +6,14 @@ export interface Backoff {
   factor: number;
 }
 
-/** attempt 0 → about `initial`, growing by `factor` up to `max`, with ±20% jitter. */
-export function nextDelay(attempt: number, b: Backoff): number {
-  const base = Math.min(b.max, b.initial * b.factor ** Math.min(attempt, 60));
-  return Math.max(1, Math.round(base * (0.8 + Math.random() * 0.4)));
+/**
+ * The one backoff formula: attempt 0 → `initial`, growing by `factor` up to `max`, then spread
+ * by ±`jitter` (a fraction; 0.2 by default, so many instances retrying one server spread out;
+ * 0 for a delay users read in the log, like a job's restart).
+ */
+export function nextDelay(attempt: number, b: Backoff, jitter = 0.2): number {
+  const base = Math.min(b.max, b.initial * b.factor ** Math.min(Math.max(attempt, 0), 60));
+  return Math.max(1, Math.round(base * (1 - jitter + Math.random() * 2 * jitter)));
 }
 
 /** Wait `ms`, or less if `signal` aborts. Never rejects. */

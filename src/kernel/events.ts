@@ -38,6 +38,8 @@ export type EventCode = (typeof EVENT_CODES)[number];
 
 /** The source of events Pilotfish itself publishes. */
 export const GLOBAL_SOURCE = 'pilotfish';
+/** The election's events (elected, demoted): published by the election, read by backup's primaryOnly. */
+export const ELECTION_SOURCE = 'election';
 
 export interface BusEvent {
   readonly code: EventCode;

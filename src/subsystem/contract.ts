@@ -1,19 +1,25 @@
 /**
- * The contract between the core and a concern (consul, vault, backup, election, control,
- * telemetry). A subsystem sees the bus, the logger and the config; it never reaches into
- * another subsystem's internals.
+ * The contract between the top and a concern (consul, vault, templates, backup, election,
+ * control, telemetry). A subsystem is made by the top with its own sections of the config and
+ * the capabilities it needs (./capabilities.ts); at start it sees the bus, the logger, the jobs
+ * and the control plane. It never reaches into another subsystem's files.
  */
-import type { Config } from '../top/schema.js';
 import type { ControlRoutes } from './routes.js';
 import type { JobConfig } from '../jobs/config.js';
 import type { JobStatus } from '../jobs/job.js';
 import type { Logger } from '../kernel/logger.js';
 import type { EventBus } from '../kernel/events.js';
 
+/** What every subsystem may read of the whole config: the jobs (it gets its own sections at construction). */
+export interface CommonConfig {
+  readonly jobs: JobConfig[];
+}
+
 export interface SubsystemContext {
   bus: EventBus;
   log: Logger;
-  config: Config;
+  /** The current config (it changes on a reload). */
+  config: CommonConfig;
   /** The jobs' current status, read-only. */
   jobs: () => JobStatus[];
   /** Ask the supervisor to stop Pilotfish with this exit code (e.g. on a fatal subsystem error). */
@@ -87,7 +93,7 @@ export interface Subsystem {
    * Throw when the new sections cannot be applied; nothing may have changed then. Without this
    * method, a change to the sections needs a restart (reported as `needsRestart`).
    */
-  prepareReload?(next: Config): Promise<PreparedReload>;
+  prepareReload?(next: CommonConfig): Promise<PreparedReload>;
 }
 
 /** A reload made ready by every subsystem before any of them applies it. */
@@ -95,5 +101,3 @@ export interface PreparedReload {
   apply(): Promise<void>;
   discard(): void;
 }
-
-export type SubsystemFactory = (config: Config) => Subsystem | undefined;

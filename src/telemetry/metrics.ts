@@ -2,13 +2,14 @@
  * The shared metrics registry and helpers, so subsystems record metrics without knowing
  * prom-client. Helpers get-or-create by name, so calling them again (a restart, a test) is safe.
  *
- *   import { metrics } from './metrics.js';
- *   metrics.consulErrors().inc({ operation: 'register' });
+ * Other subsystems never import this file: they record through the `Metrics` sink the top
+ * hands them (src/subsystem/metrics.ts), which is {@link prometheusSink} when telemetry runs.
  *
  * Naming: `pilotfish_<thing>_<unit>`, counters end in `_total`, labels stay low-cardinality
  * (a job or operation name, never an id, path or value).
  */
 import client from 'prom-client';
+import type { MetricDef, Metrics } from '../subsystem/metrics.js';
 
 export const registry = new client.Registry();
 export const CONTENT_TYPE = client.prometheusContentType;
@@ -79,18 +80,15 @@ export function exposition(): Promise<string> {
   return registry.metrics();
 }
 
-/**
- * The metrics of the other subsystems, declared here once so names, help and labels stay
- * consistent. Each is created on first use: a metric appears once its subsystem records it.
- */
-export const metrics = {
-  consulErrors: () => counter('pilotfish_consul_errors_total', 'Failed Consul requests, by operation.', { labels: ['operation'] }),
-  vaultErrors: () => counter('pilotfish_vault_errors_total', 'Failed Vault requests, by operation.', { labels: ['operation'] }),
-  backupBytes: () => counter('pilotfish_backup_bytes_total', 'Bytes uploaded by backups (after compression).'),
-  backupDuration: () => histogram('pilotfish_backup_duration_seconds', 'How long backups took, by result.', { labels: ['result'] }),
-  backupLastSuccess: () => gauge('pilotfish_backup_last_success_timestamp_seconds', 'Unix time of the last successful backup.'),
-  restoreDuration: () => histogram('pilotfish_restore_duration_seconds', 'How long restores took, by result.', { labels: ['result'] }),
-  electionPrimary: () => gauge('pilotfish_election_primary', '1 while this instance is the primary, else 0.'),
-  electionTransitions: () =>
-    counter('pilotfish_election_transitions_total', 'Role changes, by the role taken (primary or replica).', { labels: ['to'] }),
-};
+/** The sink the top hands to every subsystem when telemetry is configured (see subsystem/metrics.ts). */
+export function prometheusSink(): Metrics {
+  const labelsOf = (def: MetricDef): string[] => [...(def.labels ?? [])];
+  const counterOf = (def: MetricDef): Counter => counter(def.name, def.help, { labels: labelsOf(def) });
+  const gaugeOf = (def: MetricDef): Gauge => gauge(def.name, def.help, { labels: labelsOf(def) });
+  const histogramOf = (def: MetricDef): Histogram => histogram(def.name, def.help, { labels: labelsOf(def) });
+  return {
+    inc: (def, labels = {}, by = 1) => counterOf(def).inc(labels, by),
+    set: (def, value, labels = {}) => gaugeOf(def).set(labels, value),
+    observe: (def, value, labels = {}) => histogramOf(def).observe(labels, value),
+  };
+}

@@ -8,14 +8,18 @@
  * the new and changed ones, and stops the removed ones. A new template that does not parse refuses
  * the reload and leaves the running set as it was.
  */
-import type { Config } from '../top/schema.js';
-import { sameConfig } from '../control/reload.js';
-import type { PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
-import { StartupGate } from '../consul/gate.js';
+import { sameConfig } from '../kernel/same.js';
+import type { Capabilities } from '../subsystem/capabilities.js';
+import type { CommonConfig, PreparedReload, Subsystem, SubsystemContext } from '../subsystem/contract.js';
+import { StartupGate } from '../subsystem/startup-gate.js';
 import { createEngine } from './engine.js';
-import { templateSources } from './sources.js';
 import { Template } from './template.js';
 import type { TemplateConfig } from './config.js';
+
+/** The sections the templates subsystem reads. */
+export interface TemplatesView extends CommonConfig {
+  templates: TemplateConfig[];
+}
 
 export class TemplatesSubsystem implements Subsystem {
   readonly name = 'templates';
@@ -24,7 +28,10 @@ export class TemplatesSubsystem implements Subsystem {
   #gate: StartupGate | undefined;
   #make: ((tc: TemplateConfig) => Template) | undefined;
 
-  constructor(private readonly root: Config) {}
+  constructor(
+    private readonly root: TemplatesView,
+    private readonly caps: Pick<Capabilities, 'templateSources'>,
+  ) {}
 
   async start(ctx: SubsystemContext): Promise<void> {
     const log = ctx.log.child({ component: 'templates' });
@@ -34,7 +41,7 @@ export class TemplatesSubsystem implements Subsystem {
     this.#make = (tc) =>
       new Template(tc, {
         engine,
-        sources: templateSources(ctx.bus),
+        sources: this.caps.templateSources,
         log,
         publish: (code, source, data) => gate.publish({ code, source, ...(data ? { data } : {}) }),
         control: ctx.control,
@@ -48,7 +55,7 @@ export class TemplatesSubsystem implements Subsystem {
     }
   }
 
-  async prepareReload(next: Config): Promise<PreparedReload> {
+  async prepareReload(next: TemplatesView): Promise<PreparedReload> {
     const make = this.#make;
     if (!make) throw new Error('not started');
     const running = new Map(this.#templates.map((t) => [t.name, t]));
@@ -78,6 +85,6 @@ export class TemplatesSubsystem implements Subsystem {
   }
 }
 
-export function createTemplates(config: Config): Subsystem | undefined {
-  return config.templates.length > 0 ? new TemplatesSubsystem(config) : undefined;
+export function createTemplates(config: TemplatesView, caps: Pick<Capabilities, 'templateSources'>): Subsystem {
+  return new TemplatesSubsystem(config, caps);
 }

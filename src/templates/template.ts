@@ -19,7 +19,7 @@ import { resolveUser } from '../jobs/user.js';
 import type { Logger } from '../kernel/logger.js';
 import type { TemplateConfig } from './config.js';
 import { parseTemplate, renderTemplate } from './engine.js';
-import { parseReference, type TemplateSourceRegistry } from './sources.js';
+import { parseReference, type TemplateSourceRegistry } from '../subsystem/template-sources.js';
 import { readCurrent, writeFileAtomic, type WriteOptions } from './write.js';
 
 export interface TemplateDeps {

@@ -4,9 +4,9 @@
  */
 import type { Config } from './schema.js';
 import { SIGNALS } from '../config/types.js';
-import { planReload } from '../control/reload.js';
+import { planReload } from './reload.js';
 import { ControlRoutes } from '../subsystem/routes.js';
-import { buildStatus } from '../control/status.js';
+import { buildStatus } from './status.js';
 import type { JobConfig } from '../jobs/config.js';
 import { Job, type JobStatus } from '../jobs/job.js';
 import type { Exit } from '../jobs/process.js';

@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import createVault from 'node-vault';
 import { PilotfishError } from '../kernel/errors.js';
-import { metrics } from '../telemetry/metrics.js';
+import { METRICS, NO_METRICS, type Metrics } from '../subsystem/metrics.js';
 import type { RetryConfig } from './config.js';
 import { delay, nextDelay } from '../kernel/backoff.js';
 
@@ -59,6 +59,8 @@ export interface ClientOptions {
   caFile?: string | undefined;
   timeout: number;
   retry: RetryConfig;
+  /** Where failed requests are counted (telemetry, when configured). */
+  metrics?: Metrics | undefined;
 }
 
 type Body = Record<string, unknown>;
@@ -70,12 +72,14 @@ export class VaultClient {
   readonly #timeout: number;
   readonly #retry: RetryConfig;
   readonly #ca: Buffer | undefined;
+  readonly #metrics: Metrics;
   #closed = new AbortController();
 
   constructor(options: ClientOptions) {
     this.address = options.address.replace(/\/+$/, '');
     this.#timeout = options.timeout;
     this.#retry = options.retry;
+    this.#metrics = options.metrics ?? NO_METRICS;
     this.#ca = options.caFile ? readFileSync(options.caFile) : undefined;
     this.#vault = createVault({
       endpoint: this.address,
@@ -143,7 +147,7 @@ export class VaultClient {
         return (body && typeof body === 'object' ? body : {}) as Body;
       } catch (raw) {
         const error = this.#describe(op, path, raw);
-        metrics.vaultErrors().inc({ operation: op });
+        this.#metrics.inc(METRICS.vaultErrors, { operation: op });
         if (!error.transient || attempt + 1 >= this.#retry.attempts || this.#closed.signal.aborted) throw error;
         await delay(nextDelay(attempt, this.#retry.backoff), this.#closed.signal);
       }

@@ -5,7 +5,7 @@
  */
 import { PilotfishError } from '../kernel/errors.js';
 import type { JobConfig } from '../jobs/config.js';
-import type { TemplateSource } from '../templates/sources.js';
+import type { TemplateSource } from '../subsystem/template-sources.js';
 import { parseSecretRef, type FileConfig } from './config.js';
 import type { SecretData } from './secrets.js';
 

@@ -5,12 +5,11 @@
  * Then it keeps the token and the secrets fresh; on a change it rewrites files, feeds templates,
  * publishes `changed` (source = the secret's name) and applies each job's `onSecretChange`.
  */
-import type { Config } from '../top/schema.js';
 import { errorMessage, PilotfishError } from '../kernel/errors.js';
-import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
+import type { Capabilities, SecretReader } from '../subsystem/capabilities.js';
+import type { CommonConfig, Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import type { JobConfig } from '../jobs/config.js';
 import type { Logger } from '../kernel/logger.js';
-import { templateSources } from '../templates/sources.js';
 import { createAuthenticator } from './auth.js';
 import { delay, nextDelay } from '../kernel/backoff.js';
 import { VaultClient } from './client.js';
@@ -20,11 +19,10 @@ import { fileContent, fileOwner, writeSecretFile } from './files.js';
 import { readPath, SecretSet, type SecretData } from './secrets.js';
 import { VaultSession } from './session.js';
 
-let running: VaultSubsystem | undefined;
-
-/** The Vault subsystem of this process once it has started (for the backup key source). */
-export function runningVault(): VaultSubsystem | undefined {
-  return running;
+/** The sections the Vault subsystem reads: its own, and the jobs' and templates' references to secrets. */
+export interface VaultView extends CommonConfig {
+  vault?: VaultConfig | undefined;
+  templates: ReadonlyArray<{ name: string; data: Record<string, string> }>;
 }
 
 export class VaultSubsystem implements Subsystem {
@@ -44,18 +42,30 @@ export class VaultSubsystem implements Subsystem {
 
   constructor(
     readonly config: VaultConfig,
+    private readonly root: VaultView,
+    private readonly caps: Pick<Capabilities, 'templateSources' | 'metrics'>,
     private readonly processEnv: NodeJS.ProcessEnv = process.env,
   ) {}
+
+  /** The current data of its secrets, for the other concerns (Capabilities.secrets): waits for the first reading. */
+  readonly reader: SecretReader = {
+    read: async (name, { what, code }) => {
+      await this.ready;
+      const data = this.getSecretData(name);
+      if (!data) throw new PilotfishError(code, `${what} names vault secret "${name}", which is not in vault.secrets`);
+      return data;
+    },
+  };
 
   async start(ctx: SubsystemContext): Promise<void> {
     this.#ctx = ctx;
     const log = ctx.log.child({ component: 'vault' });
     this.#log = log;
     const names = new Set(this.config.secrets.map((s) => s.name));
-    checkReferences(ctx.config.jobs, names, templateReferences(ctx.config.templates));
+    checkReferences(ctx.config.jobs, names, templateReferences(this.root.templates));
     const address = this.config.address ?? this.processEnv.VAULT_ADDR;
     if (!address) throw new PilotfishError('PF_VAULT_CONFIG', 'no Vault address: set vault.address or $VAULT_ADDR');
-    const client = new VaultClient({ address, namespace: this.config.namespace, caFile: this.config.caFile, timeout: this.config.timeout, retry: this.config.retry });
+    const client = new VaultClient({ address, namespace: this.config.namespace, caFile: this.config.caFile, timeout: this.config.timeout, retry: this.config.retry, metrics: this.caps.metrics });
     this.#client = client;
     const session = new VaultSession(client, createAuthenticator(this.config.auth, this.processEnv), {
       renewAt: this.config.renewAt,
@@ -79,12 +89,11 @@ export class VaultSubsystem implements Subsystem {
       for (const file of this.config.files) await this.#writeFile(file, true);
     });
     this.#source = new SecretTemplateSource(names, (n) => secrets.get(n));
-    templateSources(ctx.bus).register('secret', this.#source);
+    this.caps.templateSources.register('secret', this.#source);
     secrets.start();
     // Children inherit Pilotfish's environment: none of them gets its Vault token by accident.
     delete this.processEnv.VAULT_TOKEN;
     if ('token' in this.config.auth) delete this.processEnv[this.config.auth.token.env];
-    running = this;
     this.#ready();
     log.info({ address, secrets: [...names], files: this.config.files.length }, `vault: ${names.size} secret(s) read from ${address}`);
   }
@@ -95,7 +104,6 @@ export class VaultSubsystem implements Subsystem {
     this.#session?.stop();
     this.#client?.close();
     await this.#writes;
-    if (running === this) running = undefined;
   }
 
   env(job: JobConfig): Record<string, string> {
@@ -205,13 +213,15 @@ export class VaultSubsystem implements Subsystem {
   }
 }
 
-export function createVault(config: Config): Subsystem | undefined {
-  if (config.vault) return new VaultSubsystem(config.vault);
+/**
+ * The Vault subsystem, or, when jobs or templates ask for secrets but there is no vault:
+ * section, one that fails the start clearly (never silently without them).
+ */
+export function createVault(config: VaultView, caps: Pick<Capabilities, 'templateSources' | 'metrics'>): Subsystem & { reader?: SecretReader } {
+  if (config.vault) return new VaultSubsystem(config.vault, config, caps);
   const job = config.jobs.find((j) => j.secrets && Object.keys(j.secrets).length > 0);
   const template = templateReferences(config.templates)[0];
-  if (!job && !template) return undefined;
-  // Secrets are asked for but nothing provides them: fail the start clearly, not silently.
-  const who = job ? `job ${job.name} has secrets:` : `template ${template?.[0]} uses secret: data`;
+  const who = job ? `job ${job.name} has secrets:` : template ? `template ${template[0]} uses secret: data` : 'secrets are asked for';
   return {
     name: 'vault',
     start: () => Promise.reject(new PilotfishError('PF_VAULT_CONFIG', `${who} but there is no vault: section (see docs/vault.md)`)),

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { consulSchema } from '../../src/consul/config.js';
 import { SessionClient } from '../../src/consul/session.js';
+import { consulAccess } from '../../src/consul/access.js';
 import { ConsulLease, defaultLockKey, sessionTtl, writerLock, StoreLease } from '../../src/backup/lease.js';
 import { BackupService } from '../../src/backup/service.js';
 import { describeWithServices, services } from '../helpers/services.js';
@@ -45,15 +46,15 @@ describeWithServices('backup writer lock on Consul', ['consul'], () => {
     await makeTree(data, { small: 3, bigBytes: 0 });
     const config = configFor('local', data);
     expect(writerLock(config, {} as never)).toBeInstanceOf(StoreLease);
-    expect(writerLock(config, {} as never, consul())).toBeInstanceOf(ConsulLease);
-    expect(writerLock(configFor('local', data, { lease: { backend: 'store' } }), {} as never, consul())).toBeInstanceOf(StoreLease);
+    expect(writerLock(config, {} as never, consulAccess(consul(), false))).toBeInstanceOf(ConsulLease);
+    expect(writerLock(configFor('local', data, { lease: { backend: 'store' } }), {} as never, consulAccess(consul(), false))).toBeInstanceOf(StoreLease);
     // Consul keeps a session up to 2 × its TTL: half the lease, in whole seconds, at least 10 s.
     expect([sessionTtl(30_000), sessionTtl(45_000), sessionTtl(5_000), sessionTtl(120_000)]).toEqual([15_000, 23_000, 10_000, 60_000]);
 
     // Another instance holds the Consul lock for this store: a backup is refused, naming it.
     const other = new ConsulLease(new SessionClient(consul()), defaultLockKey(config), 10_000);
     const held = await other.tryAcquire();
-    const service = new BackupService(config, log, { consul: consul() });
+    const service = new BackupService(config, log, { consul: consulAccess(consul(), false) });
     await expect(service.backupNow('test')).rejects.toMatchObject({ code: 'PF_BACKUP_BUSY', message: expect.stringContaining(other.owner) });
     await held?.release();
     await expect(service.backupNow('test')).resolves.toMatchObject({ stats: { files: 6 } });

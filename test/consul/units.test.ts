@@ -1,7 +1,7 @@
 // Pure pieces of the Consul subsystem: address choice, KV variable names, normalized content.
 import { describe, expect, it } from 'vitest';
 import type { NetworkInterfaceInfo } from 'node:os';
-import { chooseAddress } from '../../src/consul/address.js';
+import { chooseAddress } from '../../src/jobs/address.js';
 import { variableName, variablesOf } from '../../src/consul/kvenv.js';
 import { fingerprint, normalize } from '../../src/consul/watcher.js';
 import { consulSchema } from '../../src/consul/config.js';

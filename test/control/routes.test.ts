@@ -1,7 +1,7 @@
 // The route table and the reload plan, in isolation.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/top/config.js';
-import { planReload } from '../../src/control/reload.js';
+import { planReload } from '../../src/top/reload.js';
 import { ControlError, ControlRoutes } from '../../src/subsystem/routes.js';
 
 describe('ControlRoutes', () => {

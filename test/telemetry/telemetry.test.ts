@@ -1,9 +1,9 @@
 // /metrics and /status of a running Pilotfish; custom metrics fed by putmetric.
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { metrics } from '../../src/telemetry/metrics.js';
-import { exposition } from '../../src/telemetry/metrics.js';
-import { listenAddress } from '../../src/telemetry/index.js';
+import { exposition, prometheusSink } from '../../src/telemetry/metrics.js';
+import { METRICS } from '../../src/subsystem/metrics.js';
+import { listenAddress } from '../../src/telemetry/subsystem.js';
 import { cli, startControlled, type Controlled } from '../control/harness.js';
 import { killAll } from '../helpers/pilotfish.js';
 import { waitFor } from '../helpers/wait.js';
@@ -122,20 +122,21 @@ describe('telemetry', () => {
 
 describe('metrics API for other subsystems', () => {
   it('declares well-named metrics that render in strict format', async () => {
-    metrics.consulErrors().inc({ operation: 'register' });
-    metrics.vaultErrors().inc({ operation: 'read' });
-    metrics.backupBytes().inc(1024);
-    metrics.backupDuration().observe({ result: 'success' }, 2.5);
-    metrics.backupLastSuccess().set(1_700_000_000);
-    metrics.restoreDuration().observe({ result: 'success' }, 1);
-    metrics.electionPrimary().set(1);
-    metrics.electionTransitions().inc({ to: 'primary' });
-    expect(metrics.consulErrors()).toBe(metrics.consulErrors()); // get-or-create
+    const metrics = prometheusSink();
+    metrics.inc(METRICS.vaultErrors, { operation: 'read' });
+    metrics.inc(METRICS.vaultErrors, { operation: 'read' }); // get-or-create: the same counter
+    metrics.inc(METRICS.backupBytes, {}, 1024);
+    metrics.inc(METRICS.backupChunksReused, {}, 3);
+    metrics.observe(METRICS.backupDuration, 2.5, { result: 'success' });
+    metrics.set(METRICS.backupLastSuccess, 1_700_000_000);
+    metrics.observe(METRICS.restoreDuration, 1, { result: 'success' });
     const f = parsePrometheusText(await exposition());
-    expect(valueOf(f, 'pilotfish_consul_errors_total', { operation: 'register' })).toBe(1);
+    expect(valueOf(f, 'pilotfish_vault_errors_total', { operation: 'read' })).toBe(2);
+    expect(valueOf(f, 'pilotfish_backup_bytes_total', {})).toBe(1024);
+    expect(valueOf(f, 'pilotfish_backup_chunks_reused_total', {})).toBe(3);
     expect(valueOf(f, 'pilotfish_backup_duration_seconds_count', { result: 'success' })).toBe(1);
     expect(f.get('pilotfish_backup_duration_seconds')?.type).toBe('histogram');
-    expect(valueOf(f, 'pilotfish_election_transitions_total', { to: 'primary' })).toBe(1);
+    expect(valueOf(f, 'pilotfish_backup_last_success_timestamp_seconds', {})).toBe(1_700_000_000);
   });
 });
 

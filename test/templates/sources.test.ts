@@ -8,13 +8,14 @@ import { describe, expect, it } from 'vitest';
 import { EventBus } from '../../src/kernel/events.js';
 import { templateSchema } from '../../src/templates/config.js';
 import { createEngine } from '../../src/templates/engine.js';
-import { templateSources, type TemplateSource } from '../../src/templates/sources.js';
+import { TemplateSourceRegistry, type TemplateSource } from '../../src/subsystem/template-sources.js';
 import { Template } from '../../src/templates/template.js';
 import { waitFor } from '../helpers/wait.js';
 
 function setup(extra: Record<string, unknown>) {
   const dir = mkdtempSync(join(tmpdir(), 'pf-tsrc-'));
   const bus = new EventBus();
+  const sources = new TemplateSourceRegistry();
   const lines: Array<{ msg: string; level: number }> = [];
   const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   const events: string[] = [];
@@ -22,7 +23,7 @@ function setup(extra: Record<string, unknown>) {
   const config = templateSchema.parse({ name: 't', destination: join(dir, 'out'), logEvery: '100ms', ...extra });
   const template = new Template(config, {
     engine: createEngine(),
-    sources: templateSources(bus),
+    sources,
     log,
     publish: (code, source) => void events.push(`${code}:${source}`),
     control: { signalJob: () => {}, restartJob: async () => {} },
@@ -36,7 +37,7 @@ function setup(extra: Record<string, unknown>) {
       return '';
     }
   };
-  return { dir, bus, lines, events, failures, template, read, cleanup: () => (template.stop(), rmSync(dir, { recursive: true, force: true })) };
+  return { dir, bus, sources, lines, events, failures, template, read, cleanup: () => (template.stop(), rmSync(dir, { recursive: true, force: true })) };
 }
 
 /** A source whose values the test sets. */
@@ -59,7 +60,7 @@ describe('template data sources', () => {
       await t.template.start();
       await waitFor(() => t.lines.find((l) => l.msg.includes('no subsystem provides "secret:" data')), { message: 'the waiting line' });
       const m = manualSource();
-      templateSources(t.bus).register('secret', m.source);
+      t.sources.register('secret', m.source);
       expect(m.listening('app/db#password')).toBe(true);
       m.set('app/db#password', 'p1');
       await waitFor(() => t.read() === 'pw=p1', { message: 'the render' });
@@ -79,7 +80,7 @@ describe('template data sources', () => {
     try {
       for (const t of [waiting, failing]) {
         const m = manualSource();
-        templateSources(t.bus).register('secret', m.source);
+        t.sources.register('secret', m.source);
         await t.template.start();
         m.set('a#b', undefined);
       }
@@ -95,7 +96,7 @@ describe('template data sources', () => {
   it("a source's check() refuses a bad reference", async () => {
     const t = setup({ template: '{{ v }}', data: { v: 'secret:no-field' } });
     try {
-      templateSources(t.bus).register('secret', manualSource().source);
+      t.sources.register('secret', manualSource().source);
       await t.template.start();
       expect(t.failures).toEqual(['template t: data v (secret:no-field): expected path#field']);
     } finally {
@@ -107,7 +108,7 @@ describe('template data sources', () => {
     const t = setup({ template: 'v={{ v }}', data: { v: 'secret:k#v' }, wait: { min: '500ms', max: '3s' } });
     try {
       const m = manualSource();
-      templateSources(t.bus).register('secret', m.source);
+      t.sources.register('secret', m.source);
       await t.template.start();
       m.set('k#v', '0');
       await waitFor(() => t.read() === 'v=0', { message: 'the first render (not delayed)' });
@@ -124,9 +125,10 @@ describe('template data sources', () => {
     }
   });
 
-  it('keeps registries apart per bus', () => {
-    const a = templateSources(new EventBus());
+  it('keeps registries apart per run (each run gets its own from the top)', () => {
+    const a = new TemplateSourceRegistry();
     a.register('x', manualSource().source);
-    expect(templateSources(new EventBus()).get('x')).toBeUndefined();
+    expect(new TemplateSourceRegistry().get('x')).toBeUndefined();
+    expect(a.get('x')).toBeDefined();
   });
 });

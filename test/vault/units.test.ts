@@ -10,6 +10,9 @@ import { nextDelay, RateLimiter } from '../../src/kernel/backoff.js';
 import { secretSchema, vaultSchema } from '../../src/vault/config.js';
 import { checkFields, checkReferences, dependentJobs, jobEnv, SecretTemplateSource, templateReferences } from '../../src/vault/deliver.js';
 import { createVault } from '../../src/vault/subsystem.js';
+import { wanted } from '../../src/top/subsystems.js';
+import { TemplateSourceRegistry } from '../../src/subsystem/template-sources.js';
+import { NO_METRICS } from '../../src/subsystem/metrics.js';
 import { fileContent, fileOwner, writeSecretFile } from '../../src/vault/files.js';
 import { fingerprint, readPath, registerValues } from '../../src/vault/secrets.js';
 
@@ -121,9 +124,10 @@ describe('delivery', () => {
     expect(refs).toEqual([['conf', 'pw', 'dbx']]);
     expect(() => checkReferences([], new Set(['db']), refs)).toThrow(/template conf: data.pw refers to secret "dbx"/);
     const config = parseConfig('jobs: [{name: app, exec: "true", secrets: {X: "db#x"}}]', 'x.yaml', {});
-    const sub = createVault(config);
-    await expect(sub?.start({} as never)).rejects.toThrow(/job app has secrets: but there is no vault: section/);
-    expect(createVault(parseConfig('jobs: [{name: app, exec: "true"}]', 'x.yaml', {}))).toBeUndefined();
+    expect(wanted(config).vault).toBe(true);
+    const sub = createVault(config, { templateSources: new TemplateSourceRegistry(), metrics: NO_METRICS });
+    await expect(sub.start({} as never)).rejects.toThrow(/job app has secrets: but there is no vault: section/);
+    expect(wanted(parseConfig('jobs: [{name: app, exec: "true"}]', 'x.yaml', {})).vault).toBe(false);
   });
 
   it('dependent jobs: by env mapping or by file', () => {

@@ -8,7 +8,7 @@
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../top/config.js';
 import { errorMessage } from '../../kernel/errors.js';
-import { createSubsystems } from '../../top/subsystems.js';
+import { loadSubsystems } from '../../top/subsystems.js';
 import { EXIT_INTERNAL, Supervisor } from '../../top/supervisor.js';
 import { initConfig, initLogger, initSignalRoutes, isInitMode, parseRunArgs, RUN_USAGE, useTerminal, withMainCommand } from '../../top/init-mode.js';
 import { createLogger, type Logger } from '../../kernel/logger.js';
@@ -50,7 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (init) {
       const config = initConfig(args.command);
-      supervisor = new Supervisor({ config, log, signals, subsystems: createSubsystems(config) });
+      supervisor = new Supervisor({ config, log, signals, subsystems: await loadSubsystems(config) });
       signals.reconfigure(initSignalRoutes(), supervisor.mainJob()?.name);
       log.debug({ command: args.command, pid: process.pid, init: pid1.isInit, subreaper: pid1.subreaper }, 'pilotfish starting (init mode)');
     } else {
@@ -59,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
       log = createLogger(config.logging);
       // A ContainerPilot config runs as it is (drop-in); what differs is said once, here.
       for (const note of loaded.containerPilot?.notes ?? []) log.warn({ containerpilot: loaded.containerPilot?.version }, `ContainerPilot config: ${note}`);
-      supervisor = new Supervisor({ config, log, signals, subsystems: createSubsystems(config), reloadConfig: async () => (await load()).config });
+      supervisor = new Supervisor({ config, log, signals, subsystems: await loadSubsystems(config), reloadConfig: async () => (await load()).config });
       signals.reconfigure(config.signals, supervisor.mainJob()?.name);
       log.info({ config: file, pid: process.pid, init: pid1.isInit, subreaper: pid1.subreaper }, 'pilotfish starting');
     }

@@ -1,5 +1,6 @@
 /** `pilotfish snapshots`: list the snapshots in the configured store, newest first. */
-import { BackupService } from '../../backup/service.js';
+import type { BackupService } from '../../backup/service.js';
+import { standaloneBackup } from '../../top/backup.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../top/config.js';
 import { PilotfishError } from '../../kernel/errors.js';
@@ -20,7 +21,7 @@ export async function openBackup(file: string): Promise<BackupService> {
   const section = loaded.config.backup;
   if (!section) throw new PilotfishError('PF_CONFIG_INVALID', `${file} has no backup: section; add one (see docs/backup.md)`);
   const log = createLogger({ ...loaded.config.logging, fd: 2 }).child({ component: 'backup' });
-  return new BackupService(section, log, { consul: loaded.config.consul, vault: loaded.config.vault });
+  return standaloneBackup({ ...loaded.config, backup: section }, log);
 }
 
 export async function run(argv: string[]): Promise<number> {

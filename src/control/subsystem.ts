@@ -2,18 +2,12 @@
  * The control subsystem: serves the route table (core endpoints plus whatever other subsystems
  * add to `ctx.routes`) on the control socket.
  */
-import type { Config } from '../top/schema.js';
 import { errorMessage } from '../kernel/errors.js';
 import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { resolveUser } from '../jobs/user.js';
-import { DEFAULT_SOCKET, type ControlConfig } from './config.js';
+import { socketPath, type ControlConfig } from './config.js';
 import { addCoreEndpoints } from './endpoints.js';
 import { startControlServer, type ControlServer } from './server.js';
-
-/** The socket a `run` listens on and the CLI talks to: config, then $PILOTFISH_SOCKET, then the default. */
-export function socketPath(configured?: string, env: NodeJS.ProcessEnv = process.env): string {
-  return configured ?? (env.PILOTFISH_SOCKET || DEFAULT_SOCKET);
-}
 
 export class ControlSubsystem implements Subsystem {
   readonly name = 'control';
@@ -56,6 +50,6 @@ export class ControlSubsystem implements Subsystem {
   }
 }
 
-export function createControl(config: Config): Subsystem | undefined {
-  return config.control.enabled ? new ControlSubsystem(config.control) : undefined;
+export function createControl(config: ControlConfig): Subsystem {
+  return new ControlSubsystem(config);
 }

@@ -4,13 +4,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import { networkInterfaces } from 'node:os';
-import type { Config } from '../top/schema.js';
 import { ControlError } from '../subsystem/routes.js';
 import { errorMessage, PilotfishError } from '../kernel/errors.js';
 import type { Subsystem, SubsystemContext } from '../subsystem/contract.js';
 import { registerBuiltins } from './collectors.js';
 import { fullMetricName, type TelemetryConfig } from './config.js';
-import { CONTENT_TYPE, counter, exposition, gauge, unregister, type Counter, type Gauge } from './metrics.js';
+import type { Metrics } from '../subsystem/metrics.js';
+import { CONTENT_TYPE, counter, exposition, gauge, prometheusSink, unregister, type Counter, type Gauge } from './metrics.js';
 
 /** The address to listen on: `interface`'s first IPv4 address, else `address`, else all. */
 export function listenAddress(config: Pick<TelemetryConfig, 'address' | 'interface'>): string {
@@ -30,6 +30,9 @@ export class TelemetrySubsystem implements Subsystem {
   #cleanup: Array<() => void> = [];
   #custom = new Map<string, { type: 'counter' | 'gauge'; metric: Counter | Gauge }>();
   #address = '';
+
+  /** The sink the top hands to the other subsystems: this registry. */
+  readonly metrics: Metrics = prometheusSink();
 
   constructor(private readonly config: TelemetryConfig) {}
 
@@ -111,6 +114,6 @@ export class TelemetrySubsystem implements Subsystem {
   }
 }
 
-export function createTelemetry(config: Config): Subsystem | undefined {
-  return config.telemetry ? new TelemetrySubsystem(config.telemetry) : undefined;
+export function createTelemetry(config: TelemetryConfig): TelemetrySubsystem {
+  return new TelemetrySubsystem(config);
 }

@@ -3,8 +3,11 @@
  * are added, removed jobs are stopped, and everything else keeps running untouched
  * (ContainerPilot tore every process down on reload).
  */
-import type { Config } from '../top/schema.js';
+import type { Config } from './schema.js';
 import type { JobConfig } from '../jobs/config.js';
+import { sameConfig } from '../kernel/same.js';
+
+export { sameConfig };
 
 export interface ReloadPlan {
   changed: JobConfig[];
@@ -20,16 +23,6 @@ export interface ReloadPlan {
 
 /** Sections the supervisor applies itself. The others belong to subsystems (see needsRestart). */
 const LIVE_SECTIONS = new Set(['jobs', 'signals', 'logging', 'stopTimeout', '$schema']);
-
-/** A stable text form of a validated config value (Infinity survives, key order is the schema's). */
-function normalize(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (v === Infinity ? 'Infinity' : v));
-}
-
-/** Whether two validated config values (a job, a template, a section) are the same definition. */
-export function sameConfig(a: unknown, b: unknown): boolean {
-  return normalize(a) === normalize(b);
-}
 
 export function planReload(before: Config, after: Config): ReloadPlan {
   const old = new Map(before.jobs.map((j) => [j.name, j]));

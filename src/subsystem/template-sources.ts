@@ -6,10 +6,10 @@
  * `secret:secret/data/app#password`. The templates subsystem subscribes to each reference
  * and re-renders when a value changes.
  *
- * A subsystem registers its sources in start(), keyed on the run's bus (so two runs in one
- * process never share them):
+ * The top makes one registry per run and hands it to the subsystems (Capabilities); a
+ * subsystem registers its sources in start():
  *
- *   templateSources(ctx.bus).register('secret', {
+ *   this.caps.templateSources.register('secret', {
  *     subscribe(ref, onValue, onError) { ...; return () => stop(); },
  *   });
  *
@@ -18,8 +18,6 @@
  * answer yet calls `onError` (or nothing) and keeps trying; the template keeps waiting and says so.
  * A source that carries secrets registers their values with the redactor before calling onValue.
  */
-import type { EventBus } from '../kernel/events.js';
-
 export interface TemplateSource {
   /** Start delivering the value of `ref`: now (once known) and on every change. Returns the unsubscribe function. */
   subscribe(ref: string, onValue: (value: unknown) => void, onError?: (error: Error) => void): () => void;
@@ -63,18 +61,6 @@ export class TemplateSourceRegistry {
       this.#waiting.set(name, rest);
     };
   }
-}
-
-const registries = new WeakMap<EventBus, TemplateSourceRegistry>();
-
-/** The registry of a run, found through its bus (the SubsystemContext's `bus`). */
-export function templateSources(bus: EventBus): TemplateSourceRegistry {
-  let reg = registries.get(bus);
-  if (!reg) {
-    reg = new TemplateSourceRegistry();
-    registries.set(bus, reg);
-  }
-  return reg;
 }
 
 /** Split `source:ref`; the source is everything before the first colon. */
