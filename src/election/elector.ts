@@ -70,6 +70,12 @@ export class Elector {
   #failures = 0;
   #elections = 0;
   #demotions = 0;
+  /**
+   * Sessions given up while Consul did not answer (a renewal failed, the fence fired): they
+   * may still hold the key, and Consul keeps them up to 2×TTL. Released and destroyed as soon
+   * as Consul answers, so a key one of them holds is free at once, not after that wait.
+   */
+  readonly #abandoned = new Set<string>();
   #chain: Promise<void> = Promise.resolve();
   #stepQueued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -234,6 +240,10 @@ export class Elector {
   async #step(): Promise<void> {
     if (this.#stopping || !this.#started) return;
     const { log } = this.d;
+    if (this.#abandoned.size > 0 && this.#role !== 'primary') {
+      for (const id of [...this.#abandoned]) await this.#abandon(id);
+      if (this.#abandoned.size > 0) this.#later(backoffMs(this.#failures++));
+    }
     if (this.#role === 'primary') {
       if (!this.d.eligible()) return this.#stepDown(`job ${this.d.job} is not healthy`, 0);
       if (this.#holderKnown && this.#holder?.session !== this.#session) return this.#lose('the key is no longer held by this session');
@@ -322,7 +332,7 @@ export class Elector {
     if (this.#role === 'primary') await this.#demote(reason);
     const old = this.#session;
     this.#session = undefined;
-    if (old) void this.d.consul.destroySession(old, Math.min(2_000, this.d.requestTimeout)).catch(() => undefined);
+    if (old) await this.#abandon(old);
     this.#later(backoffMs(this.#failures++));
   }
 
@@ -332,12 +342,28 @@ export class Elector {
     this.#session = undefined;
     this.#holdUntil = now() + holdMs;
     if (!session) return;
-    const timeout = Math.min(3_000, this.d.requestTimeout);
-    await this.d.consul.release(this.d.key, session, timeout).catch(() => false);
-    await this.d.consul.destroySession(session, timeout).catch((error: unknown) => {
-      this.d.log.debug({ err: errorMessage(error) }, 'could not destroy the election session');
-    });
+    await this.#abandon(session, Math.min(3_000, this.d.requestTimeout));
     if (holdMs > 0) this.#later(holdMs);
+  }
+
+  /**
+   * Done with a session (after any demotion): release the key with it (a release never waits
+   * for the lock-delay; a no-op when it does not hold the key), then destroy it. When Consul
+   * does not answer, remember it and try again on every step until Consul answers.
+   */
+  async #abandon(session: string, timeout = Math.min(2_000, this.d.requestTimeout)): Promise<void> {
+    try {
+      await this.d.consul.release(this.d.key, session, timeout);
+      await this.d.consul.destroySession(session, timeout);
+      if (this.#abandoned.delete(session)) this.d.log.info({ session }, 'released and destroyed an abandoned election session');
+    } catch (error) {
+      if (sessionGone(error)) {
+        this.#abandoned.delete(session);
+        return;
+      }
+      if (!this.#abandoned.has(session)) this.d.log.debug({ err: errorMessage(error), session }, 'could not end the election session; will retry');
+      this.#abandoned.add(session);
+    }
   }
 
   /**

@@ -119,6 +119,8 @@ export interface FaultResult {
   /** From the fault until, once it was undone, exactly one primary was seen; and which. */
   primaryAgainMs: number;
   again: string;
+  /** From when the fault was undone (the process resumed, the link or Consul back) until one primary. */
+  recoveredMs: number;
   /** Sampled: two writable apps at once, the older fenced (ms), and no unfenced primary (ms). */
   overlapMs: number;
   noPrimaryMs: number;
@@ -282,8 +284,10 @@ export async function runFault(c: FaultCluster, sampler: FaultSampler, kind: Fau
         break;
       }
     }
+    const undoneAt = performance.now();
     const again = await onePrimary(c.instances, 2 * TTL_MS + LOCK_DELAY_MS + 30_000);
     const primaryAgainMs = Math.round(performance.now() - t0);
+    const recoveredMs = Math.round(performance.now() - undoneAt);
     await settle(c);
     const w = sampler.window(from);
     return {
@@ -296,6 +300,7 @@ export async function runFault(c: FaultCluster, sampler: FaultSampler, kind: Fau
       ...(frozenMs !== undefined ? { frozenMs } : {}),
       ...(resumedAt !== undefined && steppedAt !== undefined && steppedAt >= resumedAt ? { afterResumeMs: Math.round(steppedAt - resumedAt) } : {}),
       primaryAgainMs,
+      recoveredMs,
       overlapMs: w.overlapMs,
       noPrimaryMs: w.noPrimaryMs,
       violations: w.violations,
