@@ -120,7 +120,7 @@ async function main(): Promise<void> {
       if (values.out) appendFileSync(values.out, `${JSON.stringify({ ...r, ...opts })}\n`);
       const bad = r.violations.length > 0 || (STRICT_KINDS.has(kind) && r.overlapMs > 0);
       process.stderr.write(
-        `run ${i + 1}/${RUNS} ${kind} ${JSON.stringify(opts)}: old ${r.old} → ${r.again}; new primary ${sec(r.newPrimaryMs)}, step-down ${sec(r.stepDownMs)}${r.afterResumeMs !== undefined ? ` (${sec(r.afterResumeMs)} after SIGCONT)` : ''}, no primary ${sec(r.noPrimaryMs)}, overlap ${r.overlapMs} ms, violations ${r.violations.length}${bad ? '  <-- BAD' : ''}\n`,
+        `run ${i + 1}/${RUNS} ${kind} ${JSON.stringify(opts)}: old ${r.old} → ${r.again}; new primary ${sec(r.newPrimaryMs)}, step-down ${sec(r.stepDownMs)}${r.afterResumeMs !== undefined ? ` (${sec(r.afterResumeMs)} after SIGCONT)` : ''}, back ${sec(r.recoveredMs)} after the fault ended, no primary ${sec(r.noPrimaryMs)}, overlap ${r.overlapMs} ms, violations ${r.violations.length}${bad ? '  <-- BAD' : ''}\n`,
       );
       if (r.violations.length > 0) process.stderr.write(`${r.violations.join('\n')}\n`);
     }

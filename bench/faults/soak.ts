@@ -12,9 +12,9 @@
  * Needs `scripts/services install` and a built dist/; root (PID namespace).
  *
  *   npx tsx bench/faults/soak.ts --duration 60m [--up 45s --down 15s --sample 10s --warmup 5m]
- *                                [--cli PATH/TO/dist/cli/main.js] [--out samples.jsonl]
+ *                                [--cli PATH/TO/dist/cli/main.js] [--node PATH/TO/node] [--out samples.jsonl]
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -32,6 +32,7 @@ const { values } = parseArgs({
     warmup: { type: 'string', default: '5m' },
     jobs: { type: 'string', default: '10' },
     cli: { type: 'string', default: resolve(import.meta.dirname, '../../dist/cli/main.js') },
+    node: { type: 'string', default: process.execPath },
     out: { type: 'string', default: '' },
   },
 });
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
   writeFileSync(configFile, stringify(config));
   const logFile = values.out ? `${values.out}.pilotfish.log` : join(dir, 'pilotfish.log');
   const log = openSync(logFile, 'a');
-  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, values.cli, 'run', '--config', configFile], {
+  const child = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', values.node, values.cli, 'run', '--config', configFile], {
     stdio: ['ignore', log, log],
   });
   const stopAll = async (): Promise<void> => {
@@ -182,7 +183,7 @@ async function main(): Promise<void> {
     const rss = after.map((s) => s.rssKiB);
     const fds = after.map((s) => s.fds);
     const mins = (t: number): string => `${(t / 60_000).toFixed(1)} min`;
-    console.log(`Soak: ${mins(wallMs)}, ${JOBS} jobs with 1 s health checks, ${flaps} Consul flaps (up ${values.up}, down ${values.down}), ${samples.length} samples every ${values.sample}, warm-up ${mins(WARMUP)}`);
+    console.log(`Soak: Node ${execFileSync(values.node, ['-v'], { encoding: 'utf8' }).trim()}, ${mins(wallMs)}, ${JOBS} jobs with 1 s health checks, ${flaps} Consul flaps (up ${values.up}, down ${values.down}), ${samples.length} samples every ${values.sample}, warm-up ${mins(WARMUP)}`);
     console.log('\n| | Start (after warm-up) | Middle | End | Min / max after warm-up | Slope after warm-up |\n|---|---|---|---|---|---|');
     console.log(`| At | ${mins(first.t)} | ${mins(middle.t)} | ${mins(last.t)} | | |`);
     console.log(`| RSS | ${(first.rssKiB / 1024).toFixed(1)} MiB | ${(middle.rssKiB / 1024).toFixed(1)} MiB | ${(last.rssKiB / 1024).toFixed(1)} MiB | ${(Math.min(...rss) / 1024).toFixed(1)} / ${(Math.max(...rss) / 1024).toFixed(1)} MiB | ${(rssSlope / 1024).toFixed(2)} MiB/h |`);
