@@ -18,7 +18,7 @@ const AGENT = {
   EXTRA: 'x y', BACKUP_CMD: '/bin/backup', BACKENDS: 'db,cache-1', BACKUP_FREQUENCY: '10m', ROLE: 'primary', WATCHES: 'a,b', HOME: '/root',
 };
 const NO_AGENT = { CONSUL: 'consul.example', MODE: 'replica' };
-const ENVS = { 'with a Consul agent': AGENT, 'without an agent': NO_AGENT } as const;
+const ENVS = { 'with a Consul agent': AGENT, 'without an agent': NO_AGENT, 'with nothing set (CONSUL unset too)': {} } as const;
 
 const load = (name: string, env: Record<string, string>, app?: string[]) => {
   const r = migrate(fixture(name), { file: name, env, ...(app ? { app } : {}) });
