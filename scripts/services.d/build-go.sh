@@ -6,7 +6,8 @@
 # patches/NAME-VERSION.patch exists, the module's source is copied into the
 # wrapper, patched, and used through a replace line. --fetch-only resolves
 # and downloads without compiling, so that downloads of one service can
-# overlap the compilation of another.
+# overlap the compilation of another. NAME_BUILD_TAGS from versions.sh (e.g.
+# VAULT_BUILD_TAGS) are the build tags of both the download and the build.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=versions.sh
@@ -27,7 +28,8 @@ mkdir -p "$work"
 exec 9>"$work/.lock"
 flock 9
 cd "$work"
-export GOFLAGS="-mod=mod ${GOFLAGS:-}"
+tags_var="${name^^}_BUILD_TAGS"; tags_var="${tags_var//-/_}"
+export GOFLAGS="-mod=mod ${!tags_var:+-tags=${!tags_var}} ${GOFLAGS:-}"
 start=$SECONDS
 if [[ ! -f go.sum ]]; then
   echo "$name $version: resolving modules"
