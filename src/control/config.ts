@@ -36,7 +36,10 @@ const mode = z
     }
     return m;
   })
-  .meta({ description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`. Also 0o600, or 384 (the value itself).' });
+  .meta({
+    description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`. Also 0o600, or 384 (the value itself).',
+    anyOf: [{ type: 'string', pattern: '^\\s*(0o|0)?[0-7]{1,4}\\s*$' }, { type: 'integer', minimum: 0 }],
+  } as never);
 
 export const controlSchema = z
   .strictObject({
