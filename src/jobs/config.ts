@@ -55,7 +55,9 @@ const restartCount = z
       message: `${RESTART_ERROR} (from 0 to 1000000000); got ${JSON.stringify(typeof text === 'string' && text.length > 40 ? `${text.slice(0, 40)}…` : text)}${guess ? ` (did you mean "${guess}"?)` : ''}`,
     });
     return z.NEVER;
-  });
+  })
+  // For editors: the words, a number, or digits (from ${VAR}).
+  .meta({ anyOf: [{ enum: [...RESTART_WORDS] }, { type: 'integer', minimum: 0, maximum: 1_000_000_000 }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }] } as never);
 
 const backoffSchema = z.strictObject({
   initial: duration.default(1000),
