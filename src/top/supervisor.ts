@@ -108,6 +108,8 @@ export class Supervisor {
       try {
         await sub.start(ctx);
       } catch (error) {
+        // A stop that came during start cancels what was starting: a clean stop, not a failure.
+        if (this.#stopping) return this.#finished;
         this.log.fatal({ subsystem: sub.name, err: error }, `cannot start ${sub.name}: ${errorMessage(error)}`);
         void this.shutdown(`${sub.name} failed to start`, 1);
         return this.#finished;
