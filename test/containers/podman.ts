@@ -101,15 +101,21 @@ export async function checkHealth(id: string): Promise<Health> {
 }
 
 /** Runs the HEALTHCHECK until the container's health is `status`. */
-export async function waitHealth(id: string, status: 'healthy' | 'unhealthy', timeout = 120_000): Promise<Health> {
-  let last: Health | undefined;
-  return waitFor(
-    async () => {
-      last = await checkHealth(id);
-      return last.Status === status ? last : undefined;
-    },
-    { timeout, interval: 500, message: `container ${id.slice(0, 12)} ${status} (last: ${JSON.stringify(last)})` },
-  );
+export async function waitHealth(id: string, status: 'healthy' | 'unhealthy', timeout = 180_000): Promise<Health> {
+  let last: unknown;
+  try {
+    return await waitFor(
+      async () => {
+        const h = await checkHealth(id).catch((error: Error) => ({ error: error.message }));
+        last = h;
+        return 'Status' in h && h.Status === status ? h : undefined;
+      },
+      { timeout, interval: 500 },
+    );
+  } catch {
+    const state = await inspect(id, '{{.State.Status}} {{.State.ExitCode}}').catch((error: Error) => error.message);
+    throw new Error(`container ${id.slice(0, 12)} not ${status} after ${timeout} ms (state: ${state}; last health: ${JSON.stringify(last)})\n${(await logs(id).catch(() => '')).slice(-3000)}`);
+  }
 }
 
 export async function logs(id: string): Promise<string> {
