@@ -131,6 +131,7 @@ export class Elector {
       lockIndex: this.#role === 'primary' ? this.#lockIndex : null,
       primary: this.#primaryAddr || null,
       lastRenewalAgeMs: Number.isFinite(this.#lastRenewAt) ? Math.round(now() - this.#lastRenewAt) : null,
+      ttlMs: this.d.config.ttl,
       elections: this.#elections,
       demotions: this.#demotions,
       ...(this.#candidacy ? { candidacy: this.#candidacy.status() } : {}),
