@@ -11,7 +11,10 @@
  * (`port: {{ .PORT }}` → `port: "${PORT:-}"`); inside comments actions are simply rendered.
  */
 import { Executor, checkFunctions, type Sink } from './gotemplate/exec.js';
-import { parseTemplate, type Pipeline } from './gotemplate/parse.js';
+import { TemplateError, parseTemplate, type Pipeline } from './gotemplate/parse.js';
+
+/** The most text a rendering may produce (the config loader reads files of at most 4 MiB). */
+export const MAX_OUTPUT = 16 * 1024 * 1024;
 import { print } from './gotemplate/values.js';
 import { translate } from './translate.js';
 
@@ -111,6 +114,7 @@ class JsonSink implements Sink {
   }
 
   #write(text: string): void {
+    if (this.out.length + text.length > MAX_OUTPUT) throw new TemplateError(0, `the rendered config would exceed ${MAX_OUTPUT / 1024 / 1024} MiB`);
     const pos = this.#pos;
     for (const c of text) {
       this.out += c === '$' && pos.state === 'string' ? '$$' : c;

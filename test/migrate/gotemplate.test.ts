@@ -73,3 +73,18 @@ describe('errors name the line', () => {
     expect(render('{{ .NAME | default "x" }}', 2)).toBe('Template');
   });
 });
+
+describe('bounded: hostile templates fail with a message, not a crash or a hang', () => {
+  it('deep nesting, huge loops and huge output are refused', () => {
+    expect(() => render(`${'{{ if .N }}'.repeat(5000)}x${'{{ end }}'.repeat(5000)}`)).toThrow(/nested more than 200 deep/);
+    expect(() => render(`{{ ${'('.repeat(5000)}.N${')'.repeat(5000)} }}`)).toThrow(/nested more than 200 deep/);
+    expect(() => render('{{ range loop 1000000000 }}x{{ end }}')).toThrow(/loop: 1000000000 items/);
+    expect(() => render('{{ range loop 100000 }}{{ range loop 100000 }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{ end }}{{ end }}')).toThrow(/would exceed 16 MiB/);
+    expect(() => render('{{ range loop 100000 }}{{ range loop 100000 }}{{ end }}{{ end }}')).toThrow(/more than 5000000 steps/);
+  });
+
+  it('reports lines right in a long file', () => {
+    const text = `${'x\n'.repeat(20000)}{{ nope }}`;
+    expect(() => render(text)).toThrow(expect.objectContaining({ line: 20001 }));
+  });
+});

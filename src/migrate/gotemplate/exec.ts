@@ -8,6 +8,9 @@ import { FUNCS, KNOWN, V3_ONLY } from './funcs.js';
 import { TemplateError, type Node, type Operand, type Pipeline } from './parse.js';
 import { EnvMap, goInt, print, truth, typeName, type Value } from './values.js';
 
+/** How many template nodes one rendering may execute (nested loops can ask for billions). */
+export const MAX_STEPS = 5_000_000;
+
 export interface Sink {
   /** Literal template text. */
   text(text: string): void;
@@ -31,6 +34,7 @@ export class Executor {
   #dot: Value;
   readonly #scopes: Array<Map<string, Value>>;
   #reads = new Set<string>();
+  #steps = 0;
 
   constructor(
     private readonly env: Readonly<Record<string, string | undefined>>,
@@ -80,7 +84,12 @@ export class Executor {
     }
   }
 
+  #step(line: number): void {
+    if (++this.#steps > MAX_STEPS) throw new TemplateError(line, `the template takes more than ${MAX_STEPS} steps to render; it would never finish in time`);
+  }
+
   #node(node: Node): void {
+    this.#step('line' in node ? node.line : 'pipe' in node ? node.pipe.line : 0);
     switch (node.kind) {
       case 'text':
         this.sink.text(node.text);
@@ -130,6 +139,7 @@ export class Executor {
     const saved = this.#dot;
     try {
       for (const [key, item] of items) {
+        this.#step(node.pipe.line);
         const scope = new Map<string, Value>();
         if (decl.length === 1) scope.set(decl[0] as string, item);
         if (decl.length === 2) (scope.set(decl[0] as string, key), scope.set(decl[1] as string, item));

@@ -8,6 +8,9 @@ import { EnvMap, GoInt, compare, goInt, print, sprintf, truth, typeName, type Va
 
 export type Func = (args: Value[]) => Value;
 
+/** The most items `loop` makes (ContainerPilot had no bound, and ran out of memory instead). */
+export const MAX_LOOP = 100_000;
+
 function str(v: Value | undefined, fn: string, i: number): string {
   if (typeof v === 'string') return v;
   throw new Error(`wrong type for value; expected string; got ${v === undefined ? 'nothing' : typeName(v)} (argument ${i + 1} of ${fn})`);
@@ -135,6 +138,7 @@ export const FUNCS: Record<string, Func> = {
   loop: (a) => {
     if (a.length !== 1 && a.length !== 2) throw new Error(`loop: wrong number of arguments, expected 1 or 2, but got ${a.length}`);
     const [start, stop] = a.length === 1 ? [0, toInt(a[0])] : [toInt(a[0]), toInt(a[1])];
+    if (Math.abs(stop - start) > MAX_LOOP) throw new Error(`loop: ${Math.abs(stop - start)} items; a config has no use for more than ${MAX_LOOP}`);
     const out: Value[] = [];
     if (stop < start) for (let i = start; i > stop; i--) out.push(goInt(i));
     else for (let i = start; i < stop; i++) out.push(goInt(i));

@@ -46,6 +46,9 @@ export type Node =
   | { kind: 'range'; pipe: Pipeline; then: Node[]; else: Node[] }
   | { kind: 'break' | 'continue'; line: number };
 
+/** How deep control structures and parentheses may nest (evaluation recurses that deep). */
+export const MAX_DEPTH = 200;
+
 type Tok =
   | { t: 'pipe' | 'lparen' | 'rparen' | 'comma' | 'declare' | 'assign' }
   | { t: 'string'; v: string }
@@ -149,6 +152,7 @@ function tokenize(src: string, start: number, line: number): { toks: Tok[]; end:
 /** Parses the tokens of one pipeline (an action's, or a parenthesized one). */
 class PipeParser {
   private i = 0;
+  private depth = 0;
   constructor(
     private readonly toks: Tok[],
     private readonly line: number,
@@ -207,7 +211,9 @@ class PipeParser {
         if (tok.v === 'nil') return { kind: 'nil' };
         return { kind: 'ident', name: tok.v };
       case 'lparen': {
+        if (++this.depth > MAX_DEPTH) throw new TemplateError(this.line, `parentheses nested more than ${MAX_DEPTH} deep`);
         const pipe = this.pipeline(false, 'rparen');
+        this.depth--;
         if (this.toks[this.i]?.t !== 'rparen') throw new TemplateError(this.line, 'unclosed left paren');
         this.i++;
         const next = this.toks[this.i];
@@ -234,10 +240,14 @@ export function parseTemplate(src: string): Node[] {
     const top = stack[stack.length - 1];
     return top ? (top.inElse ? top.node.else : top.node.then) : root;
   };
+  // Lines are asked for in increasing order: count newlines from the last answer (linear overall).
+  let counted = 0;
+  let line = 1;
   const lineAt = (i: number): number => {
-    let n = 1;
-    for (let k = src.indexOf('\n'); k >= 0 && k < i; k = src.indexOf('\n', k + 1)) n++;
-    return n;
+    if (i < counted) ((counted = 0), (line = 1));
+    for (let k = src.indexOf('\n', counted); k >= 0 && k < i; k = src.indexOf('\n', k + 1)) line++;
+    counted = i;
+    return line;
   };
   let i = 0;
   let trimNext = false;
@@ -278,6 +288,7 @@ export function parseTemplate(src: string): Node[] {
     };
     if (word === 'if' || word === 'with' || word === 'range') {
       if (toks.length < 2) throw new TemplateError(line, `missing value for ${word}`);
+      if (stack.length >= MAX_DEPTH) throw new TemplateError(line, `control structures nested more than ${MAX_DEPTH} deep`);
       const frame = control(word, rest(1));
       out().push(frame.node);
       stack.push(frame);
