@@ -134,11 +134,12 @@ export function migrate(source: string, options: MigrateOptions | string = {}): 
 /**
  * Whether a config file's text is ContainerPilot's rather than Pilotfish's: JSON5 (an object)
  * with Go templates or keys only ContainerPilot has. A Pilotfish config in JSON has neither.
+ * `named`: the file is the one $CONTAINERPILOT names, so any JSON object in it is ContainerPilot's.
  */
-export function isContainerPilot(text: string): boolean {
+export function isContainerPilot(text: string, named = false): boolean {
   const body = text.replace(/^(?:\s+|\/\/[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, '');
   if (!body.startsWith('{')) return false;
-  if (body.includes('{{')) return true;
+  if (body.includes('{{') || named) return true; // named: the file $CONTAINERPILOT points to
   let parsed: unknown;
   try {
     parsed = JSON5.parse(body);

@@ -16,6 +16,12 @@ export interface Converted {
   notes: string[];
 }
 
+/** The file $CONTAINERPILOT names (without ContainerPilot 2's file:// prefix), if any. */
+export function containerPilotFile(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env.CONTAINERPILOT;
+  return v ? v.replace(/^file:\/\//, '') : undefined;
+}
+
 /** How a converted job calls this Pilotfish (v2 sensors run `putmetric`). */
 function self(): string[] {
   const script = process.argv[1];

@@ -119,6 +119,9 @@ export function convertV3(cp: Obj, ctx: Context): Obj {
   const t = telemetry(cp.telemetry, ctx, c !== undefined);
   if (t.section) out.telemetry = t.section;
   out.jobs = [...jobs, ...t.jobs];
+  const socket = (out.control as Obj | undefined)?.socket;
+  // Jobs' `containerpilot -putmetric` / `pilotfish putmetric` must find this socket, as they found ContainerPilot's.
+  if (typeof socket === 'string') for (const j of out.jobs as Obj[]) j.env = { PILOTFISH_SOCKET: socket };
   noteRestarts(out.jobs as Obj[], ctx);
   noteEnvironment(out.jobs as Obj[], ctx, 3);
   if (watches.length > 0) {

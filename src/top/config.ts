@@ -9,7 +9,7 @@ import { nearest } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
 import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
-import { fromContainerPilot, isContainerPilot } from '../migrate/dropin.js';
+import { containerPilotFile, fromContainerPilot, isContainerPilot } from '../migrate/dropin.js';
 
 export interface LoadedConfig {
   file: string;
@@ -31,7 +31,7 @@ export { ConfigError };
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, options: { app?: string[] } = {}): Promise<LoadedConfig> {
   const inline = file.trimStart().startsWith('{');
   const text = inline ? file : await readConfigText(file);
-  if (!isContainerPilot(text)) return { file, config: parseConfig(text, file, env), text };
+  if (!isContainerPilot(text, file === containerPilotFile(env))) return { file, config: parseConfig(text, file, env), text };
   const converted = fromContainerPilot(text, inline ? '$CONTAINERPILOT' : file, env, options.app);
   return { file, config: parseConfig(converted.yaml, converted.file, env), text, containerPilot: { version: converted.version, notes: converted.notes } };
 }

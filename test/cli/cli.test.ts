@@ -71,6 +71,11 @@ describe('validate and migrate take the file the same way', () => {
     expect(configPath('file:///x.json', {})).toBe('/x.json');
     expect(configPath(undefined, {})).toBe('/etc/pilotfish.yaml');
     expect(cli(['validate'], { CONTAINERPILOT: `file://${CP}` }).stdout).toMatch(/valid \(1 job, a ContainerPilot 3 config/);
+    // Any JSON object in the file $CONTAINERPILOT names is ContainerPilot's, even one Pilotfish could read.
+    const plain = join(dir, 'plain.json');
+    writeFileSync(plain, '{"jobs": [{"name": "a", "exec": "/bin/a"}]}');
+    expect(cli(['validate'], { CONTAINERPILOT: plain }).stdout).toMatch(/valid \(1 job, a ContainerPilot 3 config/);
+    expect(cli(['validate', plain]).stdout).toBe(`${plain}: valid (1 job)\n`);
     // ContainerPilot 2 also took the JSON itself in the variable.
     expect(cli(['validate'], { CONTAINERPILOT: '{"consul": "c:8500", "preStart": "/bin/setup"}' }).stdout).toMatch(/valid \(2 jobs, a ContainerPilot 2 config/);
   });

@@ -91,6 +91,8 @@ describe('ContainerPilot 3, every field', () => {
     expect(c.stopTimeout).toBe(7000);
     expect(c.logging).toEqual({ level: 'info', format: 'json' });
     expect(c.control.socket).toBe('/var/run/containerpilot.socket');
+    // so that `containerpilot -putmetric` in a job (Pilotfish's CLI) finds it, as it found ContainerPilot's
+    for (const j of c.jobs) expect(j.env.PILOTFISH_SOCKET).toBe('/var/run/containerpilot.socket');
     expect(job('setup')).toMatchObject({ timeout: 90_000, restarts: { max: 0 } });
     expect(job('app')).toMatchObject({
       interfaces: ['eth0', 'static:10.1.1.1'],
