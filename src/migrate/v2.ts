@@ -12,7 +12,8 @@
  *   telemetry.sensors[]                      → metrics, and a periodic job feeding each with `pilotfish putmetric`
  *   stopTimeout (seconds; -1 = kill at once) → stopTimeout
  */
-import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, duration, isObj, type Context, type Obj } from './common.js';
+import { consul, logging, telemetry } from './sections.js';
 
 export const V2_KEYS = ['consul', 'etcd', 'logging', 'onStart', 'preStart', 'preStop', 'postStop', 'stopTimeout', 'services', 'backends', 'tasks', 'coprocesses', 'telemetry'];
 const SERVICE_KEYS = ['name', 'port', 'health', 'interfaces', 'poll', 'ttl', 'timeout', 'tags', 'consul'];

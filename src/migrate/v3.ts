@@ -4,7 +4,8 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, concrete, consul, duration, isObj, logging, telemetry, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, concrete, duration, isObj, type Context, type Obj } from './common.js';
+import { consul, logging, telemetry } from './sections.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
 export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'];
