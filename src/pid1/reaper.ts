@@ -21,6 +21,8 @@ export interface ReaperOptions {
 
 /** The most zombies one pass reaps before it yields to the event loop (a storm stays fair). */
 const PASS_MAX = 1024;
+/** How long a SIGCHLD waits for others before the pass it asks for (an orphan's exit is not urgent). */
+const SIGCHLD_COALESCE_MS = 10;
 /** When a zombie libuv owns is first in line, look again this soon (libuv reaps it meanwhile). */
 const OWNED_RETRY_MS = 5;
 
@@ -45,7 +47,7 @@ export class Reaper {
       if (child.pid === undefined) this.#live.delete(child);
     });
   };
-  readonly #onSigchld = (): void => this.schedule();
+  readonly #onSigchld = (): void => this.schedule(SIGCHLD_COALESCE_MS);
 
   constructor(options: ReaperOptions) {
     this.#native = options.native;
@@ -81,14 +83,19 @@ export class Reaper {
     this.schedule(); // it may have exited already
   }
 
-  /** Coalesce a burst of SIGCHLD into one pass. */
-  schedule(): void {
+  /**
+   * Coalesce a burst of SIGCHLD into one pass: a storm of orphans dying one by one costs one
+   * pass per `delayMs`, not one per signal.
+   */
+  schedule(delayMs = 0): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    setImmediate(() => {
+    const pass = (): void => {
       this.#scheduled = false;
       this.reap();
-    });
+    };
+    if (delayMs > 0) setTimeout(pass, delayMs);
+    else setImmediate(pass);
   }
 
   /** One pass: reap every exited child of ours that no ChildProcess owns. Returns how many. */
