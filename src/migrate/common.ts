@@ -122,6 +122,21 @@ export function noteRestarts(jobs: Obj[], ctx: Context): void {
 export const POLL_NOTE =
   'Pilotfish watches Consul with blocking queries instead of polling every interval: a change is seen (and `changed` published) as soon as Consul has it';
 
+const NAME_OK = /^(?:[A-Za-z0-9]|\$\{)(?:[A-Za-z0-9_.-]|\$\{[^}]*\}|:-)*$/;
+
+/**
+ * A name Pilotfish accepts (letters, digits, `_ . -`, starting with a letter or digit; `${…}`
+ * tokens kept). ContainerPilot allowed any name for a job it did not register; others are
+ * renamed, and the rename noted.
+ */
+export function safeName(name: unknown, ctx: Context, path: string): string {
+  const text = String(name);
+  if (NAME_OK.test(text)) return text;
+  const safe = text.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|-+$/g, '') || 'job';
+  ctx.notes.add(path, `"${text}" is not a name Pilotfish accepts (letters, digits, _ . -); renamed "${safe}", and the events it is the source of with it`);
+  return safe;
+}
+
 /** A job's name from its command, as ContainerPilot named unnamed jobs: the program's base name. */
 export function nameOf(exec: string | string[] | undefined, fallback: string): string {
   const first = typeof exec === 'string' ? exec.split(/\s+/)[0] : exec?.[0];

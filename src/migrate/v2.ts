@@ -12,7 +12,7 @@
  *   telemetry.sensors[]                      → metrics, and a periodic job feeding each with `pilotfish putmetric`
  *   stopTimeout (seconds; -1 = kill at once) → stopTimeout
  */
-import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, duration, isObj, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, command, duration, isObj, type Context, type Obj } from './common.js';
 import { consul, logging, telemetry } from './sections.js';
 
 export const V2_KEYS = ['consul', 'etcd', 'logging', 'onStart', 'preStart', 'preStop', 'postStop', 'stopTimeout', 'services', 'backends', 'tasks', 'coprocesses', 'telemetry'];
@@ -66,7 +66,7 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
     if (!isObj(co)) continue;
     ctx.notes.unknown(co, ['name', 'command', 'restarts'], path);
     const exec = command(co.command, ctx, `${path}.command`);
-    const job: Obj = { name: typeof co.name === 'string' && co.name !== '' ? co.name : nameOf(exec, `coprocess-${i}`), exec };
+    const job: Obj = { name: typeof co.name === 'string' && co.name !== '' ? safeName(co.name, ctx, `${path}.name`) : nameOf(exec, `coprocess-${i}`), exec };
     if (after) job.when = after;
     if (co.restarts !== undefined) job.restarts = co.restarts;
     jobs.push(job);
@@ -117,7 +117,7 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
     if (!isObj(t)) continue;
     ctx.notes.unknown(t, ['name', 'command', 'frequency', 'timeout'], path);
     const exec = command(t.command, ctx, `${path}.command`);
-    const job: Obj = { name: typeof t.name === 'string' && t.name !== '' ? t.name : nameOf(exec, `task-${i}`), exec, when: { interval: duration(t.frequency, ctx, `${path}.frequency`) } };
+    const job: Obj = { name: typeof t.name === 'string' && t.name !== '' ? safeName(t.name, ctx, `${path}.name`) : nameOf(exec, `task-${i}`), exec, when: { interval: duration(t.frequency, ctx, `${path}.frequency`) } };
     if (t.timeout !== undefined) job.timeout = duration(t.timeout, ctx, `${path}.timeout`);
     jobs.push(job);
     if (after) ctx.notes.add(path, 'ContainerPilot 2 started tasks after preStart; Pilotfish starts periodic jobs at start-up');

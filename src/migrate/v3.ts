@@ -4,20 +4,26 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, nameOf, noteEnvironment, noteRestarts, command, concrete, duration, isObj, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, command, concrete, duration, isObj, type Context, type Obj } from './common.js';
 import { consul, logging, telemetry } from './sections.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
 export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'];
 
 /** Event sources: `watch.NAME` is the watch NAME (renamed when a job has that name); `global`/`containerpilot` is `pilotfish`. */
-function source(value: unknown, watchNames: Map<string, string>): unknown {
-  if (value === 'global' || value === 'containerpilot') return 'pilotfish';
-  if (typeof value === 'string' && value.startsWith('watch.')) return watchNames.get(value.slice(6)) ?? value.slice(6);
-  return value;
+/** Renamed jobs (ContainerPilot name → Pilotfish name) and watches (service → Pilotfish name). */
+interface Names {
+  jobs: Map<string, string>;
+  watches: Map<string, string>;
 }
 
-function when(cp: unknown, ctx: Context, path: string, watchNames: Map<string, string>): Obj | undefined {
+function source(value: unknown, names: Names): unknown {
+  if (value === 'global' || value === 'containerpilot') return 'pilotfish';
+  if (typeof value === 'string' && value.startsWith('watch.')) return names.watches.get(value.slice(6)) ?? value.slice(6);
+  return typeof value === 'string' ? (names.jobs.get(value) ?? value) : value;
+}
+
+function when(cp: unknown, ctx: Context, path: string, names: Names): Obj | undefined {
   if (!isObj(cp)) return undefined;
   ctx.notes.unknown(cp, ['source', 'once', 'each', 'interval', 'timeout'], path);
   const out: Obj = {};
@@ -25,7 +31,7 @@ function when(cp: unknown, ctx: Context, path: string, watchNames: Map<string, s
     out.interval = duration(cp.interval, ctx, `${path}.interval`);
     return out;
   }
-  if (cp.source !== undefined) out.source = source(cp.source, watchNames);
+  if (cp.source !== undefined) out.source = source(cp.source, names);
   for (const k of ['once', 'each'] as const) {
     const code = concrete(cp[k], ctx, `${path}.${k}`);
     if (code === undefined || code === '') continue;
@@ -51,15 +57,15 @@ function health(cp: unknown, ctx: Context, path: string): Obj | undefined {
   return out;
 }
 
-function job(cp: Obj, i: number, ctx: Context, watchNames: Map<string, string>): Obj {
+function job(cp: Obj, i: number, ctx: Context, names: Names): Obj {
   const path = `jobs[${i}]`;
   ctx.notes.unknown(cp, JOB_KEYS, path);
   const exec = cp.exec === undefined ? undefined : command(cp.exec, ctx, `${path}.exec`);
-  const name = cp.name ?? nameOf(exec, `job-${i}`);
+  const name = cp.name === undefined ? nameOf(exec, `job-${i}`) : (names.jobs.get(String(cp.name)) ?? cp.name);
   const out: Obj = { name, exec: exec ?? STAND_IN };
   if (cp.exec === undefined)
     ctx.notes.add(`${path}.exec`, 'a job with no process (service registration only): Pilotfish registers a service while its job runs, so this one runs a stand-in that sleeps');
-  const w = when(cp.when, ctx, `${path}.when`, watchNames);
+  const w = when(cp.when, ctx, `${path}.when`, names);
   if (w && Object.keys(w).length > 0) out.when = w;
   const restarts = concrete(cp.restarts, ctx, `${path}.restarts`);
   if (w?.interval !== undefined) {
@@ -115,8 +121,11 @@ export function convertV3(cp: Obj, ctx: Context): Obj {
     const converted = watch(w, i, ctx, jobNames);
     if (converted) watches.push(converted);
   });
-  const watchNames = new Map(watches.map((w) => [w.service as string, w.name as string]));
-  const jobs = rawJobs.map((j, i) => job(j, i, ctx, watchNames));
+  const names: Names = {
+    watches: new Map(watches.map((w) => [w.service as string, w.name as string])),
+    jobs: new Map(rawJobs.flatMap((j, i) => (j.name === undefined ? [] : [[String(j.name), safeName(j.name, ctx, `jobs[${i}].name`)]]))),
+  };
+  const jobs = rawJobs.map((j, i) => job(j, i, ctx, names));
   const t = telemetry(cp.telemetry, ctx, c !== undefined);
   if (t.section) out.telemetry = t.section;
   out.jobs = [...jobs, ...t.jobs];

@@ -243,6 +243,14 @@ describe('ContainerPilot 2', () => {
     expect(notes.some((n) => n.startsWith('app: ContainerPilot 2 ran the app given on its command line'))).toBe(true);
   });
 
+  it('names Pilotfish refuses are renamed, and the events they are the source of follow', () => {
+    const r = migrate('{ jobs: [{ name: "set up!", exec: "/bin/s" }, { name: "app", exec: "/bin/a", when: { source: "set up!", once: "exitSuccess" } }] }', { env: {} });
+    const c = parseConfig(r.yaml, 'x', {});
+    expect(c.jobs.map((j) => j.name)).toEqual(['set-up', 'app']);
+    expect(c.jobs[1]?.when).toMatchObject({ source: 'set-up', once: 'exitSuccess' });
+    expect(r.notes).toContain('jobs[0].name: "set up!" is not a name Pilotfish accepts (letters, digits, _ . -); renamed "set-up", and the events it is the source of with it');
+  });
+
   it('stopTimeout -1 kills at once; onStart alone is preStart', () => {
     const c = migrate('{"consul": "c:8500", "onStart": "/bin/setup", "stopTimeout": -1}', { env: {}, app: ['app'] }).config as { jobs: Array<{ name: string }>; stopTimeout: unknown };
     expect(c.stopTimeout).toBe(0);
