@@ -1,11 +1,13 @@
 /** A job's Consul service as Pilotfish registers it: id, address, port, tags, check TTL. */
-import { hostname } from 'node:os';
 import { chooseAddress } from '../jobs/address.js';
 import type { JobConfig } from '../jobs/config.js';
-import type { ServiceSpec } from './register.js';
+import { instanceName, type ServiceSpec } from './register.js';
 
-/** The service of a job that has a `port`. The id is `serviceId`, else `<name>-<hostname>`. */
-export function serviceSpec(job: JobConfig, host = hostname()): ServiceSpec {
+/**
+ * The service of a job that has a `port`. The id is `serviceId`, else `<name>-<instance>`: the
+ * hostname, with the container's short id added when the hostname is not it (instanceName).
+ */
+export function serviceSpec(job: JobConfig, host = instanceName()): ServiceSpec {
   const port = job.port as number;
   return {
     job: job.name,
