@@ -4,6 +4,7 @@
  * and report the ratio pair by pair (e.g. `/usr/bin/time -v` in a loop, or hyperfine).
  *
  *   npx tsx bench/backup/pairs.ts --dir /var/tmp/pf-pairs --a /path/to/before/dist --b dist [--files 100000]
+ *                                 [--store s3|local]
  *
  * Makes the data sets (100,000 small files; 1 GiB: one 512 MiB random file and 10,000 text
  * files), one repository per build and data set (a full backup each, so a restore and an
@@ -14,7 +15,8 @@
  *   restore-many a full restore of the 100k tree (--policy always)
  *   restore-big  a full restore of the 1 GiB set
  *
- * Needs the S3 variables of a running MinIO (eval "$(scripts/services up --only minio)").
+ * With --store s3 (the default) it needs the S3 variables of a running MinIO (eval "$(scripts/services
+ * up --only minio)"); --store local keeps each repository in a directory under --dir.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,12 +26,13 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
-const { values } = parseArgs({ options: { dir: { type: 'string', default: '/var/tmp/pf-pairs' }, a: { type: 'string' }, b: { type: 'string' }, files: { type: 'string', default: '100000' } } });
+const { values } = parseArgs({ options: { dir: { type: 'string', default: '/var/tmp/pf-pairs' }, a: { type: 'string' }, b: { type: 'string' }, files: { type: 'string', default: '100000' }, store: { type: 'string', default: 's3' } } });
+const LOCAL = values.store === 'local';
 const DIR = resolve(values.dir);
 const BUILDS = { a: resolve(values.a ?? 'dist'), b: resolve(values.b ?? 'dist') };
 const BUCKET = process.env.PILOTFISH_TEST_BUCKET ?? '';
 const ENDPOINT = process.env.AWS_ENDPOINT_URL_S3 ?? '';
-if (!BUCKET || !ENDPOINT) throw new Error('the S3 variables are not set: eval "$(scripts/services up --only minio)" first');
+if (!LOCAL && (!BUCKET || !ENDPOINT)) throw new Error('the S3 variables are not set: eval "$(scripts/services up --only minio)" first');
 const RUN = `pairs-${Date.now().toString(36)}`;
 const MIB = 1024 * 1024;
 
@@ -75,7 +78,7 @@ function config(name: string, path: string, prefix: string): string {
   const file = join(DIR, `${name}.yaml`);
   const backup = {
     sources: [{ path, name: 'data' }],
-    store: { s3: { bucket: BUCKET, prefix, endpoint: ENDPOINT } },
+    store: LOCAL ? { local: { path: join(DIR, 'repos', prefix) } } : { s3: { bucket: BUCKET, prefix, endpoint: ENDPOINT } },
     encryption: { key: { file: join(DIR, 'key') } },
     concurrency: 16,
   };

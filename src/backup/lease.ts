@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { PilotfishError } from '../kernel/errors.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
 import { sessionGone, type ConsulAccess, type ConsulSessions } from '../subsystem/capabilities.js';
 import type { BackupConfig } from './config.js';
 import { isDeadLocal, selfProcess, type HolderProcess } from './holder.js';
@@ -217,18 +217,24 @@ function holdLease(o: {
   const lost = new AbortController();
   let released = false;
   let renewedAt = o.now();
-  let renewing: Promise<void> = Promise.resolve();
+  let renewing: Promise<void> | undefined;
   const renew = async (): Promise<void> => {
     if (released || lost.signal.aborted) return;
     try {
       const why = await o.renew();
       if (why === undefined) renewedAt = o.now();
-      else lost.abort(new Error(why));
+      else lost.abort(new PilotfishError('PF_BACKUP_BUSY', `${why}; this backup stopped before writing its snapshot`));
     } catch (error) {
-      if (o.now() - renewedAt > o.ttlMs) lost.abort(error);
+      if (o.now() - renewedAt > o.ttlMs) lost.abort(new PilotfishError('PF_BACKUP_STORE', `the backup lease could not be renewed for ${o.ttlMs} ms (${errorMessage(error)}); this backup stopped before writing its snapshot`, { cause: error }));
     }
   };
-  const timer = setInterval(() => void (renewing = renew()), Math.max(o.minIntervalMs, Math.floor(o.ttlMs / 3)));
+  // One renewal at a time: a slow one (a loaded machine, a slow store) overlapped by the next
+  // made both use the same etag, and the second's refusal read as a takeover.
+  const tick = (): void => {
+    if (renewing) return;
+    renewing = renew().finally(() => (renewing = undefined));
+  };
+  const timer = setInterval(tick, Math.max(o.minIntervalMs, Math.floor(o.ttlMs / 3)));
   timer.unref();
   return {
     owner: o.owner,
