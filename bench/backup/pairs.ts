@@ -81,6 +81,9 @@ function config(name: string, path: string, prefix: string): string {
     store: LOCAL ? { local: { path: join(DIR, 'repos', prefix) } } : { s3: { bucket: BUCKET, prefix, endpoint: ENDPOINT } },
     encryption: { key: { file: join(DIR, 'key') } },
     concurrency: 16,
+    // Long, so that on a loaded machine a build from before 2026-12-04 (renewals could overlap
+    // and abort it) finishes its backups.
+    lease: { ttl: '2m' },
   };
   writeFileSync(file, stringify({ jobs: [{ name: 'app', exec: 'true' }], logging: { level: 'warn' }, backup }));
   return file;
