@@ -30,7 +30,8 @@ export async function run(argv: string[]): Promise<number> {
   else signals.install();
   let log: Logger = init ? initLogger() : createLogger();
   const pid1 = startPid1(() => log);
-  if (pid1.reaper) useTerminal(pid1.reaper);
+  // Only in init mode: with a config, Ctrl-C on Pilotfish's terminal is the stop sequence.
+  if (init && pid1.reaper) useTerminal(pid1.reaper);
 
   const file = configPath(args.config);
   let supervisor: Supervisor | undefined;
