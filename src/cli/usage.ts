@@ -12,7 +12,7 @@ export const USAGES = {
   run: {
     summary: 'run the supervisor (as the container entrypoint)',
     usage:
-      'pilotfish run [--config FILE]   (also $PILOTFISH_CONFIG, then $CONTAINERPILOT; default /etc/pilotfish.yaml; a ContainerPilot 2/3 config runs as it is)',
+      'pilotfish run [--config FILE] [[--] CMD ARGS...]   (also $PILOTFISH_CONFIG, then $CONTAINERPILOT; default /etc/pilotfish.yaml; a ContainerPilot 2/3 config runs as it is; CMD is its main command. With CMD and no config: init mode, as tini, see docs/init.md; also pilotfish -- CMD)',
   },
   validate: {
     summary: 'check a config file; exit 0 if valid, 1 if not',
