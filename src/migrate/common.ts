@@ -114,6 +114,12 @@ export function noteEnvironment(jobs: Obj[], ctx: Context, version: 2 | 3): void
   ctx.notes.add('environment', `ContainerPilot gave every process ${vars.join(', ')}; Pilotfish does not set them (it sets PILOTFISH_JOB): scripts that read them need another source`);
 }
 
+/** One note when any job has a timeout. */
+export function noteTimeouts(jobs: Obj[], ctx: Context): void {
+  if (jobs.some((j) => j.timeout !== undefined))
+    ctx.notes.add('timeout', "a run past its timeout got SIGKILL at once from ContainerPilot; Pilotfish sends the job's stop signal (SIGTERM) first, then SIGKILL after its stopTimeout");
+}
+
 /** One note when any job restarts. */
 export function noteRestarts(jobs: Obj[], ctx: Context): void {
   if (jobs.some((j) => j.restarts !== undefined && j.restarts !== 'never' && j.restarts !== 0 && j.restarts !== '0')) ctx.notes.add('restarts', RESTART_NOTE);

@@ -12,7 +12,7 @@
  *   telemetry.sensors[]                      → metrics, and a periodic job feeding each with `pilotfish putmetric`
  *   stopTimeout (seconds; -1 = kill at once) → stopTimeout
  */
-import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, command, duration, isObj, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, noteTimeouts, command, duration, isObj, type Context, type Obj } from './common.js';
 import { consul, logging, telemetry } from './sections.js';
 
 export const V2_KEYS = ['consul', 'etcd', 'logging', 'onStart', 'preStart', 'preStop', 'postStop', 'stopTimeout', 'services', 'backends', 'tasks', 'coprocesses', 'telemetry'];
@@ -127,6 +127,7 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
   if (t.section) out.telemetry = t.section;
   out.jobs = [...jobs, ...t.jobs];
   noteRestarts(out.jobs as Obj[], ctx);
+  noteTimeouts(out.jobs as Obj[], ctx);
   noteEnvironment(out.jobs as Obj[], ctx, 2);
   if (watches.length > 0) out.watches = watches;
   const taken = new Set<unknown>();

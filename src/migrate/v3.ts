@@ -4,7 +4,7 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, command, concrete, duration, isObj, type Context, type Obj } from './common.js';
+import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, noteTimeouts, command, concrete, duration, isObj, type Context, type Obj } from './common.js';
 import { consul, logging, telemetry } from './sections.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
@@ -133,6 +133,7 @@ export function convertV3(cp: Obj, ctx: Context): Obj {
   // Jobs' `containerpilot -putmetric` / `pilotfish putmetric` must find this socket, as they found ContainerPilot's.
   if (typeof socket === 'string') for (const j of out.jobs as Obj[]) j.env = { PILOTFISH_SOCKET: socket };
   noteRestarts(out.jobs as Obj[], ctx);
+  noteTimeouts(out.jobs as Obj[], ctx);
   noteEnvironment(out.jobs as Obj[], ctx, 3);
   if (watches.length > 0) {
     out.watches = watches;

@@ -142,6 +142,7 @@ describe('ContainerPilot 3, every field', () => {
       /^jobs: periodic jobs/,
       /^watches: Pilotfish watches Consul with blocking queries/,
       /^restarts: Pilotfish waits before each restart/,
+      /^timeout: a run past its timeout got SIGKILL at once from ContainerPilot/,
       /^environment: ContainerPilot gave every process CONTAINERPILOT_APP_IP, CONTAINERPILOT_REGISTRATION_ONLY_IP, CONTAINERPILOT_PID; Pilotfish does not set them/,
     ];
     expect(notes).toHaveLength(expected.length);
