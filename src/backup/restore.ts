@@ -1,7 +1,8 @@
 /**
  * Restoring a snapshot, the way out. The data moves forward through these files:
  *
- *   restore.ts          for each directory source: a stage beside its target (restore-stage.ts)
+ *   restore.ts          for each directory source: a stage beside its target, after clearing
+ *                       what a killed restore left (restore-stage.ts)
  *   restore-plan.ts     each block of manifest entries: directories, symlinks and empty files
  *                       made in the stage; the rest becomes objects to fetch (a ranged read of
  *                       a pack, or a chunk stored on its own)
@@ -9,7 +10,8 @@
  *   workers/pool.ts     each fetched object handed to a worker thread
  *   workers/place.ts    its chunks verified and written at their place in the stage
  *   restore-stage.ts    files of several chunks finished, one sync, directories' metadata,
- *                       then the stage swapped in with two renames (moved up for a mount point)
+ *                       then the stage exchanged with the target in one rename (moved up for
+ *                       a mount point)
  *   restore-stream.ts   then each stream source: its chunks fetched in order and piped into
  *                       its restore command (stream-command.ts)
  *
