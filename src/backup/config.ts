@@ -6,7 +6,7 @@
 import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { boolLike, command, duration, eventCode, intLike, name } from '../config/types.js';
-import { vaultKeySchema } from '../vault/config.js';
+import { vaultKeySchema } from '../config/secret-refs.js';
 
 /** The event source name backup events are published under. */
 export const BACKUP_SOURCE = 'backup';
@@ -67,7 +67,7 @@ const hook = z.strictObject({
  */
 export const keySourceSchema = z.union([
   z.strictObject({ file: absPath.meta({ description: 'A file holding the key: 32+ raw bytes, or hex or base64 text.' }) }),
-  vaultKeySchema, // {vault: {secret, field}}: a field of a vault.secrets entry (src/vault/keysource.ts)
+  vaultKeySchema, // {vault: {secret, field}}: a field of a vault.secrets entry (read through Capabilities.secrets)
 ]);
 
 export const backupSchema = z

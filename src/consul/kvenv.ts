@@ -7,7 +7,7 @@ import type { Logger } from '../kernel/logger.js';
 import { redactor } from '../kernel/redact.js';
 import type { ConsulClient } from './client.js';
 import type { KvEnvConfig } from './config.js';
-import { Watcher, type Content, type Query } from './watcher.js';
+import { BlockingQuery, type Content, type Query } from './blocking-query.js';
 
 /** The variable name for a key (relative to the prefix when `strip`). */
 export function variableName(spec: KvEnvConfig, key: string): string {
@@ -40,7 +40,7 @@ export function variablesOf(spec: KvEnvConfig, content: Content): Record<string,
 
 export class KvEnvironment {
   readonly #values: Array<Record<string, string>>;
-  readonly #watchers: Watcher[] = [];
+  readonly #watchers: BlockingQuery[] = [];
   readonly #first: Array<Promise<void>> = [];
 
   constructor(
@@ -58,7 +58,7 @@ export class KvEnvironment {
       this.#first.push(new Promise((resolve) => (arrived = resolve)));
       const label = `kv env ${spec.key ?? spec.prefix}`;
       this.#watchers.push(
-        new Watcher(query, client, { blockingWait: 60_000, log, label }, (content) => {
+        new BlockingQuery(query, client, { blockingWait: 60_000, log, label }, (content) => {
           const vars = variablesOf(spec, content);
           if (spec.secret) for (const v of Object.values(vars)) redactor.add(v);
           this.#values[i] = vars;

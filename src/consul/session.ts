@@ -6,7 +6,7 @@
  * acquire) and X-Consul-Index. The address and token come from the `consul:` section, resolved
  * by src/consul/client.ts; every request has a hard timeout.
  */
-import { errorMessage } from '../kernel/errors.js';
+import { errorMessage, PilotfishError } from '../kernel/errors.js';
 import { redactor } from '../kernel/redact.js';
 import { resolveEndpoint } from './endpoint.js';
 import type { ConsulSessions, KeyState, SessionSpec } from '../subsystem/capabilities.js';
@@ -15,13 +15,13 @@ import type { ConsulConfig } from './config.js';
 export type { KeyState, SessionSpec };
 
 /** A failed Consul call: `status` is the HTTP status when Consul answered. */
-export class ConsulCallError extends Error {
+export class ConsulCallError extends PilotfishError {
   constructor(
     readonly op: string,
     readonly status: number | undefined,
     detail: string,
   ) {
-    super(`${op}: ${status !== undefined ? `HTTP ${status}: ` : ''}${detail}`);
+    super('PF_CONSUL_CALL', `${op}: ${status !== undefined ? `HTTP ${status}: ` : ''}${detail}`);
     this.name = 'ConsulCallError';
   }
 

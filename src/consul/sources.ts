@@ -9,7 +9,7 @@
 import type { Logger } from '../kernel/logger.js';
 import type { TemplateSource, TemplateSourceRegistry } from '../subsystem/template-sources.js';
 import type { ConsulClient } from './client.js';
-import { Watcher, type Query } from './watcher.js';
+import { BlockingQuery, type Query } from './blocking-query.js';
 
 export function serviceQuery(ref: string, datacenter?: string): Query {
   const [name = '', qs = ''] = ref.split('?', 2);
@@ -24,7 +24,7 @@ function source(make: (ref: string) => Query, client: ConsulClient, log: Logger)
     check: (ref) => (ref.trim() === '' ? 'the reference is empty' : undefined),
     subscribe(ref, onValue) {
       const query = make(ref);
-      const watcher = new Watcher(query, client, { blockingWait: 60_000, log, label: `template data ${query.kind}:${ref}` }, (c) =>
+      const watcher = new BlockingQuery(query, client, { blockingWait: 60_000, log, label: `template data ${query.kind}:${ref}` }, (c) =>
         onValue(c),
       );
       watcher.start();

@@ -17,7 +17,7 @@ import { KvEnvironment } from './kvenv.js';
 import { Registration } from './register.js';
 import { serviceSpec } from './service.js';
 import { registerConsulSources } from './sources.js';
-import { Watch, type Publish } from './watch.js';
+import { Watch, type Publish } from './watches.js';
 
 /** The sections the Consul subsystem reads. */
 export interface ConsulView extends CommonConfig {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { execProblem } from '../config/limits.js';
 import { nearest } from '../config/suggest.js';
 import { boolLike, command, duration, envMap, eventCode, intLike, name, signalName } from '../config/types.js';
-import { jobSecretsSchema, onSecretChangeSchema } from '../vault/config.js';
+import { jobSecretsSchema, onSecretChangeSchema } from '../config/secret-refs.js';
 
 const trigger = z.strictObject({
   source: z.string().min(1).meta({ description: 'A job, watch or signal name, or "pilotfish".' }),

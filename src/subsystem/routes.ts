@@ -4,6 +4,8 @@
  * Endpoints whose owner is absent are `reserve`d: they answer 404 with "<what> is not configured".
  */
 
+import { PilotfishError, type ErrorCode } from '../kernel/errors.js';
+
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 export interface ControlRequest {
@@ -19,14 +21,15 @@ export interface ControlRequest {
 /** Returns the JSON response body (status 200), or throws a {@link ControlError}. */
 export type ControlHandler = (req: ControlRequest) => unknown;
 
-/** An error with an HTTP status; its message reaches the CLI user as is. */
-export class ControlError extends Error {
+/** A refused control request: a PilotfishError with the HTTP status it is answered with; its message reaches the CLI user as is. */
+export class ControlError extends PilotfishError {
   constructor(
     readonly status: number,
     message: string,
-    readonly code = status === 404 ? 'PF_CONTROL_NOT_FOUND' : status === 400 ? 'PF_CONTROL_BAD_REQUEST' : 'PF_CONTROL_CONFLICT',
+    code: ErrorCode = status === 404 ? 'PF_CONTROL_NOT_FOUND' : status === 400 ? 'PF_CONTROL_BAD_REQUEST' : 'PF_CONTROL_CONFLICT',
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(code, message, options);
     this.name = 'ControlError';
   }
 }

@@ -20,7 +20,7 @@ import type { Logger } from '../kernel/logger.js';
 import type { TemplateConfig } from './config.js';
 import { parseTemplate, renderTemplate } from './engine.js';
 import { parseReference, type TemplateSourceRegistry } from '../subsystem/template-sources.js';
-import { readCurrent, writeFileAtomic, type WriteOptions } from './write.js';
+import { readCurrent, writeFileAtomic, type WriteOptions } from '../kernel/atomic-write.js';
 
 export interface TemplateDeps {
   engine: Liquid;
@@ -43,7 +43,7 @@ export class Template {
   readonly #slots = new Map<string, Slot>();
   readonly #unsubscribe: Array<() => void> = [];
   #parsed: Parsed[] | undefined;
-  #writeOptions: WriteOptions = {};
+  #writeOptions: Omit<WriteOptions, 'code' | 'what'> = {};
   #renders = 0;
   #writes = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -209,7 +209,7 @@ export class Template {
     const current = await readCurrent(dest);
     const changed = current !== output;
     if (changed) {
-      const how = await writeFileAtomic(dest, output, this.#writeOptions);
+      const how = await writeFileAtomic(dest, output, { ...this.#writeOptions, code: 'PF_TEMPLATE_WRITE', what: 'the template file' });
       this.#writes++;
       this.deps.log.info({ template: this.name, destination: dest, how }, `template ${this.name} wrote ${dest}`);
     }

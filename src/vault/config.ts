@@ -1,12 +1,14 @@
 /**
- * `vault:` — the schema beside the Vault runtime (session, secrets, files), plus the two keys a
- * job may carry (`secrets:` and `onSecretChange:`), declared here and used by src/jobs/config.ts.
+ * `vault:` — the schema beside the Vault runtime (session, secrets, files). The references other
+ * sections make to its secrets (a job's `secrets:`, a backup key) are in src/config/secret-refs.ts.
  *
  * Secret values never appear in a config: a token comes from an environment variable or a file,
  * an AppRole secret_id from a file, a JWT from a file.
  */
 import { z } from 'zod';
 import { boolLike, duration, intLike, name, signalName } from '../config/types.js';
+
+export { parseSecretRef } from '../config/secret-refs.js';
 
 const absPath = z.string().regex(/^\//, 'expected an absolute path');
 const mountName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]*$/, 'expected a mount path such as approle or auth-k8s');
@@ -126,37 +128,8 @@ export const vaultSchema = z
   })
   .meta({ description: 'Vault: authentication, secrets to jobs, files and templates, renewal and rotation.' });
 
-/** A job's `secrets:`: `{ENV_NAME: "secretName#field"}`. */
-export const jobSecretsSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*#.+$/, 'expected "secretName#field"'),
-  )
-  .optional()
-  .meta({ description: 'Environment variables from Vault secrets: {DB_PASSWORD: "db#password"}. The job gets only these.' });
-
-/** A job's reaction when one of its secrets (env or file) changes. */
-export const onSecretChangeSchema = z
-  .union([z.strictObject({ signal: signalName }), z.strictObject({ restart: z.literal(true) })], {
-    error: 'expected {signal: SIGHUP} or {restart: true}',
-  })
-  .optional()
-  .meta({ description: 'When a secret this job uses changes: send it a signal, or restart it (new environment).' });
-
-/** The backup key source `{vault: {secret, field}}` (see src/backup/keys.ts). */
-export const vaultKeySchema = z.strictObject({
-  vault: z.strictObject({ secret: z.string().min(1), field: z.string().min(1) }).meta({ description: 'A field of a vault.secrets entry.' }),
-});
-
 export type VaultConfig = z.output<typeof vaultSchema>;
 export type AuthConfig = z.output<typeof authSchema>;
 export type SecretConfig = z.output<typeof secretSchema>;
 export type FileConfig = z.output<typeof fileSchema>;
 export type RetryConfig = VaultConfig['retry'];
-export type VaultKeyConfig = z.output<typeof vaultKeySchema>['vault'];
-
-/** `db#password` → {secret: 'db', field: 'password'}. */
-export function parseSecretRef(ref: string): { secret: string; field: string | undefined } {
-  const i = ref.indexOf('#');
-  return i < 0 ? { secret: ref, field: undefined } : { secret: ref.slice(0, i), field: ref.slice(i + 1) };
-}

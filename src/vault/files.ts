@@ -1,11 +1,10 @@
 /**
- * Secret files (`vault.files`): written atomically (a temp file created 0600 in the same
- * directory, owner and mode set, then renamed), so no reader ever sees a partial secret or a
- * moment with looser permissions. Owned by the file's `user`, else its job's user.
+ * Secret files (`vault.files`): written with the one atomic write (src/kernel/atomic-write.ts),
+ * so no reader ever sees a partial secret or a moment with looser permissions, and a secret
+ * file that is a bind mount of its own is rewritten in place. Owned by the file's `user`, else
+ * its job's user.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../kernel/atomic-write.js';
 import { PilotfishError } from '../kernel/errors.js';
 import type { JobConfig } from '../jobs/config.js';
 import { resolveUser } from '../jobs/user.js';
@@ -34,23 +33,7 @@ export function fileContent(file: FileConfig, data: SecretData): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
+/** Atomically, owner and mode set before it appears; in place when the file is a bind mount of its own. */
 export async function writeSecretFile(path: string, content: string, mode: number, owner: Owner | undefined): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.pilotfish-${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await mkdir(dirname(path), { recursive: true, mode: 0o755 });
-    const fh = await open(temp, 'wx', 0o600);
-    try {
-      if (owner) await fh.chown(owner.uid, owner.gid);
-      await fh.chmod(mode);
-      await fh.writeFile(content);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(temp, path);
-  } catch (cause) {
-    await unlink(temp).catch(() => undefined);
-    // The OS message names the path and the errno only; the content is never part of it.
-    throw new PilotfishError('PF_VAULT_FILE', `cannot write the secret file ${path}: ${(cause as Error).message}`);
-  }
+  await writeFileAtomic(path, content, { mode, uid: owner?.uid, gid: owner?.gid, mkdir: true, code: 'PF_VAULT_FILE', what: 'the secret file' });
 }

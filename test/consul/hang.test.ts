@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import pino from 'pino';
 import { createClient } from '../../src/consul/client.js';
 import { consulSchema } from '../../src/consul/config.js';
-import { Watcher } from '../../src/consul/watcher.js';
+import { BlockingQuery } from '../../src/consul/blocking-query.js';
 import { describeWithServices, services } from '../helpers/services.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -32,7 +32,7 @@ describe('watch against a silent peer', () => {
     const lines: Array<{ msg: string; level: number }> = [];
     const log = pino({ level: 'trace' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
     const { client } = createClient(consulSchema.parse({ address: `127.0.0.1:${port}`, requestTimeout: '300ms' }));
-    const watcher = new Watcher({ kind: 'key', key: 'x' }, client, { blockingWait: 1000, requestTimeout: 300, log, label: 'watch silent' }, () => {});
+    const watcher = new BlockingQuery({ kind: 'key', key: 'x' }, client, { blockingWait: 1000, requestTimeout: 300, log, label: 'watch silent' }, () => {});
     const t0 = Date.now();
     watcher.start();
     try {
@@ -90,7 +90,7 @@ describeWithServices('blocking query on a connection that goes silent', ['consul
     const { client } = createClient(consulSchema.parse({ address: `127.0.0.1:${r.port}`, requestTimeout: '300ms' }));
     const key = `hang-${Math.random().toString(36).slice(2, 8)}`;
     const seen: unknown[] = [];
-    const watcher = new Watcher({ kind: 'key', key }, client, { blockingWait: 1000, requestTimeout: 300, log, label: 'watch frozen' }, (c) => void seen.push(c));
+    const watcher = new BlockingQuery({ kind: 'key', key }, client, { blockingWait: 1000, requestTimeout: 300, log, label: 'watch frozen' }, (c) => void seen.push(c));
     watcher.start();
     try {
       await waitFor(() => (watcher.status().index as number) > 0, { message: 'a first answer' });

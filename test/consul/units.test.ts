@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { chooseAddress } from '../../src/jobs/address.js';
 import { variableName, variablesOf } from '../../src/consul/kvenv.js';
-import { fingerprint, normalize } from '../../src/consul/watcher.js';
+import { fingerprint, normalize } from '../../src/consul/blocking-query.js';
 import { consulSchema } from '../../src/consul/config.js';
 import { serviceQuery } from '../../src/consul/sources.js';
 

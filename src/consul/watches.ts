@@ -1,5 +1,5 @@
 /**
- * A named watch from `watches:`: a {@link Watcher} plus quiescence, publishing `changed`
+ * A named watch from `watches:`: a {@link BlockingQuery} plus quiescence, publishing `changed`
  * (source = the watch's name) once per real change or burst of changes, and `healthy` /
  * `unhealthy` when a service's healthy-instance count goes from 0 to more and back.
  *
@@ -10,7 +10,7 @@ import type { EventCode } from '../kernel/events.js';
 import type { Logger } from '../kernel/logger.js';
 import type { ConsulClient } from './client.js';
 import type { WatchConfig } from './config.js';
-import { Watcher, fingerprint, type Content, type Query } from './watcher.js';
+import { BlockingQuery, fingerprint, type Content, type Query } from './blocking-query.js';
 
 export type Publish = (code: EventCode, source: string, data?: Record<string, unknown>) => void;
 
@@ -26,7 +26,7 @@ function emptyOf(query: Query): Content {
 }
 
 export class Watch {
-  readonly #watcher: Watcher;
+  readonly #watcher: BlockingQuery;
   readonly #query: Query;
   #published: string;
   #latest: Content;
@@ -45,7 +45,7 @@ export class Watch {
     this.#query = queryOf(config);
     this.#latest = emptyOf(this.#query);
     this.#published = fingerprint(this.#latest);
-    this.#watcher = new Watcher(
+    this.#watcher = new BlockingQuery(
       this.#query,
       client,
       {

@@ -30,7 +30,7 @@ export interface Instance {
 /** key → string | undefined; prefix → {relative key: value}; service → instances sorted by node and id. */
 export type Content = string | undefined | Record<string, string> | Instance[];
 
-export interface WatcherOptions {
+export interface BlockingQueryOptions {
   blockingWait: number;
   /** Timeout of a non-blocking read, and the margin past `wait` of a blocking one (default 10 s). */
   requestTimeout?: number;
@@ -89,7 +89,7 @@ export function fingerprint(content: Content): string {
   return JSON.stringify(content ?? null);
 }
 
-export class Watcher {
+export class BlockingQuery {
   #ctx: RequestContext | undefined;
   #abort = new AbortController();
   #running = false;
@@ -103,7 +103,7 @@ export class Watcher {
   constructor(
     readonly query: Query,
     private readonly client: ConsulClient,
-    private readonly options: WatcherOptions,
+    private readonly options: BlockingQueryOptions,
     /** Called with the first content and then on every real change. */
     private readonly onContent: (content: Content) => void,
   ) {}

@@ -1,11 +1,15 @@
-// Writing rendered files: atomic replace with mode, and the in-place fallback for a
-// bind-mounted file (rename onto a mount point fails with EBUSY).
+// The one atomic write (templates and secret files): atomic replace with mode, and the in-place
+// fallback for a bind-mounted file (rename onto a mount point fails with EBUSY).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomic } from '../../src/templates/write.js';
+import { writeFileAtomic as write, type WriteOptions } from '../../src/kernel/atomic-write.js';
+import { writeSecretFile } from '../../src/vault/files.js';
+
+const writeFileAtomic = (path: string, content: string, options: Omit<WriteOptions, 'code' | 'what'> = {}) =>
+  write(path, content, { ...options, code: 'PF_TEMPLATE_WRITE', what: 'the file' });
 
 function canBindMount(): boolean {
   if (process.getuid?.() !== 0) return false;
@@ -56,6 +60,25 @@ describe('writeFileAtomic', () => {
       expect(readFileSync(target, 'utf8')).toBe('new content');
       expect(readFileSync(source, 'utf8')).toBe('new content'); // the host side sees it
       expect(readdirSync(dir).sort()).toEqual(['host-side', 'mounted']);
+    } finally {
+      execFileSync('umount', [target]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.runIf(canBindMount())('writes a Vault secret file onto a bind-mounted single file (as Docker and Kubernetes mount one)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pf-write-'));
+    const source = join(dir, 'host-side');
+    const target = join(dir, 'db-password');
+    writeFileSync(source, 'old', { mode: 0o644 });
+    writeFileSync(target, '');
+    execFileSync('mount', ['--bind', source, target]);
+    try {
+      await writeSecretFile(target, 's3cret-value', 0o600, undefined);
+      expect(readFileSync(target, 'utf8')).toBe('s3cret-value');
+      expect(readFileSync(source, 'utf8')).toBe('s3cret-value');
+      expect(statSync(source).mode & 0o777).toBe(0o600); // tightened before the secret was written
+      expect(readdirSync(dir).sort()).toEqual(['db-password', 'host-side']);
     } finally {
       execFileSync('umount', [target]);
       rmSync(dir, { recursive: true, force: true });

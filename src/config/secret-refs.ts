@@ -1,0 +1,36 @@
+/**
+ * References to Vault secrets that other sections carry: a job's `secrets:` and
+ * `onSecretChange:`, a backup key `{vault: {secret, field}}`. They live here, below every
+ * concern, because jobs and backup may name a secret without knowing Vault; the top checks that
+ * each name is a `vault.secrets` entry (top/config.ts).
+ */
+import { z } from 'zod';
+import { signalName } from './types.js';
+
+/** A job's `secrets:`: `{ENV_NAME: "secretName#field"}`. */
+export const jobSecretsSchema = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
+    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*#.+$/, 'expected "secretName#field"'),
+  )
+  .optional()
+  .meta({ description: 'Environment variables from Vault secrets: {DB_PASSWORD: "db#password"}. The job gets only these.' });
+
+/** A job's reaction when one of its secrets (env or file) changes. */
+export const onSecretChangeSchema = z
+  .union([z.strictObject({ signal: signalName }), z.strictObject({ restart: z.literal(true) })], {
+    error: 'expected {signal: SIGHUP} or {restart: true}',
+  })
+  .optional()
+  .meta({ description: 'When a secret this job uses changes: send it a signal, or restart it (new environment).' });
+
+/** The backup key source `{vault: {secret, field}}` (see src/backup/keys.ts). */
+export const vaultKeySchema = z.strictObject({
+  vault: z.strictObject({ secret: z.string().min(1), field: z.string().min(1) }).meta({ description: 'A field of a vault.secrets entry.' }),
+});
+
+/** `db#password` → {secret: 'db', field: 'password'}. */
+export function parseSecretRef(ref: string): { secret: string; field: string | undefined } {
+  const i = ref.indexOf('#');
+  return i < 0 ? { secret: ref, field: undefined } : { secret: ref.slice(0, i), field: ref.slice(i + 1) };
+}
