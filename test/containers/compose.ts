@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../helpers/pilotfish.js';
-import { composeEnv, logs as podmanLogs, uniqueName } from './podman.js';
+import { waitFor } from '../helpers/wait.js';
+import { composeEnv, inspect, logs as podmanLogs, uniqueName } from './podman.js';
 
 const exec = promisify(execFile);
 
@@ -37,6 +38,31 @@ export class ComposeProject {
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; message: string };
       throw new Error(`docker-compose ${args.join(' ')}: ${e.message}\n${(e.stderr ?? '').split('\n').slice(-30).join('\n')}`);
+    }
+  }
+
+  /**
+   * `up -d --wait` of long-running services, without their dependencies (`--no-deps`): compose's
+   * `--wait` counts a one-shot dependency that exited (a seed, even with code 0) as a failure, so
+   * the demos come up in stages: servers, then one-shots (`once`), then the apps.
+   */
+  async up(services: string[], timeoutS = 600): Promise<void> {
+    await this.run(['up', '-d', '--no-deps', '--wait', '--wait-timeout', String(timeoutS), ...services], (timeoutS + 60) * 1000);
+  }
+
+  /** `up -d` of one-shot services, then each must exit 0. */
+  async once(services: string[], timeoutMs = 300_000): Promise<void> {
+    await this.run(['up', '-d', '--no-deps', ...services]);
+    for (const service of services) {
+      const id = await this.id(service);
+      const state = await waitFor(
+        async () => {
+          const [status, code] = (await inspect(id, '{{.State.Status}} {{.State.ExitCode}}')).split(' ');
+          return status === 'exited' ? code : undefined;
+        },
+        { timeout: timeoutMs, interval: 250, message: `${service} to finish` },
+      );
+      if (state !== '0') throw new Error(`${service} exited with ${state}:\n${await this.logs(service)}`);
     }
   }
 
