@@ -9,7 +9,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { isMap, isScalar, isSeq, parseDocument, stringify, type Document } from 'yaml';
+import { Alias, isMap, isScalar, isSeq, parseDocument, stringify, type Document } from 'yaml';
 import { ConfigError } from '../../src/config/errors.js';
 import { decodeUtf8 } from '../../src/config/load.js';
 import { knownKeys } from '../../src/config/suggest.js';
@@ -185,22 +185,47 @@ function mutateTree(root: unknown, rnd: Random): unknown {
   return tree;
 }
 
-/** Anchors and aliases on the mutated tree: some nodes anchored, later ones aliased (or not). */
+/** Anchors and aliases on the mutated tree: some nodes anchored, some values replaced by aliases (defined or not). */
 function withAliases(doc: Document, rnd: Random): void {
   const nodes: unknown[] = [];
+  const slots: Array<{ set: (v: unknown) => void }> = [];
   const walk = (n: unknown): void => {
     if (nodes.length > 200) return;
-    if (isMap(n) || isSeq(n)) {
+    if (isMap(n)) {
       nodes.push(n);
-      for (const item of n.items) walk(isMap(n) ? (item as { value: unknown }).value : item);
+      for (const pair of n.items) {
+        slots.push({ set: (v) => ((pair as { value: unknown }).value = v) });
+        walk((pair as { value: unknown }).value);
+      }
+    } else if (isSeq(n)) {
+      nodes.push(n);
+      n.items.forEach((item, i) => {
+        slots.push({ set: (v) => (n.items[i] = v as never) });
+        walk(item);
+      });
     } else if (isScalar(n)) nodes.push(n);
   };
   walk(doc.contents);
-  for (let k = rnd.int(3); k > 0 && nodes.length > 1; k--) {
+  const names: string[] = [];
+  for (let k = 1 + rnd.int(3); k > 0 && nodes.length > 1; k--) {
     const target = rnd.pick(nodes) as { anchor?: string };
     target.anchor = `a${rnd.int(5)}`;
+    names.push(target.anchor);
   }
+  for (let k = rnd.int(3); k > 0 && slots.length > 0; k--) rnd.pick(slots).set(new Alias(rnd.chance(0.7) && names.length ? rnd.pick(names) : 'nope'));
 }
+
+/** Whole blocks that exercise the alias machinery, put in front of a config. */
+const ALIAS_BLOCKS = [
+  'x: *nope\n',
+  'logging:\n  <<: *nope\n',
+  'x: &a [*a]\n',
+  'x: &a {b: *a}\n',
+  `x0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n${Array.from({ length: 8 }, (_, i) => `x${i + 1}: &l${i + 1} [${Array(9).fill(`*l${i}`).join(', ')}]`).join('\n')}\n`,
+  'a: &v 1\nb: *v\nc: [*v, *v]\n',
+  '*nope : 1\n',
+  '? *nope\n: 1\n',
+];
 
 /** One fuzz case: a seed, mutated by text, by structure, or both. Deterministic in `seed`. */
 export function makeCase(seeds: ReadonlyArray<{ name: string; text: string }>, seed: number): { name: string; bytes: Buffer } {
@@ -212,13 +237,14 @@ export function makeCase(seeds: ReadonlyArray<{ name: string; text: string }>, s
     try {
       const value = parseDocument(text).toJS({ maxAliasCount: 100 }) as unknown;
       const doc = parseDocument(stringify(mutateTree(value ?? {}, rnd), { aliasDuplicateObjects: false, lineWidth: 0 }));
-      if (rnd.chance(0.3)) withAliases(doc, rnd);
+      if (rnd.chance(0.4)) withAliases(doc, rnd);
       text = doc.toString({ lineWidth: 0, ...(rnd.chance(0.3) ? { collectionStyle: 'flow' as const } : {}) });
     } catch {
       // a seed the yaml package cannot round-trip: mutate its text instead
     }
   }
   if (mode >= 4) text = mutateText(text, rnd);
+  if (rnd.chance(0.05)) text = rnd.pick(ALIAS_BLOCKS) + text;
   let bytes = Buffer.from(text, 'utf8');
   if (rnd.chance(0.05)) {
     // invalid UTF-8 somewhere
