@@ -19,7 +19,7 @@ const bash = ['env', 'PS1=PROMPT> ', 'bash', '--norc', '--noprofile', '-i'];
 
 describe.each([
   ['as its child', [process.execPath, CLI, '--']],
-  ['as PID 1', ['unshare', '--pid', '--fork', '--mount-proc', process.execPath, CLI, 'run', '--']],
+  ['as PID 1', ['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, CLI, 'run', '--']],
 ])('an interactive bash under Pilotfish %s', (_label, pilotfish) => {
   it('has job control: Ctrl-C ends the foreground job, Ctrl-Z stops it (bash keeps it as a job); its exit code is kept', async () => {
     const { code, screen } = await onTerminal(
