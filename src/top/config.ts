@@ -9,7 +9,6 @@ import { nearest } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
 import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
-import { containerPilotFile, fromContainerPilot, isContainerPilot } from '../migrate/dropin.js';
 
 export interface LoadedConfig {
   file: string;
@@ -31,6 +30,9 @@ export { ConfigError };
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, options: { app?: string[] } = {}): Promise<LoadedConfig> {
   const inline = file.trimStart().startsWith('{');
   const text = inline ? file : await readConfigText(file);
+  // Only a JSON object can be a ContainerPilot config: a YAML config never loads the converter.
+  if (!/^(?:\s+|\/\/[^\n]*\n?|\/\*[\s\S]*?\*\/)*\{/.test(text)) return { file, config: parseConfig(text, file, env), text };
+  const { containerPilotFile, fromContainerPilot, isContainerPilot } = await import('../migrate/dropin.js');
   if (!isContainerPilot(text, file === containerPilotFile(env))) return { file, config: parseConfig(text, file, env), text };
   const converted = fromContainerPilot(text, inline ? '$CONTAINERPILOT' : file, env, options.app);
   return { file, config: parseConfig(converted.yaml, converted.file, env), text, containerPilot: { version: converted.version, notes: converted.notes } };
