@@ -31,6 +31,8 @@ die() { echo "standins.sh: ERROR: $*" >&2; exit 1; }
 command -v podman >/dev/null || die "podman is missing: run scripts/containers/provision.sh"
 podman image exists "$BASE" || die "$BASE is missing: run scripts/containers/provision.sh"
 mkdir -p "$CACHE"
+# one run at a time (test files running in parallel each ask for the stand-ins)
+exec 8> "$CACHE.lock"; flock 8
 
 label_of() { podman image inspect --format "{{index .Labels \"$LABEL\"}}" "$1" 2>/dev/null || true; }
 id_of() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
