@@ -18,6 +18,7 @@
  * (the machine's timing still decides where each kill lands).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
@@ -113,7 +114,9 @@ export class KillHarness {
   }
 
   async setup(): Promise<void> {
-    if (this.options.store === 's3') {
+    // Outside vitest (the bench), S3 comes from the environment of `scripts/services up`.
+    const fromEnv = this.options.store === 's3' && process.env.PILOTFISH_TEST_BUCKET && process.env.AWS_ENDPOINT_URL_S3;
+    if (this.options.store === 's3' && !fromEnv) {
       useS3Env();
       const s = services();
       Object.assign(this.#env, { AWS_ACCESS_KEY_ID: s.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY, AWS_REGION: s.AWS_REGION, AWS_ENDPOINT_URL_S3: s.AWS_ENDPOINT_URL_S3 });
@@ -127,7 +130,9 @@ export class KillHarness {
       gc: { safetyMargin: '0s', maxUnused: 0.1 },
       encryption: { key: { file: keyFile } },
     };
-    const raw = rawConfigFor(this.options.store, this.src, extra);
+    const raw = fromEnv
+      ? { ...rawConfigFor('local', this.src, extra), store: { s3: { bucket: process.env.PILOTFISH_TEST_BUCKET, prefix: `backup-kill/${randomBytes(6).toString('hex')}/`, endpoint: process.env.AWS_ENDPOINT_URL_S3 } } }
+      : rawConfigFor(this.options.store, this.src, extra);
     const config = backupSchema.parse(raw);
     const restoreRaw = { ...raw, sources: [{ path: this.dst, name: 'data' }] };
     this.#configFile = join(tempDir('pf-kill-'), 'backup.yaml');
