@@ -38,7 +38,10 @@ rmSync('dist/.compile-cache', { recursive: true, force: true });
 const warm = mkdtempSync(join(tmpdir(), 'pilotfish-build-'));
 try {
   const config = join(warm, 'pilotfish.json');
-  writeFileSync(config, JSON.stringify({ logging: { level: 'error' }, control: { socket: join(warm, 'control.sock') }, jobs: [{ name: 'warm', main: true, exec: ['/bin/true'] }] }));
+  writeFileSync(
+    config,
+    JSON.stringify({ logging: { level: 'error' }, control: { socket: join(warm, 'control.sock') }, jobs: [{ name: 'warm', main: true, exec: ['/bin/true'] }] }),
+  );
   const env = { ...process.env };
   delete env.NODE_COMPILE_CACHE;
   delete env.PILOTFISH_COMPILE_CACHE;

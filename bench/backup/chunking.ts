@@ -48,10 +48,15 @@ function change(buf: Buffer, mode: 'insert' | 'overwrite'): Buffer {
 
 const data = randomBytes(size);
 const changed = size * 0.01;
-console.log(`data ${size / MIB} MiB random, chunks avg ${p.avg / MIB} MiB (min ${p.min / 1024} KiB, max ${p.max / MIB} MiB); 1% = ${(changed / MIB).toFixed(2)} MiB in 20 places\n`);
+console.log(
+  `data ${size / MIB} MiB random, chunks avg ${p.avg / MIB} MiB (min ${p.min / 1024} KiB, max ${p.max / MIB} MiB); 1% = ${(changed / MIB).toFixed(2)} MiB in 20 places\n`,
+);
 console.log('| chunking | change | new bytes to upload | × changed bytes |');
 console.log('|---|---|---|---|');
-for (const [name, cut] of [['content-defined (gear)', findCut], ['fixed 1 MiB', findCutFixed]] as const) {
+for (const [name, cut] of [
+  ['content-defined (gear)', findCut],
+  ['fixed 1 MiB', findCutFixed],
+] as const) {
   const base = await ids(data, cut);
   for (const mode of ['overwrite', 'insert'] as const) {
     const n = newBytes(base, await ids(change(data, mode), cut));
@@ -61,7 +66,10 @@ for (const [name, cut] of [['content-defined (gear)', findCut], ['fixed 1 MiB', 
 
 console.log('\n| stage | throughput (1 core) |');
 console.log('|---|---|');
-for (const [name, cut] of [['gear chunker (find cuts + copy)', findCut], ['fixed chunker', findCutFixed]] as const) {
+for (const [name, cut] of [
+  ['gear chunker (find cuts + copy)', findCut],
+  ['fixed chunker', findCutFixed],
+] as const) {
   const t = performance.now();
   let n = 0;
   let count = 0;
@@ -73,13 +81,29 @@ for (const [name, cut] of [['gear chunker (find cuts + copy)', findCut], ['fixed
 }
 {
   const t = performance.now();
-  for (let off = 0; off < data.length; off += MIB) createHash('sha256').update(data.subarray(off, off + MIB)).digest();
+  for (let off = 0; off < data.length; off += MIB)
+    createHash('sha256')
+      .update(data.subarray(off, off + MIB))
+      .digest();
   console.log(`| SHA-256 | ${(size / MIB / ((performance.now() - t) / 1000)).toFixed(0)} MiB/s |`);
 }
 // Compressible input: log/JSON-like text, the typical app state besides databases.
 const lines: string[] = [];
 let textLength = 0;
-while (textLength < 32 * MIB) textLength += lines[lines.push(JSON.stringify({ t: Date.now() + lines.length, level: 'info', user: `u${lines.length % 977}`, msg: 'request served', ms: lines.length % 250, path: `/api/v1/items/${lines.length % 5000}` })) - 1]!.length + 1;
+while (textLength < 32 * MIB)
+  textLength +=
+    lines[
+      lines.push(
+        JSON.stringify({
+          t: Date.now() + lines.length,
+          level: 'info',
+          user: `u${lines.length % 977}`,
+          msg: 'request served',
+          ms: lines.length % 250,
+          path: `/api/v1/items/${lines.length % 5000}`,
+        }),
+      ) - 1
+    ]!.length + 1;
 const text = Buffer.from(lines.join('\n'));
 const comp: Array<[string, (b: Buffer) => Buffer]> = [
   ['deflate-raw level 1', (b) => deflateRawSync(b, { level: 1 })],

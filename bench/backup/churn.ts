@@ -16,8 +16,10 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
 const MIB = 1024 * 1024;
-const { values: opts } = parseArgs({ options: { dir: { type: 'string', default: '/var/tmp/pf-churn' }, rounds: { type: 'string', default: '12' }, pieces: { type: 'string', default: '8' } } });
-const DIR = opts.dir as string;
+const { values: opts } = parseArgs({
+  options: { dir: { type: 'string', default: '/var/tmp/pf-churn' }, rounds: { type: 'string', default: '12' }, pieces: { type: 'string', default: '8' } },
+});
+const DIR = opts.dir;
 const ROUNDS = Number(opts.rounds);
 const PIECES = Number(opts.pieces);
 const SIZE = 256 * MIB;
@@ -53,7 +55,12 @@ function pilotfish(name: string, maxUnused: number): { backup(): number; repo: s
     stringify({
       jobs: [{ name: 'app', exec: 'true' }],
       logging: { level: 'warn' },
-      backup: { sources: [{ path: src, name: 'data' }], store: { local: { path: repo } }, retention: { keepLast: KEEP, hourly: 0, daily: 0 }, gc: { safetyMargin: '0s', maxUnused } },
+      backup: {
+        sources: [{ path: src, name: 'data' }],
+        store: { local: { path: repo } },
+        retention: { keepLast: KEEP, hourly: 0, daily: 0 },
+        gc: { safetyMargin: '0s', maxUnused },
+      },
     }),
   );
   return {
@@ -97,5 +104,7 @@ for (let round = 0; round <= ROUNDS; round++) {
   const a = withRepack.backup();
   const b = without.backup();
   const c = resticBackup();
-  console.log(`| ${round} | ${mib(du(withRepack.repo))} (${a.toFixed(1)} s) | ${mib(retiredBytes(withRepack.repo))} | ${mib(du(without.repo))} (${b.toFixed(1)} s) | ${mib(du(restic))} (${c.toFixed(1)} s) |`);
+  console.log(
+    `| ${round} | ${mib(du(withRepack.repo))} (${a.toFixed(1)} s) | ${mib(retiredBytes(withRepack.repo))} | ${mib(du(without.repo))} (${b.toFixed(1)} s) | ${mib(du(restic))} (${c.toFixed(1)} s) |`,
+  );
 }

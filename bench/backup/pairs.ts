@@ -26,7 +26,15 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 
-const { values } = parseArgs({ options: { dir: { type: 'string', default: '/var/tmp/pf-pairs' }, a: { type: 'string' }, b: { type: 'string' }, files: { type: 'string', default: '100000' }, store: { type: 'string', default: 's3' } } });
+const { values } = parseArgs({
+  options: {
+    dir: { type: 'string', default: '/var/tmp/pf-pairs' },
+    a: { type: 'string' },
+    b: { type: 'string' },
+    files: { type: 'string', default: '100000' },
+    store: { type: 'string', default: 's3' },
+  },
+});
 const LOCAL = values.store === 'local';
 const DIR = resolve(values.dir);
 const BUILDS = { a: resolve(values.a ?? 'dist'), b: resolve(values.b ?? 'dist') };
@@ -93,7 +101,12 @@ mkdirSync(DIR, { recursive: true });
 if (!existsSync(join(DIR, 'key'))) writeFileSync(join(DIR, 'key'), randomBytes(32).toString('hex'));
 await makeData();
 type Side = Record<'a' | 'b', string>;
-const steps: { 'first-many': Side; 'again-many': Side; 'restore-many': Side; 'restore-big': Side } = { 'first-many': { a: '', b: '' }, 'again-many': { a: '', b: '' }, 'restore-many': { a: '', b: '' }, 'restore-big': { a: '', b: '' } };
+const steps: { 'first-many': Side; 'again-many': Side; 'restore-many': Side; 'restore-big': Side } = {
+  'first-many': { a: '', b: '' },
+  'again-many': { a: '', b: '' },
+  'restore-many': { a: '', b: '' },
+  'restore-big': { a: '', b: '' },
+};
 for (const side of ['a', 'b'] as const) {
   const cli = `${process.execPath} ${join(BUILDS[side], 'cli/main.js')}`;
   const many = config(`${side}-many`, join(DIR, 'many-src'), `${RUN}/${side}-many/`);
@@ -104,7 +117,8 @@ for (const side of ['a', 'b'] as const) {
   const fresh = config(`${side}-fresh`, join(DIR, 'many-src'), `${RUN}/${side}-fresh-\${PF_PAIRS_RUN}/`);
   steps['first-many'][side] = `sh -c 'PF_PAIRS_RUN=$(date +%s%N) exec ${cli} backup --direct --config ${fresh}'`;
   steps['again-many'][side] = `${cli} backup --direct --config ${many}`;
-  steps['restore-many'][side] = `${cli} restore --policy always --config ${config(`${side}-many-restore`, join(DIR, `${side}-many-dst`), `${RUN}/${side}-many/`)}`;
+  steps['restore-many'][side] =
+    `${cli} restore --policy always --config ${config(`${side}-many-restore`, join(DIR, `${side}-many-dst`), `${RUN}/${side}-many/`)}`;
   steps['restore-big'][side] = `${cli} restore --policy always --config ${config(`${side}-big-restore`, join(DIR, `${side}-big-dst`), `${RUN}/${side}-big/`)}`;
 }
 for (const [step, cmd] of Object.entries(steps)) console.log(`${step}\n  A: ${cmd.a}\n  B: ${cmd.b}`);

@@ -21,11 +21,17 @@ import { pool } from '../../src/backup/limit.js';
 
 const MIB = 1024 * 1024;
 const { values: opts } = parseArgs({
-  options: { dir: { type: 'string', default: '/var/tmp/pf-bench' }, only: { type: 'string' }, files: { type: 'string', default: '100000' }, concurrency: { type: 'string', default: '16' }, compression: { type: 'string', default: 'lz4' } },
+  options: {
+    dir: { type: 'string', default: '/var/tmp/pf-bench' },
+    only: { type: 'string' },
+    files: { type: 'string', default: '100000' },
+    concurrency: { type: 'string', default: '16' },
+    compression: { type: 'string', default: 'lz4' },
+  },
 });
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
-const DIR = opts.dir as string;
+const DIR = opts.dir;
 const CONC = Number(opts.concurrency);
 const BUCKET = need('PILOTFISH_TEST_BUCKET');
 const ENDPOINT = need('AWS_ENDPOINT_URL_S3');
@@ -73,7 +79,7 @@ function pilotfishConfig(name: string, src: string | Record<string, unknown>): s
         sources: [typeof src === 'string' ? { path: src, name: 'data' } : src],
         store: { s3: { bucket: BUCKET, prefix: `${RUN}/${name}/`, endpoint: ENDPOINT } },
         encryption: { key: { file: KEY } },
-        compression: { algorithm: opts.compression as string },
+        compression: { algorithm: opts.compression },
         concurrency: CONC,
       },
     }),
@@ -92,9 +98,15 @@ function pfRestore(config: string): Promise<Measured> {
 }
 
 /** `restic 0.18.1` (from `restic version`), for the tables' headings. */
-const RESTIC = execFileSync('restic', ['version']).toString().match(/restic (\d+\.\d+\.\d+)/)?.[1] ?? '?';
+const RESTIC =
+  execFileSync('restic', ['version'])
+    .toString()
+    .match(/restic (\d+\.\d+\.\d+)/)?.[1] ?? '?';
 const RESTIC_LABEL = `restic ${RESTIC}`;
-const RCLONE = execFileSync('rclone', ['version']).toString().match(/rclone v(\S+)/)?.[1] ?? '?';
+const RCLONE =
+  execFileSync('rclone', ['version'])
+    .toString()
+    .match(/rclone v(\S+)/)?.[1] ?? '?';
 
 /** rclone's remote `pfs3:` on the same MinIO, configured through its environment variables. */
 const RCLONE_ENV: NodeJS.ProcessEnv = {
@@ -105,19 +117,29 @@ const RCLONE_ENV: NodeJS.ProcessEnv = {
   RCLONE_CONFIG_PFS3_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? '',
   RCLONE_CONFIG_PFS3_REGION: process.env.AWS_REGION ?? 'us-east-1',
 };
-const rcloneCopy = (from: string, to: string): Promise<Measured> => measure(['rclone', 'copy', '--transfers', String(CONC), '--checkers', String(CONC), from, to], RCLONE_ENV);
+const rcloneCopy = (from: string, to: string): Promise<Measured> =>
+  measure(['rclone', 'copy', '--transfers', String(CONC), '--checkers', String(CONC), from, to], RCLONE_ENV);
 
 const resticRepo = (name: string): string => `s3:${ENDPOINT}/${BUCKET}/${RUN}/restic-${name}`;
 
 async function resticBackup(name: string, src: string): Promise<Measured & { uploaded: number }> {
   const m = await measure(['restic', '-r', resticRepo(name), 'backup', '--json', src]);
-  const summary = m.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>).find((o) => o.message_type === 'summary');
+  const summary = m.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((o) => o.message_type === 'summary');
   return { ...m, uploaded: Number(summary?.data_added ?? 0) };
 }
 
 /** The same bytes as objects of ≤ 1 MiB (Pilotfish's average chunk), PUT with the same concurrency. */
 async function rawPut(src: string, prefix: string): Promise<{ seconds: number; keys: Array<[string, string, number]> }> {
-  const s3 = new S3Client({ endpoint: ENDPOINT, forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1', requestHandler: { httpAgent: { maxSockets: 64 } } });
+  const s3 = new S3Client({
+    endpoint: ENDPOINT,
+    forcePathStyle: true,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    requestHandler: { httpAgent: { maxSockets: 64 } },
+  });
   const files = listFiles(src);
   const keys: Array<[string, string, number]> = [];
   const t = performance.now();
@@ -142,7 +164,12 @@ async function rawPut(src: string, prefix: string): Promise<{ seconds: number; k
 }
 
 async function rawGet(keys: Array<[string, string, number]>, dst: string): Promise<number> {
-  const s3 = new S3Client({ endpoint: ENDPOINT, forcePathStyle: true, region: process.env.AWS_REGION ?? 'us-east-1', requestHandler: { httpAgent: { maxSockets: 64 } } });
+  const s3 = new S3Client({
+    endpoint: ENDPOINT,
+    forcePathStyle: true,
+    region: process.env.AWS_REGION ?? 'us-east-1',
+    requestHandler: { httpAgent: { maxSockets: 64 } },
+  });
   const dirs = new Set(keys.map(([, f]) => join(dst, f, '..')));
   for (const d of dirs) mkdirSync(d, { recursive: true });
   const t = performance.now();
@@ -200,7 +227,9 @@ function syncSeconds(dir: string): number {
 
 /** Progress on stderr, so a partial run still says what it measured. */
 function note(what: string, m: { seconds: number; rssMiB?: number; uploaded?: number }): void {
-  process.stderr.write(`# ${what}: ${m.seconds.toFixed(1)} s${m.rssMiB ? `, RSS ${m.rssMiB.toFixed(0)} MiB` : ''}${m.uploaded !== undefined ? `, uploaded ${(m.uploaded / MIB).toFixed(1)} MiB` : ''}\n`);
+  process.stderr.write(
+    `# ${what}: ${m.seconds.toFixed(1)} s${m.rssMiB ? `, RSS ${m.rssMiB.toFixed(0)} MiB` : ''}${m.uploaded !== undefined ? `, uploaded ${(m.uploaded / MIB).toFixed(1)} MiB` : ''}\n`,
+  );
 }
 
 const mib = (b: number): string => (b / MIB).toFixed(1);
@@ -234,7 +263,9 @@ async function bigDataset(): Promise<void> {
     await writeFile(join(dir, `f${i}.json`), textish(size, i));
   }
   const total = bigSize + smallBytes;
-  console.log(`\n### Data set: 1 file of ${mib(bigSize)} MiB (random) + ${smallCount} files of ${mib(smallBytes)} MiB (text) = ${mib(total)} MiB; concurrency ${CONC}\n`);
+  console.log(
+    `\n### Data set: 1 file of ${mib(bigSize)} MiB (random) + ${smallCount} files of ${mib(smallBytes)} MiB (text) = ${mib(total)} MiB; concurrency ${CONC}\n`,
+  );
 
   const pf = pilotfishConfig('big', src);
   const pfFull = await pfBackup(pf);
@@ -285,12 +316,22 @@ async function bigDataset(): Promise<void> {
 
   console.log(`| step | Pilotfish | ${RESTIC_LABEL} | rclone ${RCLONE} (copy, no dedup) | raw S3 client |`);
   console.log('|---|---|---|---|---|');
-  console.log(`| full backup | ${pfFull.seconds.toFixed(1)} s (${rate(total, pfFull.seconds)}), RSS ${pfFull.rssMiB.toFixed(0)} MiB | ${rsFull.seconds.toFixed(1)} s (${rate(total, rsFull.seconds)}), RSS ${rsFull.rssMiB.toFixed(0)} MiB | ${rcUp.seconds.toFixed(1)} s (${rate(total, rcUp.seconds)}), RSS ${rcUp.rssMiB.toFixed(0)} MiB | PUT ${raw.seconds.toFixed(1)} s (${rate(total, raw.seconds)}) |`);
+  console.log(
+    `| full backup | ${pfFull.seconds.toFixed(1)} s (${rate(total, pfFull.seconds)}), RSS ${pfFull.rssMiB.toFixed(0)} MiB | ${rsFull.seconds.toFixed(1)} s (${rate(total, rsFull.seconds)}), RSS ${rsFull.rssMiB.toFixed(0)} MiB | ${rcUp.seconds.toFixed(1)} s (${rate(total, rcUp.seconds)}), RSS ${rcUp.rssMiB.toFixed(0)} MiB | PUT ${raw.seconds.toFixed(1)} s (${rate(total, raw.seconds)}) |`,
+  );
   console.log(`| uploaded by the full backup | ${mib(pfFull.uploaded)} MiB | ${mib(rsFull.uploaded)} MiB | ${mib(total)} MiB | ${mib(total)} MiB |`);
-  console.log(`| backup after a 1% change (${mib(changed)} MiB) | ${pfIncr.seconds.toFixed(1)} s, uploaded ${mib(pfIncr.uploaded)} MiB (${(pfIncr.uploaded / changed).toFixed(2)}× changed) | ${rsIncr.seconds.toFixed(1)} s, uploaded ${mib(rsIncr.uploaded)} MiB (${(rsIncr.uploaded / changed).toFixed(2)}×) | — | — |`);
-  console.log(`| full restore | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}), RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s (${rate(total, rsRes.seconds)}), RSS ${rsRes.rssMiB.toFixed(0)} MiB | ${rcDown.seconds.toFixed(1)} s, RSS ${rcDown.rssMiB.toFixed(0)} MiB | GET+write ${rawGetS.toFixed(1)} s (${rate(total, rawGetS)}) |`);
-  console.log(`| full restore until on disk (restic, rclone: + \`sync -f\`) | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}) | ${(rsRes.seconds + rsSync).toFixed(1)} s (${rate(total, rsRes.seconds + rsSync)}) | ${(rcDown.seconds + rcSync).toFixed(1)} s (${rate(total, rcDown.seconds + rcSync)}) | ${rawGetS.toFixed(1)} s |`);
-  console.log(`| restore vs raw GET | ${((rawGetS / pfRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rsRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rcDown.seconds) * 100).toFixed(0)}% | 100% |`);
+  console.log(
+    `| backup after a 1% change (${mib(changed)} MiB) | ${pfIncr.seconds.toFixed(1)} s, uploaded ${mib(pfIncr.uploaded)} MiB (${(pfIncr.uploaded / changed).toFixed(2)}× changed) | ${rsIncr.seconds.toFixed(1)} s, uploaded ${mib(rsIncr.uploaded)} MiB (${(rsIncr.uploaded / changed).toFixed(2)}×) | — | — |`,
+  );
+  console.log(
+    `| full restore | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}), RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s (${rate(total, rsRes.seconds)}), RSS ${rsRes.rssMiB.toFixed(0)} MiB | ${rcDown.seconds.toFixed(1)} s, RSS ${rcDown.rssMiB.toFixed(0)} MiB | GET+write ${rawGetS.toFixed(1)} s (${rate(total, rawGetS)}) |`,
+  );
+  console.log(
+    `| full restore until on disk (restic, rclone: + \`sync -f\`) | ${pfRes.seconds.toFixed(1)} s (${rate(total, pfRes.seconds)}) | ${(rsRes.seconds + rsSync).toFixed(1)} s (${rate(total, rsRes.seconds + rsSync)}) | ${(rcDown.seconds + rcSync).toFixed(1)} s (${rate(total, rcDown.seconds + rcSync)}) | ${rawGetS.toFixed(1)} s |`,
+  );
+  console.log(
+    `| restore vs raw GET | ${((rawGetS / pfRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rsRes.seconds) * 100).toFixed(0)}% | ${((rawGetS / rcDown.seconds) * 100).toFixed(0)}% | 100% |`,
+  );
 }
 
 /**
@@ -310,7 +351,9 @@ async function streamDataset(): Promise<void> {
   console.log(`\n### A command-stream source: ${mib(size)} MiB (half random, half text)\n`);
   const pf = pilotfishConfig('stream', { name: 'db', command: ['cat', input], restore: ['sh', '-c', `cat > ${pfOut} && sync -f ${pfOut}`] });
   const pfB = await pfBackup(pf);
-  const rsB = await measure(['restic', '-r', resticRepo('stream'), 'init']).then(() => measure(['sh', '-c', `restic -r ${resticRepo('stream')} backup -q --stdin --stdin-filename db.bin < ${input}`]));
+  const rsB = await measure(['restic', '-r', resticRepo('stream'), 'init']).then(() =>
+    measure(['sh', '-c', `restic -r ${resticRepo('stream')} backup -q --stdin --stdin-filename db.bin < ${input}`]),
+  );
   execFileSync('sync');
   const pfR = await pfRestore(pf);
   execFileSync('sync');
@@ -319,8 +362,12 @@ async function streamDataset(): Promise<void> {
   execFileSync('cmp', [input, rsOut]);
   console.log(`| step | Pilotfish | ${RESTIC_LABEL} |`);
   console.log('|---|---|---|');
-  console.log(`| backup | ${pfB.seconds.toFixed(1)} s (${rate(size, pfB.seconds)}), RSS ${pfB.rssMiB.toFixed(0)} MiB | ${rsB.seconds.toFixed(1)} s (${rate(size, rsB.seconds)}) |`);
-  console.log(`| restore into a file, until on disk | ${pfR.seconds.toFixed(1)} s (${rate(size, pfR.seconds)}), RSS ${pfR.rssMiB.toFixed(0)} MiB | ${rsR.seconds.toFixed(1)} s (${rate(size, rsR.seconds)}) |`);
+  console.log(
+    `| backup | ${pfB.seconds.toFixed(1)} s (${rate(size, pfB.seconds)}), RSS ${pfB.rssMiB.toFixed(0)} MiB | ${rsB.seconds.toFixed(1)} s (${rate(size, rsB.seconds)}) |`,
+  );
+  console.log(
+    `| restore into a file, until on disk | ${pfR.seconds.toFixed(1)} s (${rate(size, pfR.seconds)}), RSS ${pfR.rssMiB.toFixed(0)} MiB | ${rsR.seconds.toFixed(1)} s (${rate(size, rsR.seconds)}) |`,
+  );
 }
 
 async function manyDataset(): Promise<void> {
@@ -346,9 +393,15 @@ async function manyDataset(): Promise<void> {
   const rsSync = syncSeconds(rsDst);
   console.log(`| step | Pilotfish | ${RESTIC_LABEL} |`);
   console.log('|---|---|---|');
-  console.log(`| first backup | ${full.seconds.toFixed(1)} s, peak RSS ${full.rssMiB.toFixed(0)} MiB | ${rs.seconds.toFixed(1)} s, peak RSS ${rs.rssMiB.toFixed(0)} MiB |`);
-  console.log(`| unchanged re-run | ${again.seconds.toFixed(1)} s, peak RSS ${again.rssMiB.toFixed(0)} MiB, uploaded ${mib(again.uploaded)} MiB | ${rsAgain.seconds.toFixed(1)} s, peak RSS ${rsAgain.rssMiB.toFixed(0)} MiB |`);
-  console.log(`| full restore | ${pfRes.seconds.toFixed(1)} s, peak RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s, peak RSS ${rsRes.rssMiB.toFixed(0)} MiB |`);
+  console.log(
+    `| first backup | ${full.seconds.toFixed(1)} s, peak RSS ${full.rssMiB.toFixed(0)} MiB | ${rs.seconds.toFixed(1)} s, peak RSS ${rs.rssMiB.toFixed(0)} MiB |`,
+  );
+  console.log(
+    `| unchanged re-run | ${again.seconds.toFixed(1)} s, peak RSS ${again.rssMiB.toFixed(0)} MiB, uploaded ${mib(again.uploaded)} MiB | ${rsAgain.seconds.toFixed(1)} s, peak RSS ${rsAgain.rssMiB.toFixed(0)} MiB |`,
+  );
+  console.log(
+    `| full restore | ${pfRes.seconds.toFixed(1)} s, peak RSS ${pfRes.rssMiB.toFixed(0)} MiB | ${rsRes.seconds.toFixed(1)} s, peak RSS ${rsRes.rssMiB.toFixed(0)} MiB |`,
+  );
   console.log(`| full restore until on disk (restic: + \`sync -f\`) | ${pfRes.seconds.toFixed(1)} s | ${(rsRes.seconds + rsSync).toFixed(1)} s |`);
 }
 
@@ -388,13 +441,17 @@ onEvent = () => { console.log(JSON.stringify({ ready: readyMs, rssMiB: (process.
   for (const kind of ['treewatcher', 'chokidar']) {
     const m = await measure([process.execPath, '--import', 'tsx', script, kind]);
     const r = JSON.parse(m.stdout) as { ready: number; rssMiB: number; eventMs: number };
-    console.log(`| ${kind === 'chokidar' ? 'chokidar 4' : 'Pilotfish TreeWatcher (inotify per directory)'} | ${(r.ready / 1000).toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB | ${m.rssMiB.toFixed(0)} MiB | ${r.eventMs.toFixed(0)} ms |`);
+    console.log(
+      `| ${kind === 'chokidar' ? 'chokidar 4' : 'Pilotfish TreeWatcher (inotify per directory)'} | ${(r.ready / 1000).toFixed(2)} s | ${r.rssMiB.toFixed(0)} MiB | ${m.rssMiB.toFixed(0)} MiB | ${r.eventMs.toFixed(0)} ms |`,
+    );
   }
 }
 
 mkdirSync(DIR, { recursive: true });
 writeFileSync(KEY, randomBytes(32).toString('hex'));
-console.log(`run ${RUN}: node ${process.version}, ${execFileSync('restic', ['version']).toString().trim()}, rclone ${RCLONE}, ${(await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'cpu'} × ${execFileSync('nproc').toString().trim()}`);
+console.log(
+  `run ${RUN}: node ${process.version}, ${execFileSync('restic', ['version']).toString().trim()}, rclone ${RCLONE}, ${(await readFile('/proc/cpuinfo', 'utf8')).match(/model name\s*:\s*(.*)/)?.[1] ?? 'cpu'} × ${execFileSync('nproc').toString().trim()}`,
+);
 if (!opts.only || opts.only === 'big') await bigDataset();
 if (!opts.only || opts.only === 'stream') await streamDataset();
 if (!opts.only || opts.only === 'many') await manyDataset();

@@ -110,12 +110,20 @@ async function scenario(name, change) {
   }
   const pollWindow = Number.parseFloat(values.poll) * 1000 + 2_000;
   await sleep(pollWindow); // the last poll reaction
-  if (process.env.BENCH_DEBUG) console.log(name, latencies(times, block).map((x) => x?.toFixed(0)).join(" "));
+  if (process.env.BENCH_DEBUG)
+    console.log(
+      name,
+      latencies(times, block)
+        .map((x) => x?.toFixed(0))
+        .join(' '),
+    );
   return { blocking: stats(latencies(times, block)), poll: stats(latencies(times, `${name}-poll`)) };
 }
 
 try {
-  const svc = await scenario('svc', (i) => put('/agent/service/register', { Name: SVC, ID: `${SVC}-${i}`, Port: i === 'warm' ? 9_999 : 10_000 + i, Address: '127.0.0.1' }));
+  const svc = await scenario('svc', (i) =>
+    put('/agent/service/register', { Name: SVC, ID: `${SVC}-${i}`, Port: i === 'warm' ? 9_999 : 10_000 + i, Address: '127.0.0.1' }),
+  );
   const kv = await scenario('kv', (i) => put(`/kv/${KEY}`, `value-${i}`));
   const f = (x) => (x === undefined ? '–' : `${x.toFixed(0)} ms`);
   const rows = [

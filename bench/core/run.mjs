@@ -57,7 +57,9 @@ async function startBench() {
 
 // --- idle rss -----------------------------------------------------------------
 function rssKiB(pid) {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line.split(/\s+/)[1]);
 }
 async function rssBench() {
@@ -152,6 +154,10 @@ const s = results.start;
 console.log(`\nstart (exec → first instruction of the main job), ${RUNS} runs each, interleaved:`);
 for (const [k, v] of Object.entries(s)) console.log(`  ${k.padEnd(14)} p50 ${fmt(v.p50)}  p90 ${fmt(v.p90)}`);
 console.log(`  pilotfish / bare node p50: ${(s.pilotfish.p50 / s['bare node -e'].p50).toFixed(2)}× (target ≤ 3×)`);
-console.log(`idle RSS: pilotfish ${results.rss.pilotfish.max.toFixed(1)} MiB, bare node ${results.rss['bare node'].max.toFixed(1)} MiB, ratio ${(results.rss.pilotfish.max / results.rss['bare node'].max).toFixed(2)}× (target ≤ 1.5×)`);
-console.log(`reap 10,000 orphans: pilotfish p50 ${fmt(results.reap.pilotfish.p50)} (max ${fmt(results.reap.pilotfish.max)}), tini p50 ${fmt(results.reap.tini.p50)} (target ≤ 2 s, 0 left)`);
+console.log(
+  `idle RSS: pilotfish ${results.rss.pilotfish.max.toFixed(1)} MiB, bare node ${results.rss['bare node'].max.toFixed(1)} MiB, ratio ${(results.rss.pilotfish.max / results.rss['bare node'].max).toFixed(2)}× (target ≤ 1.5×)`,
+);
+console.log(
+  `reap 10,000 orphans: pilotfish p50 ${fmt(results.reap.pilotfish.p50)} (max ${fmt(results.reap.pilotfish.max)}), tini p50 ${fmt(results.reap.tini.p50)} (target ≤ 2 s, 0 left)`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,6 @@ import { ClientAgent, Instance, onePrimary, primaries, removeTempDirs, RoleCheck
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '10' }, only: { type: 'string', default: '' } } });
 const RUNS = Number(values.runs);
 const SCENARIOS = ['planned-sigterm', 'planned-stepdown', 'unplanned-check', 'unplanned-ttl'] as const;
-type Scenario = (typeof SCENARIOS)[number];
 const only = values.only ? values.only.split(',') : [...SCENARIOS];
 const SERVICES = resolve(import.meta.dirname, '../../scripts/services');
 const TTL_S = 10;
@@ -77,9 +76,7 @@ async function main(): Promise<void> {
     for (const scenario of SCENARIOS) {
       if (!only.includes(scenario)) continue;
       const election = scenario === 'unplanned-ttl' ? { checks: [] } : {};
-      const instances = hosts.map(
-        (h, i) => new Instance({ name: h.name, consul: 'http://127.0.0.1:8500', port: 8300 + i, netns: h.netns, election }),
-      );
+      const instances = hosts.map((h, i) => new Instance({ name: h.name, consul: 'http://127.0.0.1:8500', port: 8300 + i, netns: h.netns, election }));
       checker = new RoleChecker(instances);
       checker.start();
       const times: number[] = [];
@@ -90,7 +87,8 @@ async function main(): Promise<void> {
         await sleep(1_500); // let a restarted instance's first health results and session settle
         const t0 = performance.now();
         if (scenario === 'planned-sigterm') await old.run?.signal('SIGTERM');
-        else if (scenario === 'planned-stepdown') void call(old.socket, 'POST', '/v1/stepdown'); // the control API, as `pilotfish stepdown` sends it
+        else if (scenario === 'planned-stepdown')
+          void call(old.socket, 'POST', '/v1/stepdown'); // the control API, as `pilotfish stepdown` sends it
         else await old.kill9();
         await waitFor(() => primaries(instances).some((p) => p !== old), { timeout: 60_000, interval: 10, message: 'a new primary' });
         const ms = performance.now() - t0;

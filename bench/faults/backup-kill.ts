@@ -37,7 +37,9 @@ function record(r: RoundResult): void {
   for (const e of r.errors) console.log(`round ${r.round} (${r.kind}, kill at ${r.delayMs} ms): ${e}`);
   if (r.round % 50 === 0) {
     const failed = results.filter((x) => x.errors.length > 0).length;
-    console.log(`${new Date().toISOString()} round ${r.round}: ${results.filter((x) => x.killed).length} killed, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    console.log(
+      `${new Date().toISOString()} round ${r.round}: ${results.filter((x) => x.killed).length} killed, ${failed} failed, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+    );
   }
 }
 
@@ -64,7 +66,13 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 console.log(`\n### ${ROUNDS} rounds, store ${store}, seed ${values.seed}, ${((Date.now() - started) / 60000).toFixed(1)} min\n`);
 console.log('| rounds | kill -9 injected | killed before its snapshot / swap | killed after it | checks failed |');
 console.log('|---|---|---|---|---|');
-console.log(`| backup: ${backups.length} | ${killedBackups.length} | ${killedBackups.length - backupPublished} (the previous snapshot restored) | ${backupPublished} | ${backups.filter((r) => r.errors.length).length} |`);
-console.log(`| restore: ${restores.length} | ${killedRestores.length} | ${killedRestores.length - restoreSwapped} (old tree intact) | ${restoreSwapped} (new tree whole) | ${restores.filter((r) => r.errors.length).length} |`);
-console.log(`\nmedian round: backup ${median(backups.map((r) => r.ms))} ms, restore ${median(restores.map((r) => r.ms))} ms; kill -9 injected in ${killedBackups.length + killedRestores.length} of ${results.length} rounds`);
+console.log(
+  `| backup: ${backups.length} | ${killedBackups.length} | ${killedBackups.length - backupPublished} (the previous snapshot restored) | ${backupPublished} | ${backups.filter((r) => r.errors.length).length} |`,
+);
+console.log(
+  `| restore: ${restores.length} | ${killedRestores.length} | ${killedRestores.length - restoreSwapped} (old tree intact) | ${restoreSwapped} (new tree whole) | ${restores.filter((r) => r.errors.length).length} |`,
+);
+console.log(
+  `\nmedian round: backup ${median(backups.map((r) => r.ms))} ms, restore ${median(restores.map((r) => r.ms))} ms; kill -9 injected in ${killedBackups.length + killedRestores.length} of ${results.length} rounds`,
+);
 process.exitCode = failed.length > 0 ? 1 : 0;

@@ -26,7 +26,16 @@ import { join, resolve } from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import { killAll } from '../../test/helpers/pilotfish.js';
 import { removeTempDirs } from '../../test/election/harness.js';
-import { addHosts, FAULT_KINDS, FaultSampler, runFault, STRICT_KINDS, type FaultCluster, type FaultKind, type FaultResult } from '../../test/election/faults.js';
+import {
+  addHosts,
+  FAULT_KINDS,
+  FaultSampler,
+  runFault,
+  STRICT_KINDS,
+  type FaultCluster,
+  type FaultKind,
+  type FaultResult,
+} from '../../test/election/faults.js';
 
 const { values } = parseArgs({
   options: {
@@ -64,7 +73,10 @@ const sec = (ms: number | undefined): string => (ms === undefined ? '–' : `${(
 const range = (xs: number[]): string => (xs.length === 0 ? '–' : `${sec(quantile(xs, 0.5))} / ${sec(Math.max(...xs))}`);
 
 function table(results: FaultResult[]): string {
-  const rows = ['| Fault | Runs | Two primaries (unfenced) | Runs with a fenced overlap, total | Failovers | New primary p50 / max | Old steps down p50 / max | After SIGCONT p50 / max | No primary p50 / max |', '|---|---|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| Fault | Runs | Two primaries (unfenced) | Runs with a fenced overlap, total | Failovers | New primary p50 / max | Old steps down p50 / max | After SIGCONT p50 / max | No primary p50 / max |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
   for (const kind of FAULT_KINDS) {
     const rs = results.filter((r) => r.kind === kind);
     if (rs.length === 0) continue;
@@ -126,7 +138,9 @@ async function main(): Promise<void> {
     }
     sampler.stop();
     const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-    console.log(`${results.length} runs in ${minutes} min, ${sampler.samples} samples (every 100 ms), TTL 10 s, lock-delay 1 s, service check TTL 5 s, health every 1 s\n`);
+    console.log(
+      `${results.length} runs in ${minutes} min, ${sampler.samples} samples (every 100 ms), TTL 10 s, lock-delay 1 s, service check TTL 5 s, health every 1 s\n`,
+    );
     console.log(table(results));
     console.log(`\nTwo primaries (unfenced), all runs: ${sampler.violations.length}`);
   } finally {

@@ -61,7 +61,9 @@ interface Sample {
 }
 
 function rssKiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1] ?? NaN);
 }
 
@@ -149,7 +151,9 @@ async function main(): Promise<void> {
       consulUp = true;
       flaps++;
       if (!readProc(pid)) throw new Error('Pilotfish is gone');
-      process.stderr.write(`${new Date().toISOString()} flap ${flaps}: rss ${samples.at(-1)?.rssKiB} KiB, fds ${samples.at(-1)?.fds}, processes ${samples.at(-1)?.procs}\n`);
+      process.stderr.write(
+        `${new Date().toISOString()} flap ${flaps}: rss ${samples.at(-1)?.rssKiB} KiB, fds ${samples.at(-1)?.fds}, processes ${samples.at(-1)?.procs}\n`,
+      );
     }
     // After the last flap, everything must come back by itself.
     const back0 = performance.now();
@@ -183,15 +187,23 @@ async function main(): Promise<void> {
     const rss = after.map((s) => s.rssKiB);
     const fds = after.map((s) => s.fds);
     const mins = (t: number): string => `${(t / 60_000).toFixed(1)} min`;
-    console.log(`Soak: Node ${execFileSync(values.node, ['-v'], { encoding: 'utf8' }).trim()}, ${mins(wallMs)}, ${JOBS} jobs with 1 s health checks, ${flaps} Consul flaps (up ${values.up}, down ${values.down}), ${samples.length} samples every ${values.sample}, warm-up ${mins(WARMUP)}`);
+    console.log(
+      `Soak: Node ${execFileSync(values.node, ['-v'], { encoding: 'utf8' }).trim()}, ${mins(wallMs)}, ${JOBS} jobs with 1 s health checks, ${flaps} Consul flaps (up ${values.up}, down ${values.down}), ${samples.length} samples every ${values.sample}, warm-up ${mins(WARMUP)}`,
+    );
     console.log('\n| | Start (after warm-up) | Middle | End | Min / max after warm-up | Slope after warm-up |\n|---|---|---|---|---|---|');
     console.log(`| At | ${mins(first.t)} | ${mins(middle.t)} | ${mins(last.t)} | | |`);
-    console.log(`| RSS | ${(first.rssKiB / 1024).toFixed(1)} MiB | ${(middle.rssKiB / 1024).toFixed(1)} MiB | ${(last.rssKiB / 1024).toFixed(1)} MiB | ${(Math.min(...rss) / 1024).toFixed(1)} / ${(Math.max(...rss) / 1024).toFixed(1)} MiB | ${(rssSlope / 1024).toFixed(2)} MiB/h |`);
+    console.log(
+      `| RSS | ${(first.rssKiB / 1024).toFixed(1)} MiB | ${(middle.rssKiB / 1024).toFixed(1)} MiB | ${(last.rssKiB / 1024).toFixed(1)} MiB | ${(Math.min(...rss) / 1024).toFixed(1)} / ${(Math.max(...rss) / 1024).toFixed(1)} MiB | ${(rssSlope / 1024).toFixed(2)} MiB/h |`,
+    );
     console.log(`| Open fds | ${first.fds} | ${middle.fds} | ${last.fds} | ${Math.min(...fds)} / ${Math.max(...fds)} | ${fdSlope.toFixed(2)} /h |`);
-    console.log(`| Processes under Pilotfish | ${first.procs} | ${middle.procs} | ${last.procs} | ${Math.min(...after.map((s) => s.procs))} / ${Math.max(...after.map((s) => s.procs))} | |`);
+    console.log(
+      `| Processes under Pilotfish | ${first.procs} | ${middle.procs} | ${last.procs} | ${Math.min(...after.map((s) => s.procs))} / ${Math.max(...after.map((s) => s.procs))} | |`,
+    );
     console.log(`\nFirst sample (${mins(samples[0]?.t ?? 0)}): RSS ${((samples[0]?.rssKiB ?? 0) / 1024).toFixed(1)} MiB, ${samples[0]?.fds} fds`);
     console.log(`After the last flap: ${JOBS} services passing after ${backMs} ms, election key held (LockIndex ${leader.LockIndex})`);
-    console.log(`Log: ${levels('warn')} warn, ${levels('error')} error, ${levels('fatal')} fatal lines (${logFile}); exit on SIGTERM: code ${exit.code} signal ${exit.signal}`);
+    console.log(
+      `Log: ${levels('warn')} warn, ${levels('error')} error, ${levels('fatal')} fatal lines (${logFile}); exit on SIGTERM: code ${exit.code} signal ${exit.signal}`,
+    );
   } finally {
     await stopAll();
   }

@@ -47,7 +47,10 @@ async function configCases(): Promise<Report> {
   let next = 0;
   while (next < CASES) {
     next = await new Promise<number>((resolve) => {
-      const worker: ChildProcess = fork(join(import.meta.dirname, 'worker.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const worker: ChildProcess = fork(join(import.meta.dirname, 'worker.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
       let current = next;
       let timer: NodeJS.Timeout | undefined;
       const arm = (): void => {
@@ -96,28 +99,40 @@ async function cliCases(): Promise<{ bad: string[]; maxRssKiB: number; outcomes:
   let maxRssKiB = 0;
   for (let i = 0; i < CLI_CASES; i += 2) {
     await Promise.all(
-      [i, i + 1].filter((k) => k < CLI_CASES).map((k) => {
-        const c = makeCase(seeds, SEED * 7_919 + k);
-        const file = join(dir, `case-${k}.yaml`);
-        writeFileSync(file, c.bytes);
-        return new Promise<void>((resolve) => {
-          execFile('/usr/bin/time', ['-f', 'RSS %M', process.execPath, CLI, 'validate', '--config', file], { env: { ...process.env, ...FUZZ_ENV }, timeout: TIMEOUT * 3 }, (error, _out, stderr) => {
-            const code = error ? (typeof error.code === 'number' ? error.code : `signal ${error.signal}`) : 0;
-            outcomes[String(code)] = (outcomes[String(code)] ?? 0) + 1;
-            const rss = /RSS (\d+)/.exec(stderr);
-            if (rss) maxRssKiB = Math.max(maxRssKiB, Number(rss[1]));
-            if (!(code === 0 || (code === 1 && !/internal error|\n\s+at /.test(stderr)))) bad.push(`${c.name}: exit ${code}: ${stderr.slice(0, 300)}`);
-            resolve();
+      [i, i + 1]
+        .filter((k) => k < CLI_CASES)
+        .map((k) => {
+          const c = makeCase(seeds, SEED * 7_919 + k);
+          const file = join(dir, `case-${k}.yaml`);
+          writeFileSync(file, c.bytes);
+          return new Promise<void>((resolve) => {
+            execFile(
+              '/usr/bin/time',
+              ['-f', 'RSS %M', process.execPath, CLI, 'validate', '--config', file],
+              { env: { ...process.env, ...FUZZ_ENV }, timeout: TIMEOUT * 3 },
+              (error, _out, stderr) => {
+                const code = error ? (typeof error.code === 'number' ? error.code : `signal ${error.signal}`) : 0;
+                outcomes[String(code)] = (outcomes[String(code)] ?? 0) + 1;
+                const rss = /RSS (\d+)/.exec(stderr);
+                if (rss) maxRssKiB = Math.max(maxRssKiB, Number(rss[1]));
+                if (!(code === 0 || (code === 1 && !/internal error|\n\s+at /.test(stderr)))) bad.push(`${c.name}: exit ${code}: ${stderr.slice(0, 300)}`);
+                resolve();
+              },
+            );
           });
-        });
-      }),
+        }),
     );
   }
   return { bad, maxRssKiB, outcomes };
 }
 
 async function controlRequests(): Promise<{ bad: string[]; outcomes: Record<string, number>; alive: boolean; rssKiB: number }> {
-  const pf = await startControlled({ jobs: [{ name: 'app', exec: ['sleep', '100000'], restarts: 'unlimited' }, { name: 'tick', exec: ['true'], when: { interval: '200ms' } }] });
+  const pf = await startControlled({
+    jobs: [
+      { name: 'app', exec: ['sleep', '100000'], restarts: 'unlimited' },
+      { name: 'tick', exec: ['true'], when: { interval: '200ms' } },
+    ],
+  });
   const routes = (await pf.api<{ endpoints: string[] }>('GET', '/v1')).body.endpoints ?? [];
   const outcomes: Record<string, number> = {};
   const bad: string[] = [];
@@ -149,7 +164,13 @@ const summary = {
   seconds: Math.round((Date.now() - started) / 1000),
   config: { cases: CASES, ...config, internal: config.internal.length, hangs: config.hangs.length, peakRssMiB: Math.round(config.maxRssKiB / 1024) },
   cli: { cases: CLI_CASES, outcomes: cli.outcomes, bad: cli.bad.length, peakRssMiB: Math.round(cli.maxRssKiB / 1024) },
-  control: { requests: REQUESTS, outcomes: control.outcomes, bad: control.bad.length, aliveAfter: control.alive, rssAfterMiB: Math.round(control.rssKiB / 1024) },
+  control: {
+    requests: REQUESTS,
+    outcomes: control.outcomes,
+    bad: control.bad.length,
+    aliveAfter: control.alive,
+    rssAfterMiB: Math.round(control.rssKiB / 1024),
+  },
 };
 console.log(JSON.stringify(summary, null, 2));
 for (const line of [...config.internal, ...config.hangs, ...cli.bad, ...control.bad].slice(0, 50)) console.log(line);

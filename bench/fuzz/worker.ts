@@ -18,7 +18,14 @@ process.on('message', (job: Job) => {
     const started = performance.now();
     const outcome = check(c.bytes);
     const ms = performance.now() - started;
-    process.send?.({ type: 'done', i, name: c.name, ms, outcome: outcome.kind === 'refused' ? outcome.code : outcome.kind, error: outcome.kind === 'internal' ? outcome.error : undefined });
+    process.send?.({
+      type: 'done',
+      i,
+      name: c.name,
+      ms,
+      outcome: outcome.kind === 'refused' ? outcome.code : outcome.kind,
+      error: outcome.kind === 'internal' ? outcome.error : undefined,
+    });
   }
   process.send?.({ type: 'end', maxRssKiB: process.resourceUsage().maxRSS }, () => process.exit(0));
 });

@@ -197,11 +197,32 @@ async function firstBench() {
 
 async function idleBench() {
   const contenders = {
-    pilotfish: [NODE, CLI, 'run', '--config', pfConfig('idle', [{ name: 'app', main: true, exec: ['sleep', '86400'], health: { exec: ['/bin/true'], interval: '1s' } }])],
-    'bare node': [NODE, '-e', "const { spawn } = require('child_process'); spawn('sleep', ['86400'], { stdio: 'ignore' }); setInterval(() => spawn('/bin/true', { stdio: 'ignore' }), 1000)"],
+    pilotfish: [
+      NODE,
+      CLI,
+      'run',
+      '--config',
+      pfConfig('idle', [{ name: 'app', main: true, exec: ['sleep', '86400'], health: { exec: ['/bin/true'], interval: '1s' } }]),
+    ],
+    'bare node': [
+      NODE,
+      '-e',
+      "const { spawn } = require('child_process'); spawn('sleep', ['86400'], { stdio: 'ignore' }); setInterval(() => spawn('/bin/true', { stdio: 'ignore' }), 1000)",
+    ],
     ...(TINI ? { tini: [TINI, '-s', '--', 'sleep', '86400'] } : {}),
     // ContainerPilot's health checks report to Consul; a periodic job does the same exec.
-    ...(CP ? { containerpilot: [CP, '-config', cpConfig('idle', [{ name: 'app', exec: ['sleep', '86400'] }, { name: 'check', exec: '/bin/true', when: { interval: '1s' } }])] } : {}),
+    ...(CP
+      ? {
+          containerpilot: [
+            CP,
+            '-config',
+            cpConfig('idle', [
+              { name: 'app', exec: ['sleep', '86400'] },
+              { name: 'check', exec: '/bin/true', when: { interval: '1s' } },
+            ]),
+          ],
+        }
+      : {}),
   };
   const rows = Object.fromEntries(Object.keys(contenders).map((k) => [k, { rssKiB: [], cpuMsPerHour: [] }]));
   for (let round = 0; round < IDLE_ROUNDS; round++) {
@@ -220,7 +241,9 @@ async function idleBench() {
       for (const [, c] of procs) {
         try {
           process.kill(-c.pid, 'SIGKILL');
-        } catch {}
+        } catch {
+          // already gone
+        }
       }
     }
   }
@@ -241,8 +264,18 @@ async function spawnBench() {
   const mark = join(dir, 'spawn.mark');
   const job = [MARK, mark];
   const contenders = {
-    pilotfish: [NODE, CLI, 'run', '--config', pfConfig('spawn', [{ name: 'app', main: true, exec: job, restarts: { max: SPAWNS - 1, backoff: { initial: 0, max: 0 } } }])],
-    'bare node': [NODE, '-e', `const { spawn } = require('child_process'); let n = ${SPAWNS}; const go = () => { if (n-- > 0) spawn(${JSON.stringify(job[0])}, ${JSON.stringify(job.slice(1))}, { stdio: 'ignore' }).on('exit', go); }; go();`],
+    pilotfish: [
+      NODE,
+      CLI,
+      'run',
+      '--config',
+      pfConfig('spawn', [{ name: 'app', main: true, exec: job, restarts: { max: SPAWNS - 1, backoff: { initial: 0, max: 0 } } }]),
+    ],
+    'bare node': [
+      NODE,
+      '-e',
+      `const { spawn } = require('child_process'); let n = ${SPAWNS}; const go = () => { if (n-- > 0) spawn(${JSON.stringify(job[0])}, ${JSON.stringify(job.slice(1))}, { stdio: 'ignore' }).on('exit', go); }; go();`,
+    ],
     ...(CP ? { containerpilot: [CP, '-config', cpConfig('spawn', [{ name: 'app', exec: job, restarts: SPAWNS - 1 }])] } : {}),
   };
   const gaps = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
@@ -293,7 +326,11 @@ if (results.first) {
   lines.push(`| **pilotfish / bare node**, per pair | ${fr(results.first.ratioPilotfishToNode)} | |`);
 }
 if (results.idle) {
-  lines.push('', `| idle, one sleep job + 1 s health check (${results.idle.rounds} rounds) | RSS after 5 s MiB | CPU s per hour (from ${results.idle.windowSeconds} s) |`, '|---|---|---|');
+  lines.push(
+    '',
+    `| idle, one sleep job + 1 s health check (${results.idle.rounds} rounds) | RSS after 5 s MiB | CPU s per hour (from ${results.idle.windowSeconds} s) |`,
+    '|---|---|---|',
+  );
   for (const n of names(results.idle)) lines.push(`| ${n} | ${f1(results.idle[n].rssMiB)} | ${f1(results.idle[n].cpuSecondsPerHour)} |`);
   lines.push(`| **pilotfish / bare node**, per round | ${fr(results.idle.ratioPilotfishToNode.rss)} | ${fr(results.idle.ratioPilotfishToNode.cpu)} |`);
 }

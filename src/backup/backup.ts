@@ -127,4 +127,3 @@ export async function createSnapshot(repo: Repository, sources: readonly SourceC
   stats.durationMs = Date.now() - started;
   return manifest;
 }
-

@@ -77,11 +77,7 @@ export type CutFinder = typeof findCut;
  * Split a byte stream into chunks. Each yielded Buffer is a fresh copy the caller may keep.
  * At most one window (max + the largest input piece) is held.
  */
-export async function* chunkStream(
-  source: AsyncIterable<Uint8Array>,
-  p: ChunkParams,
-  cut: CutFinder = findCut,
-): AsyncGenerator<Buffer> {
+export async function* chunkStream(source: AsyncIterable<Uint8Array>, p: ChunkParams, cut: CutFinder = findCut): AsyncGenerator<Buffer> {
   let window = Buffer.allocUnsafe(p.max * 2);
   let start = 0;
   let end = 0;

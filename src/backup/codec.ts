@@ -46,14 +46,19 @@ function lz4(): Lz4 {
     lz4Module = createRequire(import.meta.url)('lz4-napi') as Lz4;
     return lz4Module;
   } catch (cause) {
-    throw new PilotfishError('PF_BACKUP_CODEC', `lz4 compression is not available on ${process.platform}-${process.arch} (the lz4-napi binary did not load); set backup.compression.algorithm: brotli`, { cause });
+    throw new PilotfishError(
+      'PF_BACKUP_CODEC',
+      `lz4 compression is not available on ${process.platform}-${process.arch} (the lz4-napi binary did not load); set backup.compression.algorithm: brotli`,
+      { cause },
+    );
   }
 }
 
 /** An lz4 block's declared plaintext length (its first 4 bytes), checked before anything is allocated for it. */
 function lz4Size(body: Buffer, name: string, expected?: number): void {
   const declared = body.length >= 4 ? body.readUInt32LE(0) : -1;
-  if (declared < 0 || declared > MAX_SIZED || (expected !== undefined && declared !== expected)) throw corrupt(name, 'cannot decompress', new Error(`lz4 block declares ${declared} bytes`));
+  if (declared < 0 || declared > MAX_SIZED || (expected !== undefined && declared !== expected))
+    throw corrupt(name, 'cannot decompress', new Error(`lz4 block declares ${declared} bytes`));
 }
 
 /**
@@ -215,7 +220,8 @@ export class Codec {
     if (this.options.compression === 'lz4') return plain.length < SYNC_BELOW ? lz4().compressSync(plain) : lz4().compress(plain);
     if (plain.length < SYNC_BELOW) {
       // Small inputs (small files): inline; a thread-pool round trip costs more than the work.
-      if (this.options.compression === 'brotli') return zlib.brotliCompressSync(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11) } });
+      if (this.options.compression === 'brotli')
+        return zlib.brotliCompressSync(plain, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11) } });
       return zlib.deflateRawSync(plain, { level: Math.min(level, 9) });
     }
     if (this.options.compression === 'brotli') {

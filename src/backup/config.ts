@@ -25,7 +25,9 @@ const streamSource = z.strictObject({
   restore: command.meta({ description: 'Reads the backup from stdin, e.g. mbstream -x -C /var/lib/mysql.' }),
   shell: boolLike.default(false).meta({ description: 'Run both commands with /bin/sh -c.' }),
   timeout: duration.default(3_600_000).meta({ description: 'Kill the command after this long.' }),
-  dataDir: absPath.optional().meta({ description: 'For restore policy if-empty: restore only when this directory is empty or missing. Without it, if-empty never restores this source.' }),
+  dataDir: absPath.optional().meta({
+    description: 'For restore policy if-empty: restore only when this directory is empty or missing. Without it, if-empty never restores this source.',
+  }),
 });
 
 export const sourceSchema = z.union([dirSource, streamSource]);
@@ -91,20 +93,16 @@ export const backupSchema = z
           .optional(),
         events: z.array(z.strictObject({ source: z.string().min(1), on: eventCode })).default([]),
         interval: duration.optional().meta({ description: 'Back up every this long, whatever else happens. Prefer maxAge.' }),
-        maxAge: duration
-          .optional()
-          .meta({
-            description:
-              "Back up when the newest snapshot in the store (any instance's, any trigger's) is older than this; with none, this long after start (or after being elected, with primaryOnly). Re-armed by every backup. Reason: max-age.",
-          }),
+        maxAge: duration.optional().meta({
+          description:
+            "Back up when the newest snapshot in the store (any instance's, any trigger's) is older than this; with none, this long after start (or after being elected, with primaryOnly). Re-armed by every backup. Reason: max-age.",
+        }),
       })
       .default({ events: [] }),
-    primaryOnly: boolLike
-      .default(false)
-      .meta({
-        description:
-          'Triggers fire only while this instance is the elected primary (needs election:); on a replica they are ignored. Restores and manual backups are not affected.',
-      }),
+    primaryOnly: boolLike.default(false).meta({
+      description:
+        'Triggers fire only while this instance is the elected primary (needs election:); on a replica they are ignored. Restores and manual backups are not affected.',
+    }),
     hooks: z.strictObject({ pre: hook.optional(), post: hook.optional() }).default({}),
     retention: z
       .strictObject({
@@ -132,21 +130,32 @@ export const backupSchema = z
         level: intLike(0, 11).default(1).meta({ description: 'brotli quality or deflate level; lz4 has none.' }),
       })
       .default({ algorithm: 'lz4', level: 1 })
-      .meta({ description: 'lz4 by default: it decodes about 5× faster than brotli, so a restore (on the path of every cold start) is not held up by decompression; brotli stores text about 30% smaller (bench/backup/README.md).' }),
+      .meta({
+        description:
+          'lz4 by default: it decodes about 5× faster than brotli, so a restore (on the path of every cold start) is not held up by decompression; brotli stores text about 30% smaller (bench/backup/README.md).',
+      }),
     chunking: z
       .strictObject({
-        avgSize: intLike(64 * 1024, 16 * 1024 * 1024).default(1024 * 1024).meta({ description: 'Average chunk size in bytes (content-defined).' }),
+        avgSize: intLike(64 * 1024, 16 * 1024 * 1024)
+          .default(1024 * 1024)
+          .meta({ description: 'Average chunk size in bytes (content-defined).' }),
       })
       .default({ avgSize: 1024 * 1024 }),
     concurrency: intLike(1, 256).default(16).meta({ description: 'Parallel uploads/downloads.' }),
     lease: z
       .strictObject({
-        ttl: duration.default(30_000).meta({ description: 'A writer lease not renewed for this long can be taken over (with Consul: the session TTL, at least 10s).' }),
-        backend: z
-          .enum(['auto', 'consul', 'store'])
-          .default('auto')
-          .meta({ description: 'consul: a Consul session lock; store: a lock object made with conditional writes in the store; auto: consul when a consul: section exists, else store.' }),
-        key: z.string().min(1).optional().meta({ description: 'The Consul key of the lock; default pilotfish/backup/<store>/lock (one per bucket and prefix).' }),
+        ttl: duration
+          .default(30_000)
+          .meta({ description: 'A writer lease not renewed for this long can be taken over (with Consul: the session TTL, at least 10s).' }),
+        backend: z.enum(['auto', 'consul', 'store']).default('auto').meta({
+          description:
+            'consul: a Consul session lock; store: a lock object made with conditional writes in the store; auto: consul when a consul: section exists, else store.',
+        }),
+        key: z
+          .string()
+          .min(1)
+          .optional()
+          .meta({ description: 'The Consul key of the lock; default pilotfish/backup/<store>/lock (one per bucket and prefix).' }),
       })
       .default({ ttl: 30_000, backend: 'auto' }),
   })

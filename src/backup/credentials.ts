@@ -20,13 +20,17 @@ const CREDENTIALS_REFRESH_MS = 60_000;
 
 export function s3CredentialsFrom(fields: S3CredentialFields, secrets: SecretReader | undefined) {
   return async (): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string; expiration: Date }> => {
-    if (!secrets) throw new PilotfishError('PF_BACKUP_STORE', `the S3 credentials come from vault secret "${fields.secret}", but the config has no vault: section`);
+    if (!secrets)
+      throw new PilotfishError('PF_BACKUP_STORE', `the S3 credentials come from vault secret "${fields.secret}", but the config has no vault: section`);
     const data = await secrets.read(fields.secret, { what: 'the S3 credentials', code: 'PF_BACKUP_STORE' });
-    const field = (name: string): string | undefined => (typeof data[name] === 'string' && data[name] !== '' ? (data[name] as string) : undefined);
+    const field = (name: string): string | undefined => (typeof data[name] === 'string' && data[name] !== '' ? data[name] : undefined);
     const accessKeyId = field(fields.accessKeyId);
     const secretAccessKey = field(fields.secretAccessKey);
     if (!accessKeyId || !secretAccessKey)
-      throw new PilotfishError('PF_BACKUP_STORE', `the S3 credentials from vault secret ${fields.secret} need the fields "${fields.accessKeyId}" and "${fields.secretAccessKey}"`);
+      throw new PilotfishError(
+        'PF_BACKUP_STORE',
+        `the S3 credentials from vault secret ${fields.secret} need the fields "${fields.accessKeyId}" and "${fields.secretAccessKey}"`,
+      );
     const sessionToken = field(fields.sessionToken);
     return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}), expiration: new Date(Date.now() + CREDENTIALS_REFRESH_MS) };
   };

@@ -88,5 +88,7 @@ export function isDeadLocal(holder: unknown): boolean {
 
 function isHolderProcess(v: unknown): v is HolderProcess {
   const p = v as HolderProcess | undefined;
-  return typeof p === 'object' && p !== null && typeof p.boot === 'string' && typeof p.pidns === 'string' && typeof p.pid === 'number' && typeof p.start === 'string';
+  return (
+    typeof p === 'object' && p !== null && typeof p.boot === 'string' && typeof p.pidns === 'string' && typeof p.pid === 'number' && typeof p.start === 'string'
+  );
 }

@@ -85,7 +85,7 @@ export function keySource(config: KeySourceConfig, context: KeyContext = {}): Ke
   const [kind] = Object.keys(config);
   const make = kind ? KEY_SOURCES[kind] : undefined;
   if (!make) throw new PilotfishError('PF_BACKUP_KEY', `unknown backup key source "${kind}"`);
-  return make(config as Record<string, unknown>, context);
+  return make(config, context);
 }
 
 export function deriveKeys(master: Buffer): Keys {

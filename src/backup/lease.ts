@@ -225,7 +225,14 @@ function holdLease(o: {
       if (why === undefined) renewedAt = o.now();
       else lost.abort(new PilotfishError('PF_BACKUP_BUSY', `${why}; this backup stopped before writing its snapshot`));
     } catch (error) {
-      if (o.now() - renewedAt > o.ttlMs) lost.abort(new PilotfishError('PF_BACKUP_STORE', `the backup lease could not be renewed for ${o.ttlMs} ms (${errorMessage(error)}); this backup stopped before writing its snapshot`, { cause: error }));
+      if (o.now() - renewedAt > o.ttlMs)
+        lost.abort(
+          new PilotfishError(
+            'PF_BACKUP_STORE',
+            `the backup lease could not be renewed for ${o.ttlMs} ms (${errorMessage(error)}); this backup stopped before writing its snapshot`,
+            { cause: error },
+          ),
+        );
     }
   };
   // One renewal at a time: a slow one (a loaded machine, a slow store) overlapped by the next

@@ -46,6 +46,20 @@ export function libc(): Libc | null {
 
 /** An Error like Node's for a failed call: `code` from errno, for the common ones. */
 export function errnoError(what: string, errno: number): NodeJS.ErrnoException {
-  const code = ({ 1: 'EPERM', 2: 'ENOENT', 9: 'EBADF', 13: 'EACCES', 16: 'EBUSY', 18: 'EXDEV', 22: 'EINVAL', 28: 'ENOSPC', 30: 'EROFS', 38: 'ENOSYS', 95: 'EOPNOTSUPP' } as Record<number, string>)[errno];
+  const code = (
+    {
+      1: 'EPERM',
+      2: 'ENOENT',
+      9: 'EBADF',
+      13: 'EACCES',
+      16: 'EBUSY',
+      18: 'EXDEV',
+      22: 'EINVAL',
+      28: 'ENOSPC',
+      30: 'EROFS',
+      38: 'ENOSYS',
+      95: 'EOPNOTSUPP',
+    } as Record<number, string>
+  )[errno];
   return Object.assign(new Error(`${what}: ${code ?? `errno ${errno}`}`), { errno, code });
 }

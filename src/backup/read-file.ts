@@ -76,4 +76,3 @@ export async function storeFile(up: Uploader, path: string, e: FileEntry, params
     throw error;
   }
 }
-

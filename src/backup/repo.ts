@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import { constants as zlibConstants, createBrotliCompress, createBrotliDecompress, createDeflateRaw, createInflateRaw } from 'node:zlib';
 import { PilotfishError } from '../kernel/errors.js';
-import { Codec, corrupt, type Compression } from './codec.js';
+import { type Codec, corrupt, type Compression } from './codec.js';
 import {
   CHUNK_PREFIX,
   CONFIG_KEY,
@@ -216,7 +216,10 @@ export class Repository {
   }
 
   async writeManifest(m: Manifest): Promise<void> {
-    const comp = this.codec.options.compression === 'deflate' ? createDeflateRaw({ level: 1 }) : createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } });
+    const comp =
+      this.codec.options.compression === 'deflate'
+        ? createDeflateRaw({ level: 1 })
+        : createBrotliCompress({ params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 1 } });
     const parts: Buffer[] = [];
     comp.on('data', (b: Buffer) => parts.push(b));
     const ended = new Promise<void>((resolve, reject) => {
@@ -282,7 +285,10 @@ export class Repository {
     if (!tail || tail.length < 8 || tail.toString('latin1', tail.length - 4) !== PACK_MAGIC) return undefined;
     const tocLength = tail.readUInt32LE(tail.length - 8);
     if (tocLength + 8 > size) return undefined;
-    const toc = tocLength + 8 <= tail.length ? tail.subarray(tail.length - 8 - tocLength, tail.length - 8) : await this.store.getRange(packKey(pack), size - 8 - tocLength, tocLength);
+    const toc =
+      tocLength + 8 <= tail.length
+        ? tail.subarray(tail.length - 8 - tocLength, tail.length - 8)
+        : await this.store.getRange(packKey(pack), size - 8 - tocLength, tocLength);
     try {
       const rows = JSON.parse(String(await this.codec.open(toc as Buffer, tocName(pack)))) as Array<[string, number, number, number]>;
       return rows.map(([id, plain, offset, length]) => [id, plain, pack, offset, length]);

@@ -37,7 +37,13 @@ type Stages = ReadonlyMap<number, string>;
  * then fetch in parallel and hand each fetched object to the worker threads, which verify its
  * chunks and write them (a file of one chunk is created, written and finished in one open).
  */
-export async function writeTrees(repo: Repository, trees: ReadonlyMap<number, StagedTree>, blocks: AsyncIterable<FileEntry[]>, placer: Placer, options: RestoreOptions): Promise<void> {
+export async function writeTrees(
+  repo: Repository,
+  trees: ReadonlyMap<number, StagedTree>,
+  blocks: AsyncIterable<FileEntry[]>,
+  placer: Placer,
+  options: RestoreOptions,
+): Promise<void> {
   const started = Date.now();
   // Chunks of pulled fetches not yet written: the entries they hold stay in memory until then.
   // Without this bound the runners would pull blocks as fast as fetches are made (a block of

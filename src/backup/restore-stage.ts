@@ -80,7 +80,14 @@ async function removeLeftovers(target: string, mountPoint: boolean): Promise<voi
   const prefix = `.${basename(target)}${STAGE_MARK}`;
   const names = (await readdir(parent).catch(() => [] as string[])).filter((n) => n.startsWith(prefix) && /^[0-9a-f]{8}(\.old)?$/.test(n.slice(prefix.length)));
   const old = names.find((n) => n.endsWith('.old'));
-  if (old && !(await stat(target).then(() => true, () => false))) await rename(join(parent, old), target);
+  if (
+    old &&
+    !(await stat(target).then(
+      () => true,
+      () => false,
+    ))
+  )
+    await rename(join(parent, old), target);
   for (const name of names) await rm(join(parent, name), { recursive: true, force: true });
 }
 

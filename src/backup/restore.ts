@@ -75,7 +75,9 @@ export async function restoreSnapshot(repo: Repository, manifest: OpenManifest, 
     for (const tree of trees.values()) if (!tree.swapped) await rm(tree.stage, { recursive: true, force: true }).catch(() => undefined);
     if ((error as NodeJS.ErrnoException).code === 'ENOSPC') {
       const where = [...trees.values()].map((t) => t.target).join(', ');
-      throw new PilotfishError('PF_BACKUP_NO_SPACE', `no space left on the device of ${where} while restoring; free space and restart (nothing was changed)`, { cause: error });
+      throw new PilotfishError('PF_BACKUP_NO_SPACE', `no space left on the device of ${where} while restoring; free space and restart (nothing was changed)`, {
+        cause: error,
+      });
     }
     throw error;
   } finally {

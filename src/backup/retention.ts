@@ -156,7 +156,12 @@ export async function prune(repo: Repository, policy: RetentionPolicy, gc: GcOpt
  * old copy or the new one, both present. The old packs are deleted by a later run, once their
  * retirement is older than the safety margin.
  */
-async function repackPacks(repo: Repository, keep: ReadonlySet<string>, repack: ReadonlyArray<{ pack: string; live: Live }>, concurrency: number): Promise<number> {
+async function repackPacks(
+  repo: Repository,
+  keep: ReadonlySet<string>,
+  repack: ReadonlyArray<{ pack: string; live: Live }>,
+  concurrency: number,
+): Promise<number> {
   // Pack buffers sized for the repository's biggest chunk, as the backup sizes them.
   const up = new Uploader(repo, concurrency, new Map(), chunkParams(repo.chunkSize).max);
   const moved = new Map<string, ChunkRef>(); // `${pack}@${offset}` → the chunk's new reference

@@ -60,11 +60,14 @@ export interface BackupStatus {
 export function createStore(config: BackupConfig, secrets?: SecretReader): Store {
   if ('local' in config.store) return new LocalStore(config.store.local.path);
   const { credentials, ...s3 } = config.store.s3;
-  return quietSdk(() => new S3Store({
-    ...s3,
-    maxSockets: Math.max(64, config.concurrency * 2),
-    ...(credentials ? { credentials: s3CredentialsFrom({ ...credentials.vault }, secrets) } : {}),
-  }));
+  return quietSdk(
+    () =>
+      new S3Store({
+        ...s3,
+        maxSockets: Math.max(64, config.concurrency * 2),
+        ...(credentials ? { credentials: s3CredentialsFrom({ ...credentials.vault }, secrets) } : {}),
+      }),
+  );
 }
 
 /**
@@ -166,7 +169,9 @@ export class BackupService {
         let manifest: Manifest;
         try {
           const t0 = Date.now();
-          const parent = await repo.latest((name, error) => this.log.warn({ snapshot: shortName(name) }, `skipping unreadable snapshot: ${errorMessage(error)}`));
+          const parent = await repo.latest((name, error) =>
+            this.log.warn({ snapshot: shortName(name) }, `skipping unreadable snapshot: ${errorMessage(error)}`),
+          );
           this.log.debug({ ms: Date.now() - t0, parent: parent ? shortName(parent.name) : null }, 'read the previous snapshot');
           manifest = await createSnapshot(repo, this.config.sources, { concurrency: this.config.concurrency, reason, parent, progress, signal: lease.lost });
         } finally {
@@ -204,7 +209,9 @@ export class BackupService {
     if (policy === 'never') return { reason: 'restore policy is never', skipped };
     if (policy === 'if-empty' && !(await sourcesEmpty(this.config.sources))) return { reason: 'the sources are not empty', skipped };
     const repo = await this.open();
-    const names = options.snapshot ? [options.snapshot.startsWith(SNAPSHOT_PREFIX) ? options.snapshot : SNAPSHOT_PREFIX + options.snapshot] : await repo.snapshotNames();
+    const names = options.snapshot
+      ? [options.snapshot.startsWith(SNAPSHOT_PREFIX) ? options.snapshot : SNAPSHOT_PREFIX + options.snapshot]
+      : await repo.snapshotNames();
     for (const name of names) {
       try {
         await restoreSnapshot(repo, await repo.openManifest(name), this.config.sources, {

@@ -158,7 +158,8 @@ export class BackupSubsystem implements Subsystem {
   }
 
   #service(): BackupService {
-    if (!this.service) throw new PilotfishError('PF_CONTROL_REFUSED', 'backup: was removed from the config by a reload; restart Pilotfish to configure it again');
+    if (!this.service)
+      throw new PilotfishError('PF_CONTROL_REFUSED', 'backup: was removed from the config by a reload; restart Pilotfish to configure it again');
     return this.service;
   }
 

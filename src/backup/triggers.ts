@@ -56,7 +56,11 @@ export class Debouncer {
 export function activityTrigger(options: ActivityOptions, fire: (reason: string) => void): BackupTrigger {
   const debounce = new Debouncer(options.quiet, options.maxDelay, () => fire('activity'));
   // A restore's staging directory is not the app's activity.
-  const watcher = new TreeWatcher(options.paths, () => debounce.poke(), (path) => path.includes(STAGE_MARK));
+  const watcher = new TreeWatcher(
+    options.paths,
+    () => debounce.poke(),
+    (path) => path.includes(STAGE_MARK),
+  );
   void watcher.start().then(() => options.onReady?.());
   return {
     close: async () => {

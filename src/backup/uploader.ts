@@ -196,4 +196,3 @@ export class Uploader {
     await this.#tasks.settle();
   }
 }
-

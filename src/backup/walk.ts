@@ -90,7 +90,25 @@ function withNs(e: FileEntry, full: string): FileEntry {
   return e;
 }
 
-function entryOf(s: number, p: string, st: { mode: number; uid: number; gid: number; mtimeMs: number; isDirectory(): boolean; isSymbolicLink(): boolean }): FileEntry {
+function entryOf(
+  s: number,
+  p: string,
+  st: { mode: number; uid: number; gid: number; mtimeMs: number; isDirectory(): boolean; isSymbolicLink(): boolean },
+): FileEntry {
   // Every optional field exists from the start (undefined is dropped by JSON): one hidden class for all entries.
-  return { s, p, t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f', m: st.mode & 0o7777, u: st.uid, g: st.gid, mt: st.mtimeMs, mn: undefined, sz: undefined, c: undefined, l: undefined, ct: undefined, i: undefined } as unknown as FileEntry;
+  return {
+    s,
+    p,
+    t: st.isDirectory() ? 'd' : st.isSymbolicLink() ? 'l' : 'f',
+    m: st.mode & 0o7777,
+    u: st.uid,
+    g: st.gid,
+    mt: st.mtimeMs,
+    mn: undefined,
+    sz: undefined,
+    c: undefined,
+    l: undefined,
+    ct: undefined,
+    i: undefined,
+  } as unknown as FileEntry;
 }

@@ -7,7 +7,7 @@ import { enableCompileCache } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError, PilotfishError } from '../kernel/errors.js';
-import { COMMANDS, type Command } from './commands.js';
+import { COMMANDS } from './commands.js';
 import { fromContainerPilotFlags } from './compat.js';
 import { holdEarly } from '../pid1/early.js';
 
@@ -39,7 +39,7 @@ async function main(args: string[]): Promise<number> {
   const entry = name === '--help' || name === '-h' ? COMMANDS.help : name === '--version' || name === '-v' ? COMMANDS.version : COMMANDS[name];
   if (!entry) throw new UsageError(`unknown command "${name}"; run "pilotfish help"`, 'PF_CLI_UNKNOWN_COMMAND');
   commandName = name;
-  const command = (await entry.load()) as Command;
+  const command = await entry.load();
   return command.run(rest);
 }
 

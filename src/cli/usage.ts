@@ -31,7 +31,7 @@ export const USAGES = {
   migrate: {
     summary: 'convert a ContainerPilot 2 or 3 config to Pilotfish YAML',
     usage:
-      'pilotfish migrate [FILE | --config FILE] [--env NAME=VALUE]... [-- APP ARGS...] > pilotfish.yaml   (--env: decide templates for this environment; APP: ContainerPilot 2\'s app)',
+      "pilotfish migrate [FILE | --config FILE] [--env NAME=VALUE]... [-- APP ARGS...] > pilotfish.yaml   (--env: decide templates for this environment; APP: ContainerPilot 2's app)",
   },
   backup: { summary: 'take a backup snapshot now', usage: 'pilotfish backup [--config FILE] [--json] [--socket PATH | --direct]' },
   restore: {

@@ -177,7 +177,9 @@ export function toPlain(doc: Document, lines: LineCounter, file: string, env: No
           continue;
         }
         if (!isScalar(keyNode) || (keyNode.value !== null && typeof keyNode.value === 'object') || keyNode.value === null) {
-          issues.push(where.at(keyOffset, path, keyNode && !isScalar(keyNode) ? 'keys must be plain strings, not lists, mappings or aliases' : 'a key is missing'));
+          issues.push(
+            where.at(keyOffset, path, keyNode && !isScalar(keyNode) ? 'keys must be plain strings, not lists, mappings or aliases' : 'a key is missing'),
+          );
           continue;
         }
         const key = String(keyNode.value);

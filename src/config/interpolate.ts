@@ -106,18 +106,16 @@ class Scanner {
     if (op === '') {
       this.pos = i + 1;
       if (!use) return '';
-      if (value === undefined)
-        throw new InterpolationError(`environment variable ${name} is not set; give a default with \${${name}:-value}`, name);
+      if (value === undefined) throw new InterpolationError(`environment variable ${name} is not set; give a default with \${${name}:-value}`, name);
       return value;
     }
-    if (depth + 1 > MAX_INTERPOLATION_DEPTH)
-      throw new InterpolationError(`\${...} defaults nest deeper than ${MAX_INTERPOLATION_DEPTH} levels`);
+    if (depth + 1 > MAX_INTERPOLATION_DEPTH) throw new InterpolationError(`\${...} defaults nest deeper than ${MAX_INTERPOLATION_DEPTH} levels`);
     this.pos = i + op.length;
     const takeDefault = use && (op === ':-' ? value === undefined || value === '' : value === undefined);
     const fallback = this.sequence(depth + 1, takeDefault, true);
     this.pos++; // the closing brace
     if (!use) return '';
-    return takeDefault ? fallback : (value as string);
+    return takeDefault ? fallback : value;
   }
 
   #unterminated(): InterpolationError {

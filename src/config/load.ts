@@ -41,13 +41,22 @@ export async function readConfigText(file: string): Promise<string> {
     handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (cause as Error).message;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'it is a directory' : (cause as Error).message;
     throw readError(file, `cannot read config: ${reason}`, cause);
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) {
-      const what = st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isSocket() ? 'a socket' : 'not a regular file';
+      const what = st.isDirectory()
+        ? 'a directory'
+        : st.isFIFO()
+          ? 'a FIFO'
+          : st.isCharacterDevice() || st.isBlockDevice()
+            ? 'a device'
+            : st.isSocket()
+              ? 'a socket'
+              : 'not a regular file';
       throw readError(file, `cannot read config: it is ${what}; give a regular file`);
     }
     if (st.size > MAX_CONFIG_BYTES) throw readError(file, `cannot read config: ${st.size} bytes, more than the ${MAX_CONFIG_BYTES} a config may have`);
@@ -172,7 +181,7 @@ function describe<T>(issue: z.core.$ZodIssue, where: Positions, spec: ConfigSpec
     // The one alternative the value had the right shape for says best what is wrong with it.
     const fitting = issue.errors.filter((option) => option.length > 0 && !wrongShape(option));
     if (fitting.length === 1)
-      return (fitting[0] as z.core.$ZodIssue[]).flatMap((inner) => describe({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, where, spec));
+      return (fitting[0] as z.core.$ZodIssue[]).flatMap((inner) => describe({ ...inner, path: [...issue.path, ...inner.path] }, where, spec));
   }
   if (issue.code === 'invalid_value' && issue.values.length > 1) {
     const got = issue.input;
@@ -195,4 +204,3 @@ function hint(guess: string | undefined): string {
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {
   return issues.sort((a, b) => a.line - b.line || a.column - b.column);
 }
-

@@ -40,7 +40,7 @@ function expand(list: JsonSchema[]): JsonSchema[] {
 
 export function knownKeys(root: object, path: readonly PropertyKey[]): string[] {
   const keys = new Set<string>();
-  for (const s of schemasAt(root as JsonSchema, path)) for (const k of Object.keys(s.properties ?? {})) keys.add(k);
+  for (const s of schemasAt(root, path)) for (const k of Object.keys(s.properties ?? {})) keys.add(k);
   return [...keys];
 }
 

@@ -1,6 +1,6 @@
 /** Schema building blocks shared by every subsystem's config. */
 import { z } from 'zod';
-import { DURATION_PATTERN, durationProblem, parseDuration, type MAX_DURATION_MS } from '../kernel/duration.js';
+import { DURATION_PATTERN, durationProblem, parseDuration } from '../kernel/duration.js';
 import { EVENT_CODES } from '../kernel/events.js';
 import { stringProblem } from './limits.js';
 
@@ -25,7 +25,9 @@ export const duration = z
 /** An integer that may arrive as a string after `${VAR}` interpolation. */
 export function intLike(min: number, max: number) {
   return z
-    .union([z.number().int(), z.string().regex(/^\s*-?\d+\s*$/, `expected an integer from ${min} to ${max}`)], { error: `expected an integer from ${min} to ${max}` })
+    .union([z.number().int(), z.string().regex(/^\s*-?\d+\s*$/, `expected an integer from ${min} to ${max}`)], {
+      error: `expected an integer from ${min} to ${max}`,
+    })
     .transform((v) => (typeof v === 'number' ? v : Number(v)))
     .pipe(z.number().int().min(min).max(max));
 }
@@ -81,6 +83,4 @@ export const envMap = z
     }
   });
 
-export const name = z
-  .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'names start with a letter or digit, then letters, digits, _ . -');
+export const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'names start with a letter or digit, then letters, digits, _ . -');

@@ -177,8 +177,7 @@ export class BlockingQuery {
   #call(): (opts: Record<string, unknown>) => Promise<unknown> {
     const q = this.query;
     const dc = q.datacenter ? { dc: q.datacenter } : {};
-    if (q.kind === 'service')
-      return (o) => this.client.health.service({ service: q.service, passing: true, ...(q.tag ? { tag: q.tag } : {}), ...dc, ...o });
+    if (q.kind === 'service') return (o) => this.client.health.service({ service: q.service, passing: true, ...(q.tag ? { tag: q.tag } : {}), ...dc, ...o });
     if (q.kind === 'key') return (o) => this.client.kv.get({ key: q.key, ...dc, ...o });
     return (o) => this.client.kv.get({ key: q.prefix, recurse: true, ...dc, ...o } as never);
   }

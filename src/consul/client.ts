@@ -116,7 +116,7 @@ export async function waitForConsul(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let attempt = 0;
-  let reason = 'no answer';
+  let reason: string;
   for (;;) {
     try {
       const leader = (await client.status.leader({ timeout: Math.min(5000, Math.max(500, timeoutMs)) } as never)) as unknown;

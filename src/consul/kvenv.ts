@@ -52,8 +52,7 @@ export class KvEnvironment {
     this.#values = specs.map(() => ({}));
     specs.forEach((spec, i) => {
       const dc = datacenter ? { datacenter } : {};
-      const query: Query =
-        spec.key !== undefined ? { kind: 'key', key: spec.key, ...dc } : { kind: 'prefix', prefix: spec.prefix as string, ...dc };
+      const query: Query = spec.key !== undefined ? { kind: 'key', key: spec.key, ...dc } : { kind: 'prefix', prefix: spec.prefix as string, ...dc };
       let arrived!: () => void;
       this.#first.push(new Promise((resolve) => (arrived = resolve)));
       const label = `kv env ${spec.key ?? spec.prefix}`;

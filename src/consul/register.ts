@@ -244,8 +244,7 @@ export class Registration {
         Status: this.#lastStatus ?? s.initialStatus,
         Notes: `TTL check fed by the health check of job ${s.job}`,
       };
-      if (s.deregisterCriticalServiceAfter !== undefined)
-        check.DeregisterCriticalServiceAfter = goDuration(s.deregisterCriticalServiceAfter);
+      if (s.deregisterCriticalServiceAfter !== undefined) check.DeregisterCriticalServiceAfter = goDuration(s.deregisterCriticalServiceAfter);
       body.Check = check;
     }
     try {

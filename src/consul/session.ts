@@ -88,7 +88,10 @@ export class SessionClient implements ConsulSessions {
    * Read the key; with `index` > 0 a blocking query that returns when the key changes or after
    * `waitMs`. The request timeout is always longer than the wait.
    */
-  async readKey(key: string, opts: { index: number; waitMs: number; consistent?: boolean; signal?: AbortSignal }): Promise<{ state: KeyState | undefined; index: number }> {
+  async readKey(
+    key: string,
+    opts: { index: number; waitMs: number; consistent?: boolean; signal?: AbortSignal },
+  ): Promise<{ state: KeyState | undefined; index: number }> {
     const query: Record<string, string> = {};
     if (opts.index > 0) {
       query.index = String(opts.index);

@@ -24,9 +24,7 @@ function source(make: (ref: string) => Query, client: ConsulClient, log: Logger)
     check: (ref) => (ref.trim() === '' ? 'the reference is empty' : undefined),
     subscribe(ref, onValue) {
       const query = make(ref);
-      const watcher = new BlockingQuery(query, client, { blockingWait: 60_000, log, label: `template data ${query.kind}:${ref}` }, (c) =>
-        onValue(c),
-      );
+      const watcher = new BlockingQuery(query, client, { blockingWait: 60_000, log, label: `template data ${query.kind}:${ref}` }, (c) => onValue(c));
       watcher.start();
       return () => watcher.stop();
     },
@@ -35,7 +33,16 @@ function source(make: (ref: string) => Query, client: ConsulClient, log: Logger)
 
 export function registerConsulSources(registry: TemplateSourceRegistry, client: ConsulClient, log: Logger, datacenter?: string): void {
   const dc = datacenter ? { datacenter } : {};
-  registry.register('key', source((ref) => ({ kind: 'key', key: ref, ...dc }), client, log));
-  registry.register('tree', source((ref) => ({ kind: 'prefix', prefix: ref, ...dc }), client, log));
-  registry.register('service', source((ref) => serviceQuery(ref, datacenter), client, log));
+  registry.register(
+    'key',
+    source((ref) => ({ kind: 'key', key: ref, ...dc }), client, log),
+  );
+  registry.register(
+    'tree',
+    source((ref) => ({ kind: 'prefix', prefix: ref, ...dc }), client, log),
+  );
+  registry.register(
+    'service',
+    source((ref) => serviceQuery(ref, datacenter), client, log),
+  );
 }

@@ -106,7 +106,13 @@ export class ConsulSubsystem implements Subsystem {
 
   #registration(job: JobConfig): Registration {
     const token = this.#config.token ?? process.env.CONSUL_HTTP_TOKEN;
-    return new Registration(serviceSpec(job), this.#client as ConsulClient, this.#log as SubsystemContext['log'], token, Math.min(this.#config.requestTimeout, 5_000));
+    return new Registration(
+      serviceSpec(job),
+      this.#client as ConsulClient,
+      this.#log as SubsystemContext['log'],
+      token,
+      Math.min(this.#config.requestTimeout, 5_000),
+    );
   }
 
   /**
@@ -132,11 +138,11 @@ export class ConsulSubsystem implements Subsystem {
       apply: async () => {
         const keepWatches = new Set(watchPlan.flatMap((p) => (p.kept ? [p.kept] : [])));
         for (const w of this.#watches) if (!keepWatches.has(w)) w.stop();
-        this.#watches = watchPlan.map((p) => (p.kept ?? p.fresh) as Watch);
+        this.#watches = watchPlan.map((p) => p.kept ?? p.fresh);
         for (const p of watchPlan) p.fresh?.start();
 
         const gone = [...this.#registrations].filter(([name, reg]) => regPlan.get(name)?.kept !== reg);
-        await Promise.allSettled(gone.map(([name]) => this.#registrations.get(name)?.deregister('changed or removed by a reload')));
+        await Promise.allSettled(gone.map(([, reg]) => reg.deregister('changed or removed by a reload')));
         for (const [name] of gone) this.#registrations.delete(name);
         const fresh = [...regPlan].flatMap(([name, p]) => (p.fresh ? [[name, p.fresh] as const] : []));
         for (const [name, reg] of fresh) this.#registrations.set(name, reg);

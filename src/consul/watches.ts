@@ -87,7 +87,7 @@ export class Watch {
     this.#latest = content;
     if (this.#query.kind === 'service') {
       const count = (content as unknown[]).length;
-      if ((count > 0) !== (this.#healthyCount > 0)) {
+      if (count > 0 !== this.#healthyCount > 0) {
         this.log.info({ watch: this.name, instances: count }, `watch ${this.name}: service ${count > 0 ? 'has healthy instances' : 'has no healthy instance'}`);
         this.publish(count > 0 ? 'healthy' : 'unhealthy', this.name, { instances: count });
       }
@@ -100,10 +100,13 @@ export class Watch {
     else clearTimeout(this.#timer);
     const max = this.config.wait.max ?? min * 4;
     const due = Math.min(now + min, this.#firstPendingAt + Math.max(max, min));
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.#flush();
-    }, Math.max(0, due - now));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#flush();
+      },
+      Math.max(0, due - now),
+    );
   }
 
   #flush(): void {
@@ -111,7 +114,13 @@ export class Watch {
     if (print === this.#published) return; // a burst that ended where it began
     this.#published = print;
     this.#changes++;
-    const size = Array.isArray(this.#latest) ? this.#latest.length : this.#latest && typeof this.#latest === 'object' ? Object.keys(this.#latest).length : this.#latest === undefined ? 0 : 1;
+    const size = Array.isArray(this.#latest)
+      ? this.#latest.length
+      : this.#latest && typeof this.#latest === 'object'
+        ? Object.keys(this.#latest).length
+        : this.#latest === undefined
+          ? 0
+          : 1;
     this.log.info({ watch: this.name, size }, `watch ${this.name} changed`);
     this.publish('changed', this.name, { size });
   }

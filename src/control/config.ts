@@ -38,20 +38,24 @@ const mode = z
   })
   .meta({
     description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`. Also 0o600, or 384 (the value itself).',
-    anyOf: [{ type: 'string', pattern: '^\\s*(0o|0)?[0-7]{1,4}\\s*$' }, { type: 'integer', minimum: 0 }],
+    anyOf: [
+      { type: 'string', pattern: '^\\s*(0o|0)?[0-7]{1,4}\\s*$' },
+      { type: 'integer', minimum: 0 },
+    ],
   } as never);
 
 export const controlSchema = z
   .strictObject({
     enabled: boolLike.default(true).meta({ description: 'Default true. Without a control plane, the CLI cannot reach this Pilotfish.' }),
-    socket: z.string().min(1).optional().meta({
-      description: `Socket path. Defaults to $PILOTFISH_SOCKET, then ${DEFAULT_SOCKET}. When set here, failing to listen is fatal.`,
-    }),
-    mode: mode.default(0o600),
-    group: z
+    socket: z
       .string()
+      .min(1)
       .optional()
-      .meta({ description: 'Give this group (name or gid) the socket; combine with mode "0660".' }),
+      .meta({
+        description: `Socket path. Defaults to $PILOTFISH_SOCKET, then ${DEFAULT_SOCKET}. When set here, failing to listen is fatal.`,
+      }),
+    mode: mode.default(0o600),
+    group: z.string().optional().meta({ description: 'Give this group (name or gid) the socket; combine with mode "0660".' }),
   })
   .default({ enabled: true, mode: 0o600 })
   .meta({ description: 'The control plane: HTTP/JSON over a unix socket, used by the pilotfish CLI.' });

@@ -16,10 +16,8 @@ export function healthOf(status: SupervisorStatus): Health {
   const problems: string[] = [];
   if (status.stopping) problems.push('pilotfish is stopping');
   for (const job of status.jobs) {
-    if (job.main && job.state !== 'running')
-      problems.push(`main job ${job.name} is ${job.state}${job.lastExit?.error ? ` (${job.lastExit.error})` : ''}`);
-    if (job.health !== null && job.health !== 'healthy')
-      problems.push(`job ${job.name} is ${job.health}${job.healthReason ? `: ${job.healthReason}` : ''}`);
+    if (job.main && job.state !== 'running') problems.push(`main job ${job.name} is ${job.state}${job.lastExit?.error ? ` (${job.lastExit.error})` : ''}`);
+    if (job.health !== null && job.health !== 'healthy') problems.push(`job ${job.name} is ${job.health}${job.healthReason ? `: ${job.healthReason}` : ''}`);
   }
   return { healthy: problems.length === 0, problems };
 }
@@ -75,9 +73,9 @@ export function addCoreEndpoints(routes: ControlRoutes, control: SupervisorContr
           next.delete(k);
           continue;
         }
-        const problem = stringProblem(`${k}=${v as string}`);
+        const problem = stringProblem(`${k}=${v}`);
         if (problem) throw new ControlError(400, `${k}=… ${problem}`);
-        next.set(k, execCost(`${k}=${v as string}`));
+        next.set(k, execCost(`${k}=${v}`));
       }
       // Every process started from now on gets these: they must leave room for the jobs' own.
       const limit = Math.floor(argMax() / 2);

@@ -183,7 +183,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
   );
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     if (refused.has(socket) || !socket.writable) return void socket.destroy();
-    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
     socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
     socket.destroySoon();
   });
@@ -244,7 +249,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
     async close() {
       // Closing unlinks the socket; if it is still there and still ours, remove it. A socket
       // another Pilotfish has put at the same path since is left alone.
-      const ours = await lstat(socket).then((st) => st.ino === ino, () => false);
+      const ours = await lstat(socket).then(
+        (st) => st.ino === ino,
+        () => false,
+      );
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -4,7 +4,6 @@ import { command, duration, name } from '../config/types.js';
 
 /** The event source of `elected` and `demoted`: hooks use `when: {source: election, each: elected}`. */
 export { ELECTION_SOURCE } from '../kernel/events.js';
-import { ELECTION_SOURCE } from '../kernel/events.js';
 
 /** Consul's bounds for a session TTL and its lock-delay. */
 const TTL_MIN = 10_000;
@@ -20,7 +19,7 @@ const candidateSchema = z.strictObject({
 const rankSchema = z.strictObject({
   exec: command.meta({
     description:
-      'Prints this instance\'s rank, a number (the last numeric line of its output counts): the higher, the better a primary it would make, e.g. the replicated GTID sequence number. While the key is free, an instance runs for primary only when no live candidate ranks higher (ties: the smaller id wins).',
+      "Prints this instance's rank, a number (the last numeric line of its output counts): the higher, the better a primary it would make, e.g. the replicated GTID sequence number. While the key is free, an instance runs for primary only when no live candidate ranks higher (ties: the smaller id wins).",
   }),
   timeout: duration.default(5_000).meta({ description: 'The rank command fails when it runs longer than this.' }),
   interval: duration.default(2_000).meta({ description: 'While the key is free: how often the rank is measured and published again.' }),
@@ -32,9 +31,7 @@ const rankSchema = z.strictObject({
 
 const watchdogSchema = z
   .strictObject({
-    margin: duration
-      .default(2_000)
-      .meta({ description: 'Act on an event-loop stall longer than the lease minus this margin.' }),
+    margin: duration.default(2_000).meta({ description: 'Act on an event-loop stall longer than the lease minus this margin.' }),
     action: z
       .enum(['demote', 'kill'])
       .default('demote')
@@ -54,13 +51,10 @@ export const electionSchema = z
         'Consul lock-delay after an invalidation (0 to 60s). The default 1s gives the demote hook a head start when a health check invalidates the session; a planned step-down releases the key and never waits for it.',
     }),
     behavior: z.enum(['release', 'delete']).default('release').meta({ description: 'What Consul does to the key when the session is invalidated.' }),
-    checks: z
-      .array(z.string().min(1))
-      .optional()
-      .meta({
-        description:
-          'Check IDs attached to the session ("service" = the service\'s own TTL check, "serfHealth" = the agent\'s node). Default: ["service"] when the job has a health check and a port, else []. Any listed check turning critical ends the session.',
-      }),
+    checks: z.array(z.string().min(1)).optional().meta({
+      description:
+        'Check IDs attached to the session ("service" = the service\'s own TTL check, "serfHealth" = the agent\'s node). Default: ["service"] when the job has a health check and a port, else []. Any listed check turning critical ends the session.',
+    }),
     meta: z.record(z.string(), z.string()).default({}).meta({ description: 'Extra fields written with the address into the key.' }),
     candidate: candidateSchema.optional(),
     rank: rankSchema.optional(),
@@ -68,17 +62,13 @@ export const electionSchema = z
     watchWait: duration.default(30_000).meta({ description: 'The wait of each blocking query on the key (at most 10m).' }),
   })
   .superRefine((e, ctx) => {
-    if (e.ttl < TTL_MIN || e.ttl > TTL_MAX)
-      ctx.addIssue({ code: 'custom', message: 'Consul accepts a session TTL from 10s to 24h', path: ['ttl'] });
+    if (e.ttl < TTL_MIN || e.ttl > TTL_MAX) ctx.addIssue({ code: 'custom', message: 'Consul accepts a session TTL from 10s to 24h', path: ['ttl'] });
     if (e.ttl % 1000 !== 0) ctx.addIssue({ code: 'custom', message: 'use whole seconds for the ttl', path: ['ttl'] });
-    if (e.lockDelay > LOCK_DELAY_MAX)
-      ctx.addIssue({ code: 'custom', message: 'Consul caps lockDelay at 60s', path: ['lockDelay'] });
-    if (e.watchdog.margin >= e.ttl)
-      ctx.addIssue({ code: 'custom', message: 'the watchdog margin must be shorter than the ttl', path: ['watchdog', 'margin'] });
+    if (e.lockDelay > LOCK_DELAY_MAX) ctx.addIssue({ code: 'custom', message: 'Consul caps lockDelay at 60s', path: ['lockDelay'] });
+    if (e.watchdog.margin >= e.ttl) ctx.addIssue({ code: 'custom', message: 'the watchdog margin must be shorter than the ttl', path: ['watchdog', 'margin'] });
     if (e.watchWait > 600_000) ctx.addIssue({ code: 'custom', message: 'watchWait is at most 10m', path: ['watchWait'] });
   });
 
 export type ElectionConfig = z.output<typeof electionSchema>;
 export type CandidateConfig = z.output<typeof candidateSchema>;
 export type RankConfig = z.output<typeof rankSchema>;
-

@@ -385,8 +385,7 @@ export class Elector {
     );
     const late = now() - deadline;
     if (!finished) log.error({ budgetMs: Math.round(budget) }, `demote hooks did not finish within ${Math.round(budget)}ms`);
-    if (late > 0)
-      log.error({ lateMs: Math.round(late) }, `demotion finished ${Math.round(late)}ms after the lock could have passed to another instance`);
+    if (late > 0) log.error({ lateMs: Math.round(late) }, `demotion finished ${Math.round(late)}ms after the lock could have passed to another instance`);
     else log.info({ spareMs: Math.round(-late) }, 'demoted to replica');
   }
 
@@ -443,4 +442,3 @@ export class Elector {
     this.kick();
   }
 }
-

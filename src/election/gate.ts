@@ -29,7 +29,16 @@ export async function runElectionCommand(
 ): Promise<CommandResult> {
   let run;
   try {
-    run = await runOneShot({ job: name, argv: toArgv(config.exec, false), env, logging: 'wrapped', lineLevel: 'debug', log, captureTail: 1024, timeout: config.timeout });
+    run = await runOneShot({
+      job: name,
+      argv: toArgv(config.exec, false),
+      env,
+      logging: 'wrapped',
+      lineLevel: 'debug',
+      log,
+      captureTail: 1024,
+      timeout: config.timeout,
+    });
   } catch (error) {
     return { ok: false, reason: (error as Error).message, output: '' };
   }

@@ -45,12 +45,11 @@ export interface Verdict {
  */
 export function rankVerdict(o: { self: string; entries: CandidateEntry[]; freeIndex: number; waitedMs: number; maxWaitMs: number }): Verdict {
   const mine = o.entries.find((e) => e.id === o.self);
-  if (!mine || mine.modifyIndex <= o.freeIndex) return { go: false, reason: 'publishing this instance\'s rank' };
+  if (!mine || mine.modifyIndex <= o.freeIndex) return { go: false, reason: "publishing this instance's rank" };
   if (o.waitedMs >= o.maxWaitMs) return { go: true, reason: `the key has been free for ${Math.round(o.waitedMs)}ms: ranks no longer hold this instance back` };
   for (const e of o.entries) {
     if (e.id === o.self) continue;
-    if (e.rank > mine.rank || (e.rank === mine.rank && e.id < o.self))
-      return { go: false, reason: `${e.id} ranks higher (${e.rank} vs ${mine.rank})` };
+    if (e.rank > mine.rank || (e.rank === mine.rank && e.id < o.self)) return { go: false, reason: `${e.id} ranks higher (${e.rank} vs ${mine.rank})` };
   }
   const stale = o.entries.find((e) => e.id !== o.self && e.modifyIndex <= o.freeIndex);
   if (stale) return { go: false, reason: `waiting for ${stale.id} to publish a fresh rank` };

@@ -129,7 +129,10 @@ export class ElectionSubsystem implements Subsystem {
     const threshold = Math.max(500, leaseMs - cfg.watchdog.margin);
     this.#watchdog = new StallWatchdog(threshold, (stalledMs) => {
       if (elector.role !== 'primary') return log.warn({ stalledMs }, `the event loop stalled for ${stalledMs}ms`);
-      log.error({ stalledMs, thresholdMs: threshold, action: cfg.watchdog.action }, `the event loop stalled for ${stalledMs}ms (lease ${leaseMs}ms): ${cfg.watchdog.action}`);
+      log.error(
+        { stalledMs, thresholdMs: threshold, action: cfg.watchdog.action },
+        `the event loop stalled for ${stalledMs}ms (lease ${leaseMs}ms): ${cfg.watchdog.action}`,
+      );
       if (cfg.watchdog.action === 'kill') this.#killJob(ctx, job.name);
       void elector.lose(`the event loop stalled for ${stalledMs}ms`);
     });

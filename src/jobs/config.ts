@@ -17,11 +17,7 @@ export const whenSchema = z
     once: trigger.shape.once,
     each: trigger.shape.each,
     interval: duration.optional().meta({ description: 'Run periodically, every interval.' }),
-    all: z
-      .array(trigger)
-      .min(1)
-      .optional()
-      .meta({ description: 'Start once every listed event has been seen (in any order).' }),
+    all: z.array(trigger).min(1).optional().meta({ description: 'Start once every listed event has been seen (in any order).' }),
     timeout: duration.optional().meta({
       description: 'Give up waiting after this long, and publish timerExpired from this job.',
     }),
@@ -32,8 +28,7 @@ export const whenSchema = z
     if (w.once && w.each) ctx.addIssue({ code: 'custom', message: 'set once or each, not both', path: ['each'] });
     if ((w.once || w.each) && w.source === undefined)
       ctx.addIssue({ code: 'custom', message: 'once and each need a source', path: [w.once ? 'once' : 'each'] });
-    if (w.interval !== undefined && w.interval < 10)
-      ctx.addIssue({ code: 'custom', message: 'interval must be at least 10ms', path: ['interval'] });
+    if (w.interval !== undefined && w.interval < 10) ctx.addIssue({ code: 'custom', message: 'interval must be at least 10ms', path: ['interval'] });
     for (const [i, t] of (w.all ?? []).entries())
       if (t.once && t.each) ctx.addIssue({ code: 'custom', message: 'set once or each, not both', path: ['all', i] });
   });
@@ -57,7 +52,9 @@ const restartCount = z
     return z.NEVER;
   })
   // For editors: the words, a number, or digits (from ${VAR}).
-  .meta({ anyOf: [{ enum: [...RESTART_WORDS] }, { type: 'integer', minimum: 0, maximum: 1_000_000_000 }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }] } as never);
+  .meta({
+    anyOf: [{ enum: [...RESTART_WORDS] }, { type: 'integer', minimum: 0, maximum: 1_000_000_000 }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }],
+  } as never);
 
 const backoffSchema = z.strictObject({
   initial: duration.default(1000),
@@ -67,7 +64,10 @@ const backoffSchema = z.strictObject({
 
 export const restartsSchema = z
   .union([restartCount, z.strictObject({ max: restartCount.default('unlimited'), backoff: backoffSchema.optional() })], {
-    error: (issue) => (issue.input !== null && typeof issue.input === 'object' && !Array.isArray(issue.input) ? undefined : 'expected a number, "unlimited", "never", or {max, backoff}'),
+    error: (issue) =>
+      issue.input !== null && typeof issue.input === 'object' && !Array.isArray(issue.input)
+        ? undefined
+        : 'expected a number, "unlimited", "never", or {max, backoff}',
   })
   .transform((r) => {
     const spec = typeof r === 'object' ? r : { max: r, backoff: undefined };
@@ -83,44 +83,45 @@ export const healthSchema = z.strictObject({
   ttl: duration.optional().meta({ description: 'Consul TTL for the check; defaults to twice the interval.' }),
 });
 
-export const jobSchema = z.strictObject({
-  name,
-  exec: command.meta({ description: 'The command: an argv array, or a string split like a shell would.' }),
-  shell: boolLike.default(false).meta({ description: 'Give a string exec to /bin/sh -c.' }),
-  env: envMap.default({}),
-  secrets: jobSecretsSchema,
-  onSecretChange: onSecretChangeSchema,
-  cwd: z.string().optional(),
-  user: z
-    .string()
-    .optional()
-    .meta({ description: 'Run as this user: a name, uid, or user:group. A user given alone also gets its supplementary groups from /etc/group (through setpriv).' }),
-  when: whenSchema.optional(),
-  restarts: restartsSchema.default({ max: 0, backoff: { initial: 1000, max: 30_000, factor: 2 } }),
-  timeout: duration.optional().meta({ description: 'Kill the process group if it runs longer than this.' }),
-  stopSignal: signalName.default('SIGTERM'),
-  stopTimeout: duration.optional().meta({ description: 'Defaults to the top-level stopTimeout.' }),
-  health: healthSchema.optional(),
-  port: intLike(1, 65535).optional().meta({ description: 'Register a Consul service on this port.' }),
-  tags: z.array(z.string()).default([]),
-  interfaces: z.union([z.string(), z.array(z.string())]).optional(),
-  initialStatus: z.enum(['passing', 'warning', 'critical']).optional(),
-  serviceId: z.string().min(1).optional().meta({ description: 'Consul service ID; defaults to <name>-<hostname>.' }),
-  meta: z.record(z.string(), z.string()).optional().meta({ description: 'Consul service meta.' }),
-  deregisterCriticalServiceAfter: duration.optional().meta({ description: 'Consul removes the service after its check is critical this long.' }),
-  enableTagOverride: boolLike.optional().meta({ description: 'Let other agents edit the tags (Consul EnableTagOverride).' }),
-  main: boolLike.default(false).meta({ description: "Pilotfish exits with this job's exit code when it ends." }),
-  logging: z
-    .enum(['wrapped', 'raw'])
-    .default('wrapped')
-    .meta({ description: 'wrapped: each output line logged with job and pid; raw: passed through untouched.' }),
-}).superRefine((job, ctx) => {
-  // The job's own part of what its process is started with must fit the kernel's limit by
-  // itself (Pilotfish's environment and putenv are added at spawn, and checked there).
-  const argv = typeof job.exec === 'string' ? [job.exec] : job.exec;
-  const problem = execProblem(argv, job.env);
-  if (problem && problem.what === 'argv and environment') ctx.addIssue({ code: 'custom', message: problem.message, path: ['env'] });
-});
+export const jobSchema = z
+  .strictObject({
+    name,
+    exec: command.meta({ description: 'The command: an argv array, or a string split like a shell would.' }),
+    shell: boolLike.default(false).meta({ description: 'Give a string exec to /bin/sh -c.' }),
+    env: envMap.default({}),
+    secrets: jobSecretsSchema,
+    onSecretChange: onSecretChangeSchema,
+    cwd: z.string().optional(),
+    user: z.string().optional().meta({
+      description: 'Run as this user: a name, uid, or user:group. A user given alone also gets its supplementary groups from /etc/group (through setpriv).',
+    }),
+    when: whenSchema.optional(),
+    restarts: restartsSchema.default({ max: 0, backoff: { initial: 1000, max: 30_000, factor: 2 } }),
+    timeout: duration.optional().meta({ description: 'Kill the process group if it runs longer than this.' }),
+    stopSignal: signalName.default('SIGTERM'),
+    stopTimeout: duration.optional().meta({ description: 'Defaults to the top-level stopTimeout.' }),
+    health: healthSchema.optional(),
+    port: intLike(1, 65535).optional().meta({ description: 'Register a Consul service on this port.' }),
+    tags: z.array(z.string()).default([]),
+    interfaces: z.union([z.string(), z.array(z.string())]).optional(),
+    initialStatus: z.enum(['passing', 'warning', 'critical']).optional(),
+    serviceId: z.string().min(1).optional().meta({ description: 'Consul service ID; defaults to <name>-<hostname>.' }),
+    meta: z.record(z.string(), z.string()).optional().meta({ description: 'Consul service meta.' }),
+    deregisterCriticalServiceAfter: duration.optional().meta({ description: 'Consul removes the service after its check is critical this long.' }),
+    enableTagOverride: boolLike.optional().meta({ description: 'Let other agents edit the tags (Consul EnableTagOverride).' }),
+    main: boolLike.default(false).meta({ description: "Pilotfish exits with this job's exit code when it ends." }),
+    logging: z
+      .enum(['wrapped', 'raw'])
+      .default('wrapped')
+      .meta({ description: 'wrapped: each output line logged with job and pid; raw: passed through untouched.' }),
+  })
+  .superRefine((job, ctx) => {
+    // The job's own part of what its process is started with must fit the kernel's limit by
+    // itself (Pilotfish's environment and putenv are added at spawn, and checked there).
+    const argv = typeof job.exec === 'string' ? [job.exec] : job.exec;
+    const problem = execProblem(argv, job.env);
+    if (problem && problem.what === 'argv and environment') ctx.addIssue({ code: 'custom', message: problem.message, path: ['env'] });
+  });
 
 export type JobConfig = z.output<typeof jobSchema>;
 export type WhenConfig = z.output<typeof whenSchema>;

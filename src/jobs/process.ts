@@ -80,10 +80,14 @@ function asUser(spec: SpawnSpec): { argv: readonly string[]; ids: { uid?: number
   // Only root can set groups; otherwise Node's own spawn, as before (it ignores that failure).
   if (user.groups.length > 0 && process.getuid?.() === 0) {
     if (setprivPath === undefined) setprivPath = ['/usr/bin/setpriv', '/bin/setpriv', '/usr/sbin/setpriv'].find((p) => existsSync(p)) ?? null;
-    if (setprivPath) return { argv: [setprivPath, `--reuid=${user.uid}`, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', ...spec.argv], ids: {} };
+    if (setprivPath)
+      return { argv: [setprivPath, `--reuid=${user.uid}`, `--regid=${user.gid}`, `--groups=${user.groups.join(',')}`, '--', ...spec.argv], ids: {} };
     if (!warnedNoSetpriv) {
       warnedNoSetpriv = true;
-      spec.log.warn({ job: spec.job }, `user ${user.name ?? user.uid} has supplementary groups (${user.groups.join(',')}), but there is no setpriv (util-linux) to give them: jobs run with the primary group only`);
+      spec.log.warn(
+        { job: spec.job },
+        `user ${user.name ?? user.uid} has supplementary groups (${user.groups.join(',')}), but there is no setpriv (util-linux) to give them: jobs run with the primary group only`,
+      );
     }
   }
   return { argv: spec.argv, ids: { uid: user.uid, gid: user.gid } };

@@ -64,8 +64,7 @@ export interface BusOptions {
 }
 
 export type BusProblem =
-  | { kind: 'handlerError'; subscriber: string; event: BusEvent; error: unknown }
-  | { kind: 'dropped'; subscriber: string; dropped: number };
+  { kind: 'handlerError'; subscriber: string; event: BusEvent; error: unknown } | { kind: 'dropped'; subscriber: string; dropped: number };
 
 interface Delivery {
   remaining: number;

@@ -69,7 +69,13 @@ export function duration(value: unknown, ctx: Context, path: string): string | n
   }
   if (ms > 0 && ms < 1) ctx.notes.add(path, `${value} is below Pilotfish's 1ms resolution; rounded up to 1ms`);
   const whole = Math.max(ms > 0 ? 1 : 0, Math.round(ms));
-  return whole % 3_600_000 === 0 && whole > 0 ? `${whole / 3_600_000}h` : whole % 60_000 === 0 && whole > 0 ? `${whole / 60_000}m` : whole % 1000 === 0 ? `${whole / 1000}s` : `${whole}ms`;
+  return whole % 3_600_000 === 0 && whole > 0
+    ? `${whole / 3_600_000}h`
+    : whole % 60_000 === 0 && whole > 0
+      ? `${whole / 60_000}m`
+      : whole % 1000 === 0
+        ? `${whole / 1000}s`
+        : `${whole}ms`;
 }
 
 const SHELL_WORD_SPECIAL = /["'\\$`|&;<>()*?~#\n]/;
@@ -109,15 +115,23 @@ export const RESTART_NOTE =
 
 /** ContainerPilot's variables for child processes, which Pilotfish does not set. */
 export function noteEnvironment(jobs: Obj[], ctx: Context, version: 2 | 3): void {
-  const services = jobs.filter((j) => j.port !== undefined && j.name !== 'containerpilot').map((j) => `CONTAINERPILOT_${String(j.name).toUpperCase().replace(/-/g, '_')}_IP`);
+  const services = jobs
+    .filter((j) => j.port !== undefined && j.name !== 'containerpilot')
+    .map((j) => `CONTAINERPILOT_${String(j.name).toUpperCase().replace(/-/g, '_')}_IP`);
   const vars = [...services, 'CONTAINERPILOT_PID', ...(version === 2 ? ['CONTAINERPILOT_APP_PID'] : [])];
-  ctx.notes.add('environment', `ContainerPilot gave every process ${vars.join(', ')}; Pilotfish does not set them (it sets PILOTFISH_JOB): scripts that read them need another source`);
+  ctx.notes.add(
+    'environment',
+    `ContainerPilot gave every process ${vars.join(', ')}; Pilotfish does not set them (it sets PILOTFISH_JOB): scripts that read them need another source`,
+  );
 }
 
 /** One note when any job has a timeout. */
 export function noteTimeouts(jobs: Obj[], ctx: Context): void {
   if (jobs.some((j) => j.timeout !== undefined))
-    ctx.notes.add('timeout', "a run past its timeout got SIGKILL at once from ContainerPilot; Pilotfish sends the job's stop signal (SIGTERM) first, then SIGKILL after its stopTimeout");
+    ctx.notes.add(
+      'timeout',
+      "a run past its timeout got SIGKILL at once from ContainerPilot; Pilotfish sends the job's stop signal (SIGTERM) first, then SIGKILL after its stopTimeout",
+    );
 }
 
 /** One note when any job restarts. */
@@ -146,9 +160,14 @@ export function safeName(name: unknown, ctx: Context, path: string): string {
 /** A job's name from its command, as ContainerPilot named unnamed jobs: the program's base name. */
 export function nameOf(exec: string | string[] | undefined, fallback: string): string {
   const first = typeof exec === 'string' ? exec.split(/\s+/)[0] : exec?.[0];
-  return (first ?? fallback).split('/').pop()?.replace(/[^A-Za-z0-9_.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || fallback;
+  return (
+    (first ?? fallback)
+      .split('/')
+      .pop()
+      ?.replace(/[^A-Za-z0-9_.-]/g, '-')
+      .replace(/^[^A-Za-z0-9]+/, '') || fallback
+  );
 }
 
 /** A process for a service that has none (Pilotfish registers a service while its job runs). */
 export const STAND_IN = ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"];
-

@@ -117,7 +117,10 @@ export function migrate(source: string, options: MigrateOptions | string = {}): 
   if (!result || keysHoldTokens(result.cp)) {
     // A translated value where JSON5 wants something else: render everything for the environment.
     result = render(source, file, opts, false);
-    result.notes.unshift({ line: 0, message: 'a template stands for a key or for JSON5 syntax, which ${VAR} cannot express, so the whole config was rendered for the environment' });
+    result.notes.unshift({
+      line: 0,
+      message: 'a template stands for a key or for JSON5 syntax, which ${VAR} cannot express, so the whole config was rendered for the environment',
+    });
   }
   const notes = new Notes();
   for (const n of result.notes) notes.add(n.line > 0 ? `${file}:${n.line}` : file, n.message);
@@ -152,7 +155,15 @@ export function isContainerPilot(text: string, named = false): boolean {
   if (typeof parsed.consul === 'string' || (isObj(parsed.consul) && ('scheme' in parsed.consul || 'tls' in parsed.consul))) return true;
   const jobs = Array.isArray(parsed.jobs) ? parsed.jobs.filter(isObj) : [];
   if (jobs.some((j) => 'main' in j || 'shell' in j || 'initialStatus' in j || 'env' in j)) return false;
-  if (jobs.some((j) => 'initial_status' in j || isObj(j.consul) || (isObj(j.when) && typeof j.when.source === 'string' && j.when.source.startsWith('watch.')) || (isObj(j.logging) && 'raw' in j.logging)))
+  if (
+    jobs.some(
+      (j) =>
+        'initial_status' in j ||
+        isObj(j.consul) ||
+        (isObj(j.when) && typeof j.when.source === 'string' && j.when.source.startsWith('watch.')) ||
+        (isObj(j.logging) && 'raw' in j.logging),
+    )
+  )
     return true;
   const watches = Array.isArray(parsed.watches) ? parsed.watches.filter(isObj) : [];
   if (watches.some((w) => !('service' in w) && !('key' in w) && !('prefix' in w))) return true;

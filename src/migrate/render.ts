@@ -106,7 +106,9 @@ class JsonSink implements Sink {
   }
 
   #where(): string {
-    return this.opts.at === 'startup' ? 'the environment at start-up' : 'the environment pilotfish migrate ran in; migrate again for another environment, or run the ContainerPilot config itself to decide at start-up';
+    return this.opts.at === 'startup'
+      ? 'the environment at start-up'
+      : 'the environment pilotfish migrate ran in; migrate again for another environment, or run the ContainerPilot config itself to decide at start-up';
   }
 
   #note(pipe: Pipeline, message: string): void {

@@ -19,9 +19,11 @@ export function logging(cp: unknown, ctx: Context): Obj | undefined {
   const format = concrete(cp.format, ctx, 'logging.format');
   if (format === 'json') out.format = 'json';
   else if (format === 'text' || format === 'default') out.format = 'text';
-  if (format === 'default') ctx.notes.add('logging.format', 'ContainerPilot\'s "default" (a timestamp and the message) becomes Pilotfish\'s text format, which also names the level');
+  if (format === 'default')
+    ctx.notes.add('logging.format', 'ContainerPilot\'s "default" (a timestamp and the message) becomes Pilotfish\'s text format, which also names the level');
   const output = concrete(cp.output, ctx, 'logging.output');
-  if (output === 'stderr') ctx.notes.add('logging.output', 'Pilotfish logs to stdout; ContainerPilot was told stderr (redirect in the container runtime if it matters)');
+  if (output === 'stderr')
+    ctx.notes.add('logging.output', 'Pilotfish logs to stdout; ContainerPilot was told stderr (redirect in the container runtime if it matters)');
   return out;
 }
 
@@ -33,7 +35,10 @@ export function consul(cp: unknown, ctx: Context): Obj | undefined {
   if (typeof cp.address === 'string') out.address = typeof cp.scheme === 'string' && cp.scheme !== '' ? `${cp.scheme}://${cp.address}` : cp.address;
   if (cp.token !== undefined) out.token = cp.token;
   if (isObj(cp.tls) && Object.keys(cp.tls).length > 0)
-    ctx.notes.add('consul.tls', `Pilotfish's Consul client takes TLS settings from the environment only: set ${['CONSUL_CACERT', 'CONSUL_CAPATH', 'CONSUL_CLIENT_CERT', 'CONSUL_CLIENT_KEY', 'CONSUL_TLS_SERVER_NAME', 'CONSUL_HTTP_SSL_VERIFY'].join(', ')} instead`);
+    ctx.notes.add(
+      'consul.tls',
+      `Pilotfish's Consul client takes TLS settings from the environment only: set ${['CONSUL_CACERT', 'CONSUL_CAPATH', 'CONSUL_CLIENT_CERT', 'CONSUL_CLIENT_KEY', 'CONSUL_TLS_SERVER_NAME', 'CONSUL_HTTP_SSL_VERIFY'].join(', ')} instead`,
+    );
   return out;
 }
 
@@ -46,7 +51,11 @@ function telemetryListen(cp: Obj, ctx: Context, out: Obj): void {
   const name = /^([A-Za-z][\w.-]*?)(?::inet)?$/.exec(first);
   if (first.startsWith('static:')) out.address = first.slice('static:'.length);
   else if (name && !['inet', 'inet6'].includes(first)) out.interface = name[1];
-  else ctx.notes.add('telemetry.interfaces', `"${first}" has no Pilotfish equivalent (an address or an interface's first IPv4 address); listening on every address`);
+  else
+    ctx.notes.add(
+      'telemetry.interfaces',
+      `"${first}" has no Pilotfish equivalent (an address or an interface's first IPv4 address); listening on every address`,
+    );
   if (ifaces.length > 1) ctx.notes.add('telemetry.interfaces', 'Pilotfish listens on the first interface only, without falling back to the next ones');
 }
 
@@ -67,7 +76,10 @@ export function telemetry(cp: unknown, ctx: Context, hasConsul: boolean): { sect
     ctx.notes.unknown(m, key === 'sensors' ? [...METRIC_KEYS, 'poll', 'check', 'timeout'] : METRIC_KEYS, path);
     const type = concrete(m.type, ctx, `${path}.type`);
     if (type !== 'counter' && type !== 'gauge') {
-      ctx.notes.add(path, `type ${String(type)} is not supported by Pilotfish (counter and gauge are); the metric${key === 'sensors' ? ' and its sensor are' : ' is'} dropped`);
+      ctx.notes.add(
+        path,
+        `type ${String(type)} is not supported by Pilotfish (counter and gauge are); the metric${key === 'sensors' ? ' and its sensor are' : ' is'} dropped`,
+      );
       return [];
     }
     const metric: Obj = {};
@@ -79,7 +91,13 @@ export function telemetry(cp: unknown, ctx: Context, hasConsul: boolean): { sect
       const argv = typeof check === 'string' ? check.split(/\s+/) : (check ?? []);
       const job: Obj = {
         name: `sensor-${String(m.name)}`,
-        exec: ['/bin/sh', '-c', `value=$("$@") && exec ${ctx.pilotfish.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')} putmetric "${full}=$(echo $value)"`, 'sensor', ...argv],
+        exec: [
+          '/bin/sh',
+          '-c',
+          `value=$("$@") && exec ${ctx.pilotfish.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ')} putmetric "${full}=$(echo $value)"`,
+          'sensor',
+          ...argv,
+        ],
         when: { interval: duration(m.poll, ctx, `${path}.poll`) },
       };
       if (m.timeout !== undefined) job.timeout = duration(m.timeout, ctx, `${path}.timeout`);

@@ -12,10 +12,37 @@
  *   telemetry.sensors[]                      → metrics, and a periodic job feeding each with `pilotfish putmetric`
  *   stopTimeout (seconds; -1 = kill at once) → stopTimeout
  */
-import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, noteTimeouts, command, duration, isObj, type Context, type Obj } from './common.js';
+import {
+  POLL_NOTE,
+  STAND_IN,
+  nameOf,
+  safeName,
+  noteEnvironment,
+  noteRestarts,
+  noteTimeouts,
+  command,
+  duration,
+  isObj,
+  type Context,
+  type Obj,
+} from './common.js';
 import { consul, logging, telemetry } from './sections.js';
 
-export const V2_KEYS = ['consul', 'etcd', 'logging', 'onStart', 'preStart', 'preStop', 'postStop', 'stopTimeout', 'services', 'backends', 'tasks', 'coprocesses', 'telemetry'];
+export const V2_KEYS = [
+  'consul',
+  'etcd',
+  'logging',
+  'onStart',
+  'preStart',
+  'preStop',
+  'postStop',
+  'stopTimeout',
+  'services',
+  'backends',
+  'tasks',
+  'coprocesses',
+  'telemetry',
+];
 const SERVICE_KEYS = ['name', 'port', 'health', 'interfaces', 'poll', 'ttl', 'timeout', 'tags', 'consul'];
 
 /** A service's registration and health check, as job keys. */
@@ -28,7 +55,11 @@ function service(cp: Obj, ctx: Context, path: string): Obj {
     if (cp.poll !== undefined) h.interval = duration(cp.poll, ctx, `${path}.poll`);
     if (cp.ttl !== undefined) h.ttl = duration(cp.ttl, ctx, `${path}.ttl`);
     if (cp.timeout !== undefined) h.timeout = duration(cp.timeout, ctx, `${path}.timeout`);
-    else ctx.notes.add(`${path}.timeout`, 'not set: ContainerPilot 2 waited for the health check indefinitely; Pilotfish kills it after the poll interval (as ContainerPilot 3 does)');
+    else
+      ctx.notes.add(
+        `${path}.timeout`,
+        'not set: ContainerPilot 2 waited for the health check indefinitely; Pilotfish kills it after the poll interval (as ContainerPilot 3 does)',
+      );
     out.health = h;
   }
   for (const k of ['tags', 'interfaces'] as const) if (cp[k] !== undefined) out[k] = cp[k];
@@ -50,16 +81,23 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
   out.stopTimeout = duration(stop === 0 ? 0 : stop, ctx, 'stopTimeout');
   const c = consul(cp.consul, ctx);
   if (c) out.consul = c;
-  if (cp.etcd !== undefined) ctx.notes.add('etcd', 'Pilotfish discovers services through Consul only; etcd registration and backends are not converted (add a consul section)');
+  if (cp.etcd !== undefined)
+    ctx.notes.add('etcd', 'Pilotfish discovers services through Consul only; etcd registration and backends are not converted (add a consul section)');
 
   const jobs: Obj[] = [];
   const preStartCmd = cp.preStart ?? cp.onStart;
   if (cp.onStart !== undefined)
-    ctx.notes.add('onStart', cp.preStart === undefined ? 'the old name of preStart; converted as preStart' : 'ignored, as ContainerPilot 2 did when preStart is set');
+    ctx.notes.add(
+      'onStart',
+      cp.preStart === undefined ? 'the old name of preStart; converted as preStart' : 'ignored, as ContainerPilot 2 did when preStart is set',
+    );
   const after = preStartCmd !== undefined ? { source: 'preStart', once: 'exitSuccess' } : undefined;
   if (preStartCmd !== undefined) {
     jobs.push({ name: 'preStart', exec: command(preStartCmd, ctx, 'preStart') });
-    ctx.notes.add('preStart', 'when it fails ContainerPilot 2 exited at once; Pilotfish does not start the app and keeps running (see `pilotfish status`) until it is stopped');
+    ctx.notes.add(
+      'preStart',
+      'when it fails ContainerPilot 2 exited at once; Pilotfish does not start the app and keeps running (see `pilotfish status`) until it is stopped',
+    );
   }
   for (const [i, co] of (Array.isArray(cp.coprocesses) ? cp.coprocesses : []).entries()) {
     const path = `coprocesses[${i}]`;
@@ -92,7 +130,10 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
     const job: Obj = { name: s.name, exec: STAND_IN, ...service(s, ctx, `services[${k + 1}]`) };
     if (after) job.when = after;
     jobs.push(job);
-    ctx.notes.add(`services[${k + 1}]`, 'a service with no process of its own: Pilotfish registers a service while its job runs, so this one runs a stand-in that sleeps');
+    ctx.notes.add(
+      `services[${k + 1}]`,
+      'a service with no process of its own: Pilotfish registers a service while its job runs, so this one runs a stand-in that sleeps',
+    );
   });
 
   const names = new Set(jobs.map((j) => j.name));
@@ -117,7 +158,11 @@ export function convertV2(cp: Obj, ctx: Context, app: string[] | undefined): Obj
     if (!isObj(t)) continue;
     ctx.notes.unknown(t, ['name', 'command', 'frequency', 'timeout'], path);
     const exec = command(t.command, ctx, `${path}.command`);
-    const job: Obj = { name: typeof t.name === 'string' && t.name !== '' ? safeName(t.name, ctx, `${path}.name`) : nameOf(exec, `task-${i}`), exec, when: { interval: duration(t.frequency, ctx, `${path}.frequency`) } };
+    const job: Obj = {
+      name: typeof t.name === 'string' && t.name !== '' ? safeName(t.name, ctx, `${path}.name`) : nameOf(exec, `task-${i}`),
+      exec,
+      when: { interval: duration(t.frequency, ctx, `${path}.frequency`) },
+    };
     if (t.timeout !== undefined) job.timeout = duration(t.timeout, ctx, `${path}.timeout`);
     jobs.push(job);
     if (after) ctx.notes.add(path, 'ContainerPilot 2 started tasks after preStart; Pilotfish starts periodic jobs at start-up');

@@ -4,7 +4,21 @@
  * sources, Go durations) and a few defaults, each kept or noted here.
  */
 import { EVENT_CODES } from '../kernel/events.js';
-import { POLL_NOTE, STAND_IN, nameOf, safeName, noteEnvironment, noteRestarts, noteTimeouts, command, concrete, duration, isObj, type Context, type Obj } from './common.js';
+import {
+  POLL_NOTE,
+  STAND_IN,
+  nameOf,
+  safeName,
+  noteEnvironment,
+  noteRestarts,
+  noteTimeouts,
+  command,
+  concrete,
+  duration,
+  isObj,
+  type Context,
+  type Obj,
+} from './common.js';
 import { consul, logging, telemetry } from './sections.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
@@ -37,7 +51,11 @@ function when(cp: unknown, ctx: Context, path: string, names: Names): Obj | unde
     if (code === undefined || code === '') continue;
     if (code === 'SIGHUP' || code === 'SIGUSR2') out[k] = 'signal';
     else if ((EVENT_CODES as readonly unknown[]).includes(code)) out[k] = code;
-    else ctx.notes.add(`${path}.${k}`, `"${String(code)}" is not an event ContainerPilot jobs can wait for (it refused the config); the job waits for its source's default event`);
+    else
+      ctx.notes.add(
+        `${path}.${k}`,
+        `"${String(code)}" is not an event ContainerPilot jobs can wait for (it refused the config); the job waits for its source's default event`,
+      );
   }
   if (out.source === 'SIGHUP' || out.source === 'SIGUSR2') {
     delete out.once;
@@ -53,7 +71,8 @@ function health(cp: unknown, ctx: Context, path: string): Obj | undefined {
   const out: Obj = { exec: command(cp.exec, ctx, `${path}.exec`) ?? 'true' };
   if (cp.exec === undefined) ctx.notes.add(`${path}.exec`, 'no check command: ContainerPilot only sent heartbeats; Pilotfish runs `true` as the check');
   for (const k of ['interval', 'ttl', 'timeout'] as const) if (cp[k] !== undefined) out[k] = duration(cp[k], ctx, `${path}.${k}`);
-  if (isObj(cp.logging) && cp.logging.raw === true) ctx.notes.add(`${path}.logging.raw`, "Pilotfish logs a health check's output only when it fails, always wrapped");
+  if (isObj(cp.logging) && cp.logging.raw === true)
+    ctx.notes.add(`${path}.logging.raw`, "Pilotfish logs a health check's output only when it fails, always wrapped");
   return out;
 }
 
@@ -64,14 +83,20 @@ function job(cp: Obj, i: number, ctx: Context, names: Names): Obj {
   const name = cp.name === undefined ? nameOf(exec, `job-${i}`) : (names.jobs.get(String(cp.name)) ?? cp.name);
   const out: Obj = { name, exec: exec ?? STAND_IN };
   if (cp.exec === undefined)
-    ctx.notes.add(`${path}.exec`, 'a job with no process (service registration only): Pilotfish registers a service while its job runs, so this one runs a stand-in that sleeps');
+    ctx.notes.add(
+      `${path}.exec`,
+      'a job with no process (service registration only): Pilotfish registers a service while its job runs, so this one runs a stand-in that sleeps',
+    );
   const w = when(cp.when, ctx, `${path}.when`, names);
   if (w && Object.keys(w).length > 0) out.when = w;
   const restarts = concrete(cp.restarts, ctx, `${path}.restarts`);
   if (w?.interval !== undefined) {
     // ContainerPilot: an interval job runs every interval, `restarts` times more (default unlimited).
     if (restarts !== undefined && restarts !== 'unlimited')
-      ctx.notes.add(`${path}.restarts`, `ContainerPilot stopped this periodic job after ${restarts === 'never' ? 1 : Number(restarts) + 1} run(s); Pilotfish runs it every interval until it stops`);
+      ctx.notes.add(
+        `${path}.restarts`,
+        `ContainerPilot stopped this periodic job after ${restarts === 'never' ? 1 : Number(restarts) + 1} run(s); Pilotfish runs it every interval until it stops`,
+      );
   } else if (restarts !== undefined) out.restarts = restarts;
   if (cp.timeout !== undefined) out.timeout = duration(cp.timeout, ctx, `${path}.timeout`);
   if (cp.stopTimeout !== undefined) out.stopTimeout = duration(cp.stopTimeout, ctx, `${path}.stopTimeout`);
@@ -140,6 +165,9 @@ export function convertV3(cp: Obj, ctx: Context): Obj {
     ctx.notes.add('watches', POLL_NOTE);
   }
   if (jobs.some((j) => (j.when as Obj | undefined)?.interval !== undefined))
-    ctx.notes.add('jobs', 'periodic jobs: ContainerPilot ran them once at start-up and then every interval; Pilotfish first runs them one interval after start-up');
+    ctx.notes.add(
+      'jobs',
+      'periodic jobs: ContainerPilot ran them once at start-up and then every interval; Pilotfish first runs them one interval after start-up',
+    );
   return out;
 }

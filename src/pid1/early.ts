@@ -7,7 +7,21 @@
  * in the environment) forwards all of them, so it holds them from the start; `Signals.install`
  * takes the held ones over and replays them in order.
  */
-const HELD = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPWR'] as const;
+const HELD = [
+  'SIGTERM',
+  'SIGINT',
+  'SIGHUP',
+  'SIGQUIT',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGWINCH',
+  'SIGALRM',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGPWR',
+] as const;
 
 const received: NodeJS.Signals[] = [];
 const hold = (signal: NodeJS.Signals): void => {

@@ -25,8 +25,7 @@ export function startPid1(logger: () => Logger): Pid1 {
   let subreaper = false;
   if (!isInit) {
     subreaper = native.setSubreaper();
-    if (!subreaper)
-      log.warn('not PID 1 and could not become a child subreaper: orphans will not be reaped by Pilotfish');
+    if (!subreaper) log.warn('not PID 1 and could not become a child subreaper: orphans will not be reaped by Pilotfish');
   }
   const reaper = new Reaper({
     native,

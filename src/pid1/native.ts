@@ -15,7 +15,8 @@ const PR_SET_CHILD_SUBREAPER = 36;
 const PR_GET_CHILD_SUBREAPER = 37;
 /** siginfo_t is 128 bytes on Linux; si_pid sits at offset 12 on 32-bit and 16 on 64-bit ABIs. */
 const SIGINFO_SIZE = 128;
-const SI_PID_OFFSET = process.arch === 'x64' || process.arch === 'arm64' || process.arch === 'ppc64' || process.arch === 's390x' || process.arch === 'riscv64' ? 16 : 12;
+const SI_PID_OFFSET =
+  process.arch === 'x64' || process.arch === 'arm64' || process.arch === 'ppc64' || process.arch === 's390x' || process.arch === 'riscv64' ? 16 : 12;
 
 export interface Native {
   /**

@@ -52,9 +52,7 @@ export class Signals {
       process.on(signal, fn);
     };
     for (const stop of ['SIGTERM', 'SIGINT'] as const)
-      listen(stop, () =>
-        this.#dispatch(() => (this.#forwardStop ? this.#handlers?.onSignal(stop, this.route(stop)) : this.#handlers?.onStop(stop))),
-      );
+      listen(stop, () => this.#dispatch(() => (this.#forwardStop ? this.#handlers?.onSignal(stop, this.route(stop)) : this.#handlers?.onStop(stop))));
     for (const signal of FORWARDABLE) {
       if (signal === 'SIGUSR1' && !('SIGUSR1' in routes)) continue;
       listen(signal, () => this.#dispatch(() => this.#handlers?.onSignal(signal, this.route(signal))));

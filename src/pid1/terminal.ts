@@ -82,7 +82,7 @@ export function terminalSpawner(): TerminalSpawn | undefined {
         addTcsetpgrp(fa, 0);
         const pid = [0];
         const envp = Object.entries(env).map(([k, v]) => `${k}=${v}`);
-        const r = spawnp(pid, argv[0] as string, fa, attr, [...argv, null], [...envp, null]) as number;
+        const r = spawnp(pid, argv[0], fa, attr, [...argv, null], [...envp, null]) as number;
         if (r !== 0) return { error: ERRNO[r] ?? `errno ${r}` };
         return { pid: pid[0] as number };
       } finally {

@@ -49,8 +49,14 @@ export interface ConsulSessions {
   destroySession(id: string, timeoutMs: number): Promise<void>;
   acquire(key: string, session: string, value: string, timeoutMs: number): Promise<boolean>;
   release(key: string, session: string, timeoutMs: number): Promise<boolean>;
-  readKey(key: string, opts: { index: number; waitMs: number; consistent?: boolean; signal?: AbortSignal }): Promise<{ state: KeyState | undefined; index: number }>;
-  readPrefix(prefix: string, opts: { index: number; waitMs: number; signal?: AbortSignal }): Promise<{ entries: Array<KeyState & { key: string }>; index: number }>;
+  readKey(
+    key: string,
+    opts: { index: number; waitMs: number; consistent?: boolean; signal?: AbortSignal },
+  ): Promise<{ state: KeyState | undefined; index: number }>;
+  readPrefix(
+    prefix: string,
+    opts: { index: number; waitMs: number; signal?: AbortSignal },
+  ): Promise<{ entries: Array<KeyState & { key: string }>; index: number }>;
   deleteKey(key: string, timeoutMs: number): Promise<void>;
 }
 

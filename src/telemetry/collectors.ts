@@ -6,7 +6,7 @@ import { counter, gauge, unregister } from './metrics.js';
 /** Register the built-in metrics; returns the function that removes them and their subscription. */
 export function registerBuiltins(ctx: SubsystemContext): () => void {
   const names: string[] = [];
-  const track = <T,>(name: string, m: T): T => {
+  const track = <T>(name: string, m: T): T => {
     names.push(name);
     return m;
   };

@@ -16,10 +16,7 @@ export const telemetrySchema = z
   .strictObject({
     port: intLike(1, 65535).default(9090).meta({ description: 'TCP port of /metrics and /status (default 9090).' }),
     address: z.string().optional().meta({ description: 'IP address to listen on; default all (0.0.0.0).' }),
-    interface: z
-      .string()
-      .optional()
-      .meta({ description: 'Listen on the first IPv4 address of this network interface (e.g. eth0) instead of address.' }),
+    interface: z.string().optional().meta({ description: 'Listen on the first IPv4 address of this network interface (e.g. eth0) instead of address.' }),
     metrics: z.array(customMetricSchema).default([]).meta({ description: 'Metrics fed with `pilotfish putmetric NAME=VALUE`.' }),
   })
   .superRefine((t, ctx) => {

@@ -66,7 +66,9 @@ export class TelemetrySubsystem implements Subsystem {
     server.keepAliveTimeout = 5000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (cause) =>
-        reject(new PilotfishError('PF_TELEMETRY_LISTEN', `cannot listen on ${host}:${this.config.port}: ${errorMessage(cause)}; change telemetry.port`, { cause })),
+        reject(
+          new PilotfishError('PF_TELEMETRY_LISTEN', `cannot listen on ${host}:${this.config.port}: ${errorMessage(cause)}; change telemetry.port`, { cause }),
+        ),
       );
       server.listen(this.config.port, host, () => resolve());
     });

@@ -24,19 +24,19 @@ export const templateSchema = z
     template: z.string().optional().meta({ description: 'The template text inline (Liquid).' }),
     destination: z.string().min(1).meta({ description: 'The file to write.' }),
     data: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'data names are letters, digits and _'), z.string().regex(/^[a-z][a-z0-9-]*:/, 'expected source:reference, e.g. key:app/db/host'))
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'data names are letters, digits and _'),
+        z.string().regex(/^[a-z][a-z0-9-]*:/, 'expected source:reference, e.g. key:app/db/host'),
+      )
       .default({})
       .meta({ description: 'Variables from data sources: key:PATH, tree:PREFIX, service:NAME[?tag=T&dc=D], secret:... (Vault).' }),
-    missing: z
-      .enum(['wait', 'fail'])
-      .default('wait')
-      .meta({ description: 'A missing key: wait for it (logging what is missing), or fail the start.' }),
+    missing: z.enum(['wait', 'fail']).default('wait').meta({ description: 'A missing key: wait for it (logging what is missing), or fail the start.' }),
     logEvery: duration.default(10_000).meta({ description: 'How often a waiting template says what it waits for.' }),
     mode: z
       .string()
       .regex(/^0?[0-7]{3,4}$/, 'expected an octal mode such as "0640"')
       .optional()
-      .meta({ description: 'File mode; defaults to the existing file\'s, else 0600 when the template uses secret: data, else 0644.' }),
+      .meta({ description: "File mode; defaults to the existing file's, else 0600 when the template uses secret: data, else 0644." }),
     owner: z.string().optional().meta({ description: 'user, uid, user:group or uid:gid.' }),
     wait: z
       .strictObject({ min: duration.default(0), max: duration.optional() })

@@ -68,7 +68,7 @@ export class TemplatesSubsystem implements Subsystem {
       apply: async () => {
         const keep = new Set(plan.flatMap((p) => (p.kept ? [p.kept] : [])));
         for (const t of this.#templates) if (!keep.has(t)) t.stop();
-        this.#templates = plan.map((p) => (p.kept ?? p.fresh) as Template);
+        this.#templates = plan.map((p) => p.kept ?? p.fresh);
         for (const p of plan) await p.fresh?.start();
       },
       discard: () => undefined, // prepared templates hold nothing until started

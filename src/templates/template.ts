@@ -224,7 +224,10 @@ export class Template {
     if (on.signal) {
       try {
         this.deps.control.signalJob(on.signal.job, on.signal.signal);
-        this.deps.log.info({ template: this.name, job: on.signal.job, signal: on.signal.signal }, `template ${this.name} changed: sent ${on.signal.signal} to job ${on.signal.job}`);
+        this.deps.log.info(
+          { template: this.name, job: on.signal.job, signal: on.signal.signal },
+          `template ${this.name} changed: sent ${on.signal.signal} to job ${on.signal.job}`,
+        );
       } catch (error) {
         this.deps.log.warn({ template: this.name, job: on.signal.job }, `template ${this.name}: cannot signal job ${on.signal.job}: ${errorMessage(error)}`);
       }

@@ -73,7 +73,12 @@ export function crossCheck(config: Config, where: Positions): ConfigIssue[] {
   const checkVaultSecret = (name: string | undefined, path: PropertyKey[]): void => {
     if (name === undefined || vaultSecrets.has(name)) return;
     const guess = nearest(name, [...vaultSecrets]);
-    issues.push(where.issue(path, config.vault ? `unknown vault secret "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` : `"${name}" needs a vault: section that reads it`));
+    issues.push(
+      where.issue(
+        path,
+        config.vault ? `unknown vault secret "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` : `"${name}" needs a vault: section that reads it`,
+      ),
+    );
   };
   const key = config.backup?.encryption?.key;
   if (key && 'vault' in key) checkVaultSecret(key.vault.secret, ['backup', 'encryption', 'key', 'vault', 'secret']);

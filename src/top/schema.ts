@@ -61,9 +61,6 @@ let cached: Record<string, unknown> | undefined;
 
 /** The JSON Schema (draft-07) of the config as written by users (the input side). */
 export function jsonSchema(): Record<string, unknown> {
-  cached ??= z.toJSONSchema(configSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<
-    string,
-    unknown
-  >;
+  cached ??= z.toJSONSchema(configSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return cached;
 }

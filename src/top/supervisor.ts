@@ -81,12 +81,12 @@ export class Supervisor {
 
   /** Start everything; resolves with the exit code once Pilotfish has stopped. */
   async run(): Promise<number> {
-    const self = this;
+    const config = (): Config => this.#config;
     const ctx: SubsystemContext = {
       bus: this.bus,
       log: this.log,
       get config() {
-        return self.#config;
+        return config();
       },
       jobs: () => this.status(),
       requestShutdown: (reason, code) => void this.shutdown(reason, code),
@@ -179,14 +179,12 @@ export class Supervisor {
       const job = this.#job(name);
       if (!(SIGNALS as readonly string[]).includes(signal))
         throw new PilotfishError('PF_CONTROL_REFUSED', `unknown signal "${signal}"; use one of ${SIGNALS.join(', ')}`);
-      if (!job.signal(signal as NodeJS.Signals))
-        throw new PilotfishError('PF_JOB_NOT_RUNNING', `job ${name} is not running (state ${job.state})`);
+      if (!job.signal(signal as NodeJS.Signals)) throw new PilotfishError('PF_JOB_NOT_RUNNING', `job ${name} is not running (state ${job.state})`);
     },
     restartJob: (name) => this.#exclusive(() => this.#replace(this.#job(name).config, true)),
     stopJob: (name) => this.#exclusive(() => this.#job(name).stop()),
     putenv: (key, value) => {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key))
-        throw new PilotfishError('PF_CONTROL_REFUSED', `"${key}" is not a variable name (letters, digits and _)`);
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw new PilotfishError('PF_CONTROL_REFUSED', `"${key}" is not a variable name (letters, digits and _)`);
       if (value === undefined) this.environ.delete(key);
       else this.environ.set(key, value);
     },
@@ -209,8 +207,7 @@ export class Supervisor {
 
   /** Run after the reloads/restarts/stops queued before; refused once Pilotfish is stopping. */
   #exclusive<T>(work: () => Promise<T>): Promise<T> {
-    const fn = (): Promise<T> =>
-      this.#stopping ? Promise.reject(new PilotfishError('PF_CONTROL_REFUSED', 'Pilotfish is stopping; request refused')) : work();
+    const fn = (): Promise<T> => (this.#stopping ? Promise.reject(new PilotfishError('PF_CONTROL_REFUSED', 'Pilotfish is stopping; request refused')) : work());
     const run = this.#serial.then(fn, fn);
     this.#serial = run.catch(() => undefined);
     return run;
@@ -252,7 +249,7 @@ export class Supervisor {
       if (!sub.prepareReload || !(sub.sections ?? []).some((s) => changed.has(s))) continue;
       const owned = (sub.sections ?? []).filter((s) => plan.needsRestart.includes(s));
       try {
-        prepared.push(await (sub.prepareReload as (next: Config) => Promise<PreparedReload>)(next));
+        prepared.push(await sub.prepareReload(next));
       } catch (error) {
         for (const p of prepared) p.discard();
         const what = owned.length ? `its new ${owned.join(', ')}` : 'the new jobs';

@@ -54,7 +54,7 @@ async function useToken(client: VaultClient, token: string, where: string): Prom
   client.token = token;
   let data: { ttl?: number; renewable?: boolean; policies?: string[] };
   try {
-    data = ((await client.tokenLookupSelf()).data ?? {}) as typeof data;
+    data = (await client.tokenLookupSelf()).data ?? {};
   } catch (error) {
     if ((error as { denied?: boolean }).denied)
       throw new PilotfishError('PF_VAULT_AUTH', `the Vault token from ${where} is invalid, expired or revoked (${(error as Error).message})`);
@@ -110,7 +110,8 @@ export function createAuthenticator(config: AuthConfig, env: NodeJS.ProcessEnv):
         if (a.secretIdFile !== undefined) {
           const text = await readSecretFile(a.secretIdFile, a.wrapped ? 'wrapped secret_id' : 'AppRole secret_id');
           if (!a.wrapped) secretId = text;
-          else if (unwrapped?.wrapper === text) secretId = unwrapped.secretId; // a wrapping token works once
+          else if (unwrapped?.wrapper === text)
+            secretId = unwrapped.secretId; // a wrapping token works once
           else {
             const body = await client.unwrap(text);
             const data = body.data as { secret_id?: string } | undefined;

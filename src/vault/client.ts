@@ -38,7 +38,14 @@ export class VaultRequestError extends PilotfishError {
     readonly reason: string,
     hint = '',
   ) {
-    const code = status === 403 ? 'PF_VAULT_DENIED' : status === 404 ? 'PF_VAULT_NOT_FOUND' : status === undefined || status >= 500 ? 'PF_VAULT_UNAVAILABLE' : 'PF_VAULT_REQUEST';
+    const code =
+      status === 403
+        ? 'PF_VAULT_DENIED'
+        : status === 404
+          ? 'PF_VAULT_NOT_FOUND'
+          : status === undefined || status >= 500
+            ? 'PF_VAULT_UNAVAILABLE'
+            : 'PF_VAULT_REQUEST';
     super(code, `Vault at ${address}: cannot ${VERBS[op]} ${path}: ${reason}${hint ? `; ${hint}` : ''}`);
     this.name = 'VaultRequestError';
   }
@@ -159,12 +166,23 @@ export class VaultClient {
     const err = raw as { response?: { statusCode?: number; body?: { errors?: unknown[] } }; code?: string; message?: string };
     const status = err.response?.statusCode;
     if (typeof status === 'number') {
-      const said = (err.response?.body?.errors ?? []).filter((e): e is string => typeof e === 'string').map(oneLine).join('; ');
+      const said = (err.response?.body?.errors ?? [])
+        .filter((e): e is string => typeof e === 'string')
+        .map(oneLine)
+        .join('; ');
       return new VaultRequestError(op, this.address, path, status, `${said || 'error'} (HTTP ${status})`, hintFor(op, status));
     }
     if (err.code === 'ECONNABORTED' || err.code === 'ETIMEDOUT' || /timeout/i.test(err.message ?? ''))
       return new VaultRequestError(op, this.address, path, undefined, `no answer within ${this.#timeout}ms`, 'is Vault up and reachable?');
-    if (err.code) return new VaultRequestError(op, this.address, path, undefined, `unreachable (${err.code})`, 'is Vault running at this address? (vault.address or $VAULT_ADDR)');
+    if (err.code)
+      return new VaultRequestError(
+        op,
+        this.address,
+        path,
+        undefined,
+        `unreachable (${err.code})`,
+        'is Vault running at this address? (vault.address or $VAULT_ADDR)',
+      );
     // A node-vault argument validation error (tv4) or something unexpected: its message only.
     return new VaultRequestError(op, this.address, path, undefined, oneLine(err.message ?? String(raw)));
   }
@@ -173,7 +191,11 @@ export class VaultClient {
 /** One line; Vault's "2 errors occurred:\n\t* a\n\t* b" becomes "a; b". */
 function oneLine(text: string): string {
   const bullets = text.replace(/^\s*\d+ errors? occurred:\s*/, '').split(/\n\s*\*\s*|^\s*\*\s*/);
-  return bullets.map((b) => b.replace(/\s+/g, ' ').trim()).filter(Boolean).join('; ').slice(0, 300);
+  return bullets
+    .map((b) => b.replace(/\s+/g, ' ').trim())
+    .filter(Boolean)
+    .join('; ')
+    .slice(0, 300);
 }
 
 function hintFor(op: VaultOp, status: number): string {

@@ -6,7 +6,7 @@
  * an AppRole secret_id from a file, a JWT from a file.
  */
 import { z } from 'zod';
-import { boolLike, duration, intLike, name, signalName } from '../config/types.js';
+import { boolLike, duration, intLike, name } from '../config/types.js';
 
 export { parseSecretRef } from '../config/secret-refs.js';
 
@@ -14,7 +14,11 @@ const absPath = z.string().regex(/^\//, 'expected an absolute path');
 const mountName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_./-]*$/, 'expected a mount path such as approle or auth-k8s');
 
 const tokenAuth = z.strictObject({
-  env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('VAULT_TOKEN').meta({ description: 'The environment variable holding the token.' }),
+  env: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .default('VAULT_TOKEN')
+    .meta({ description: 'The environment variable holding the token.' }),
 });
 
 const tokenFileAuth = z.strictObject({
@@ -70,7 +74,10 @@ export const secretSchema = z
   .strictObject({
     name: name.meta({ description: 'Referenced by jobs (name#field), files, templates (secret:name) and as the source of its changed events.' }),
     path: z.string().regex(/^[A-Za-z0-9_][^?#\s]*$/, 'expected a Vault path such as secret/app/db (no leading /)'),
-    engine: z.enum(ENGINES).default('kv2').meta({ description: 'kv2: path is <mount>/<key> (read at <mount>/data/<key>); kv1; generic: any read endpoint, leases renewed.' }),
+    engine: z
+      .enum(ENGINES)
+      .default('kv2')
+      .meta({ description: 'kv2: path is <mount>/<key> (read at <mount>/data/<key>); kv1; generic: any read endpoint, leases renewed.' }),
     mount: z.string().optional().meta({ description: 'KV v2 mount when it has several segments; defaults to the first segment of path.' }),
     version: intLike(1, 1_000_000_000).optional().meta({ description: 'KV v2: pin this version (it is then never re-read).' }),
     refresh: duration.optional().meta({ description: 'Re-read a static secret this often; defaults to vault.refresh.' }),
@@ -86,7 +93,10 @@ export const fileSchema = z.strictObject({
   secret: z.string().min(1).meta({ description: 'A name from vault.secrets.' }),
   field: z.string().min(1).optional().meta({ description: 'Write this field only; without it the whole secret as JSON.' }),
   path: absPath,
-  mode: z.string().regex(/^0?[0-7]{3,4}$/, 'expected an octal mode such as "0600"').default('0600'),
+  mode: z
+    .string()
+    .regex(/^0?[0-7]{3,4}$/, 'expected an octal mode such as "0600"')
+    .default('0600'),
   job: z.string().optional().meta({ description: "Owned by this job's user, and the job's onSecretChange applies." }),
   user: z.string().optional().meta({ description: 'Owner: user, uid, user:group or uid:gid (overrides job).' }),
 });
@@ -98,7 +108,12 @@ export const vaultSchema = z
     caFile: absPath.optional().meta({ description: 'PEM CA bundle for an https address.' }),
     timeout: duration.default(10_000).meta({ description: 'Per-request timeout.' }),
     auth: authSchema,
-    renewAt: z.number().gt(0).lt(1).default(2 / 3).meta({ description: 'Renew tokens and leases at this fraction of their TTL.' }),
+    renewAt: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(2 / 3)
+      .meta({ description: 'Renew tokens and leases at this fraction of their TTL.' }),
     refresh: duration.default(60_000).meta({ description: 'Default re-read interval of static (unleased) secrets.' }),
     startup: z
       .strictObject({
@@ -123,7 +138,11 @@ export const vaultSchema = z
     });
     v.files.forEach((f, i) => {
       if (!names.has(f.secret))
-        ctx.addIssue({ code: 'custom', message: `unknown secret "${f.secret}" (vault.secrets has: ${[...names].join(', ') || 'none'})`, path: ['files', i, 'secret'] });
+        ctx.addIssue({
+          code: 'custom',
+          message: `unknown secret "${f.secret}" (vault.secrets has: ${[...names].join(', ') || 'none'})`,
+          path: ['files', i, 'secret'],
+        });
     });
   })
   .meta({ description: 'Vault: authentication, secrets to jobs, files and templates, renewal and rotation.' });

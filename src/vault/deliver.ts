@@ -34,7 +34,10 @@ export function templateReferences(templates: readonly { name: string; data: Rec
 export function checkReferences(jobs: readonly JobConfig[], names: ReadonlySet<string>, templates: Array<[string, string, string]> = []): void {
   for (const [template, variable, secret] of templates)
     if (!names.has(secret))
-      throw new PilotfishError('PF_VAULT_CONFIG', `template ${template}: data.${variable} refers to secret "${secret}", which is not in vault.secrets (names: ${[...names].join(', ') || 'none'})`);
+      throw new PilotfishError(
+        'PF_VAULT_CONFIG',
+        `template ${template}: data.${variable} refers to secret "${secret}", which is not in vault.secrets (names: ${[...names].join(', ') || 'none'})`,
+      );
   for (const job of jobs)
     for (const [variable, ref] of Object.entries(job.secrets ?? {})) {
       const { secret } = parseSecretRef(ref);
@@ -54,7 +57,9 @@ export function checkFields(jobs: readonly JobConfig[], get: (name: string) => S
       const { secret, field } = parseSecretRef(ref);
       const data = get(secret);
       if (data && field !== undefined && data[field] === undefined)
-        problems.push(`job ${job.name}: ${variable} wants field "${field}" of secret ${secret} (${pathOf(secret)}), which has fields: ${Object.keys(data).join(', ') || 'none'}`);
+        problems.push(
+          `job ${job.name}: ${variable} wants field "${field}" of secret ${secret} (${pathOf(secret)}), which has fields: ${Object.keys(data).join(', ') || 'none'}`,
+        );
     }
   return problems;
 }
@@ -62,9 +67,7 @@ export function checkFields(jobs: readonly JobConfig[], get: (name: string) => S
 /** The jobs affected when `secret` changes: those with it in `secrets:`, and the jobs of its files. */
 export function dependentJobs(secret: string, jobs: readonly JobConfig[], files: readonly FileConfig[]): JobConfig[] {
   return jobs.filter(
-    (j) =>
-      Object.values(j.secrets ?? {}).some((ref) => parseSecretRef(ref).secret === secret) ||
-      files.some((f) => f.secret === secret && f.job === j.name),
+    (j) => Object.values(j.secrets ?? {}).some((ref) => parseSecretRef(ref).secret === secret) || files.some((f) => f.secret === secret && f.job === j.name),
   );
 }
 

@@ -29,7 +29,10 @@ export function fileContent(file: FileConfig, data: SecretData): string {
   if (file.field === undefined) return `${JSON.stringify(data, null, 2)}\n`;
   const value = data[file.field];
   if (value === undefined)
-    throw new PilotfishError('PF_VAULT_SECRET', `secret ${file.secret} has no field "${file.field}" for ${file.path} (fields: ${Object.keys(data).join(', ') || 'none'})`);
+    throw new PilotfishError(
+      'PF_VAULT_SECRET',
+      `secret ${file.secret} has no field "${file.field}" for ${file.path} (fields: ${Object.keys(data).join(', ') || 'none'})`,
+    );
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 

@@ -41,7 +41,11 @@ async function readOnce(section: VaultConfig, secret: VaultConfig['secrets'][num
   if (!address) throw new Error('no Vault address (set vault.address or $VAULT_ADDR)');
   const client = new VaultClient({ address, namespace: section.namespace, caFile: section.caFile, timeout: section.timeout, retry: section.retry });
   const quiet = log ?? createLogger({ level: 'silent' });
-  const session = new VaultSession(client, createAuthenticator(section.auth, process.env), { renewAt: section.renewAt, backoff: section.retry.backoff, log: quiet });
+  const session = new VaultSession(client, createAuthenticator(section.auth, process.env), {
+    renewAt: section.renewAt,
+    backoff: section.retry.backoff,
+    log: quiet,
+  });
   try {
     await session.start();
     return (await session.run(() => readSecret(client, secret))).data;

@@ -97,7 +97,17 @@ export class SecretSet {
     private readonly options: SecretsOptions,
   ) {
     for (const c of configs)
-      this.states.set(c.name, { config: c, current: undefined, fingerprint: '', obtainedAt: 0, reads: 0, changes: 0, renewals: 0, grantedMs: 0, lastError: undefined });
+      this.states.set(c.name, {
+        config: c,
+        current: undefined,
+        fingerprint: '',
+        obtainedAt: 0,
+        reads: 0,
+        changes: 0,
+        renewals: 0,
+        grantedMs: 0,
+        lastError: undefined,
+      });
   }
 
   /** Read every secret once; throws the first failure. */
@@ -160,25 +170,28 @@ export class SecretSet {
       wait = c.refresh ?? this.options.refresh;
       act = () => this.#read(state);
     }
-    const timer = setTimeout(() => {
-      this.#timers.delete(c.name);
-      void act().then(
-        () => {
-          this.#warn.clear(c.name);
-          this.#plan(state);
-        },
-        (error: unknown) => {
-          state.lastError = errorMessage(error);
-          const quiet = this.#warn.allow(c.name);
-          if (quiet !== undefined && !this.#stop.signal.aborted)
-            this.options.log.warn(
-              { secret: c.name, path: c.path, suppressed: quiet },
-              `vault: cannot refresh secret ${c.name}, keeping its last value and retrying: ${state.lastError}`,
-            );
-          this.#plan(state, failures + 1);
-        },
-      );
-    }, Math.min(MAX_TIMER, Math.max(50, wait)));
+    const timer = setTimeout(
+      () => {
+        this.#timers.delete(c.name);
+        void act().then(
+          () => {
+            this.#warn.clear(c.name);
+            this.#plan(state);
+          },
+          (error: unknown) => {
+            state.lastError = errorMessage(error);
+            const quiet = this.#warn.allow(c.name);
+            if (quiet !== undefined && !this.#stop.signal.aborted)
+              this.options.log.warn(
+                { secret: c.name, path: c.path, suppressed: quiet },
+                `vault: cannot refresh secret ${c.name}, keeping its last value and retrying: ${state.lastError}`,
+              );
+            this.#plan(state, failures + 1);
+          },
+        );
+      },
+      Math.min(MAX_TIMER, Math.max(50, wait)),
+    );
     timer.unref();
     this.#timers.set(c.name, timer);
   }

@@ -63,7 +63,7 @@ export class VaultSession {
     await this.#loginOnce('start');
     for (const file of this.auth.watchFiles) {
       watchFile(file, { interval: 1000, persistent: false }, (now, before) => {
-        if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) this.relogin(`${file} changed`);
+        if (now.mtimeMs !== before.mtimeMs || now.ino !== before.ino || now.size !== before.size) void this.relogin(`${file} changed`);
       });
     }
   }
@@ -167,13 +167,19 @@ export class VaultSession {
     // A renewal granted less than the first TTL: the max TTL caps it. Log in again instead.
     const nearMax = ttlMs < this.#firstTtlMs;
     const relogin = this.auth.canRelogin && (!current?.renewable || nearMax);
-    this.#timer = setTimeout(() => void (relogin ? this.relogin(nearMax ? 'the token nears its max TTL' : 'the token is not renewable') : this.#renew()), Math.min(MAX_TIMER, Math.max(100, ttlMs * this.options.renewAt)));
+    this.#timer = setTimeout(
+      () => void (relogin ? this.relogin(nearMax ? 'the token nears its max TTL' : 'the token is not renewable') : this.#renew()),
+      Math.min(MAX_TIMER, Math.max(100, ttlMs * this.options.renewAt)),
+    );
     this.#timer.unref();
   }
 
   async #renew(): Promise<void> {
     if (!this.#current?.renewable) {
-      this.options.log.warn({ method: this.auth.method }, 'vault: the token is not renewable and will expire; give Pilotfish a new token or use a login method');
+      this.options.log.warn(
+        { method: this.auth.method },
+        'vault: the token is not renewable and will expire; give Pilotfish a new token or use a login method',
+      );
       return;
     }
     for (let attempt = 0; !this.#stop.signal.aborted; attempt++) {
@@ -193,7 +199,10 @@ export class VaultSession {
         const expired = Date.now() - this.#obtainedAt >= (this.#current?.ttlMs ?? 0);
         if ((error as { denied?: boolean }).denied || expired) {
           if (this.auth.canRelogin) return void this.relogin('the token was revoked or has expired');
-          this.options.log.error({ method: this.auth.method }, `vault: ${this.#lastError}; the token cannot be replaced (auth: token): secrets keep their last values`);
+          this.options.log.error(
+            { method: this.auth.method },
+            `vault: ${this.#lastError}; the token cannot be replaced (auth: token): secrets keep their last values`,
+          );
           return;
         }
         const wait = Math.min(nextDelay(attempt, this.options.backoff), Math.max(100, (this.#current?.ttlMs ?? 0) - (Date.now() - this.#obtainedAt)));

@@ -65,7 +65,14 @@ export class VaultSubsystem implements Subsystem {
     checkReferences(ctx.config.jobs, names, templateReferences(this.root.templates));
     const address = this.config.address ?? this.processEnv.VAULT_ADDR;
     if (!address) throw new PilotfishError('PF_VAULT_CONFIG', 'no Vault address: set vault.address or $VAULT_ADDR');
-    const client = new VaultClient({ address, namespace: this.config.namespace, caFile: this.config.caFile, timeout: this.config.timeout, retry: this.config.retry, metrics: this.caps.metrics });
+    const client = new VaultClient({
+      address,
+      namespace: this.config.namespace,
+      caFile: this.config.caFile,
+      timeout: this.config.timeout,
+      retry: this.config.retry,
+      metrics: this.caps.metrics,
+    });
     this.#client = client;
     const session = new VaultSession(client, createAuthenticator(this.config.auth, this.processEnv), {
       renewAt: this.config.renewAt,
@@ -84,7 +91,11 @@ export class VaultSubsystem implements Subsystem {
     await this.#startup(async () => {
       if (session.logins === 0) await session.start();
       await secrets.readAll();
-      const problems = checkFields(ctx.config.jobs, (n) => secrets.get(n), (n) => this.#pathOf(n));
+      const problems = checkFields(
+        ctx.config.jobs,
+        (n) => secrets.get(n),
+        (n) => this.#pathOf(n),
+      );
       if (problems.length > 0) throw new PilotfishError('PF_VAULT_SECRET', problems.join('; '));
       for (const file of this.config.files) await this.#writeFile(file, true);
     });
@@ -156,7 +167,9 @@ export class VaultSubsystem implements Subsystem {
         if (failFast || this.#stop.signal.aborted) throw error;
         const wait = Math.min(nextDelay(n, this.config.retry.backoff), deadline - Date.now());
         if (wait <= 0)
-          throw new PilotfishError('PF_VAULT_UNAVAILABLE', `gave up waiting for Vault after ${timeout}ms (vault.startup.timeout): ${errorMessage(error)}`, { cause: error });
+          throw new PilotfishError('PF_VAULT_UNAVAILABLE', `gave up waiting for Vault after ${timeout}ms (vault.startup.timeout): ${errorMessage(error)}`, {
+            cause: error,
+          });
         this.#log?.warn({ attempt: n + 1, retryInMs: wait }, `vault: not ready, waiting (startup.failFast is false): ${errorMessage(error)}`);
         await delay(wait, this.#stop.signal);
       }

@@ -21,9 +21,15 @@ describe('backup CLI', () => {
     await writeFile(config, stringify({ jobs: [{ name: 'app', exec: 'true' }], backup: rawConfigFor('local', src) }));
     // No Pilotfish answers on the socket: the command works on the store directly.
     const noSocket = { env: { ...process.env, PILOTFISH_SOCKET: join(tempDir(), 'none.sock') } };
-    const backup = JSON.parse((await run(process.execPath, [CLI, 'backup', '--config', config, '--json'], noSocket)).stdout) as { snapshot: string; stats: { files: number } };
+    const backup = JSON.parse((await run(process.execPath, [CLI, 'backup', '--config', config, '--json'], noSocket)).stdout) as {
+      snapshot: string;
+      stats: { files: number };
+    };
     expect(backup.stats.files).toBe(9);
-    const list = JSON.parse((await run(process.execPath, [CLI, 'snapshots', '--config', config, '--json'])).stdout) as Array<{ name: string; readable: boolean }>;
+    const list = JSON.parse((await run(process.execPath, [CLI, 'snapshots', '--config', config, '--json'])).stdout) as Array<{
+      name: string;
+      readable: boolean;
+    }>;
     expect(list).toMatchObject([{ name: backup.snapshot, readable: true }]);
     await rm(src, { recursive: true });
     const restored = JSON.parse((await run(process.execPath, [CLI, 'restore', '--config', config, '--json'])).stdout) as { snapshot: string };

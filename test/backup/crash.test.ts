@@ -8,7 +8,7 @@ import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
+import { backupSchema } from '../../src/backup/config.js';
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
 import { describeWithServices, services } from '../helpers/services.js';
@@ -19,7 +19,10 @@ import { log, makeTree, pseudoRandom, rawConfigFor, removeTempDirs, tempDir, tre
 const ROUNDS = Number(process.env.PF_BACKUP_CRASH_ROUNDS ?? 20);
 
 function runCli(configFile: string, env: NodeJS.ProcessEnv): { exited: Promise<number | null>; kill: () => void; started: number } {
-  const child = spawn(process.execPath, [CLI, 'backup', '--config', configFile, '--json'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, 'backup', '--config', configFile, '--json'], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr.resume();
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return { exited, kill: () => child.kill('SIGKILL'), started: Date.now() };
@@ -40,7 +43,12 @@ function crashSuite(kind: StoreKind): void {
     if (kind === 's3') {
       useS3Env();
       const s = services();
-      Object.assign(env, { AWS_ACCESS_KEY_ID: s.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY, AWS_REGION: s.AWS_REGION, AWS_ENDPOINT_URL_S3: s.AWS_ENDPOINT_URL_S3 });
+      Object.assign(env, {
+        AWS_ACCESS_KEY_ID: s.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY,
+        AWS_REGION: s.AWS_REGION,
+        AWS_ENDPOINT_URL_S3: s.AWS_ENDPOINT_URL_S3,
+      });
     }
     const src = join(tempDir(), 'src');
     const dst = join(tempDir(), 'dst');
@@ -48,7 +56,7 @@ function crashSuite(kind: StoreKind): void {
     const config = backupSchema.parse(raw);
     const configFile = join(tempDir(), 'pilotfish.yaml');
     await writeFile(configFile, stringify({ jobs: [{ name: 'app', exec: 'true' }], backup: raw }));
-    const reader = new BackupService({ ...config, sources: [{ path: dst, name: 'data', exclude: [] }] } as BackupConfig, log);
+    const reader = new BackupService({ ...config, sources: [{ path: dst, name: 'data', exclude: [] }] }, log);
     const store = createStore(config);
     const probe = new StoreLease(store, 1000);
     await makeTree(src, { small: 150, bigBytes: 0 });

@@ -22,7 +22,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stringify } from 'yaml';
-import { backupSchema, type BackupConfig } from '../../src/backup/config.js';
+import { backupSchema } from '../../src/backup/config.js';
 import { StoreLease } from '../../src/backup/lease.js';
 import { BackupService, createStore } from '../../src/backup/service.js';
 import type { Store } from '../../src/backup/store/types.js';
@@ -69,7 +69,11 @@ function runCli(args: string[], env: NodeJS.ProcessEnv): { exited: Promise<numbe
 }
 
 /** Run `args`, kill -9 it after `delayMs` unless it exits first. */
-async function runKilled(args: string[], env: NodeJS.ProcessEnv, delayMs: number): Promise<{ killed: boolean; code: number | null; stderr: string; ms: number }> {
+async function runKilled(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  delayMs: number,
+): Promise<{ killed: boolean; code: number | null; stderr: string; ms: number }> {
   const started = Date.now();
   const run = runCli(args, env);
   let timer: NodeJS.Timeout | undefined;
@@ -119,7 +123,12 @@ export class KillHarness {
     if (this.options.store === 's3' && !fromEnv) {
       useS3Env();
       const s = services();
-      Object.assign(this.#env, { AWS_ACCESS_KEY_ID: s.AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY, AWS_REGION: s.AWS_REGION, AWS_ENDPOINT_URL_S3: s.AWS_ENDPOINT_URL_S3 });
+      Object.assign(this.#env, {
+        AWS_ACCESS_KEY_ID: s.AWS_ACCESS_KEY_ID,
+        AWS_SECRET_ACCESS_KEY: s.AWS_SECRET_ACCESS_KEY,
+        AWS_REGION: s.AWS_REGION,
+        AWS_ENDPOINT_URL_S3: s.AWS_ENDPOINT_URL_S3,
+      });
     }
     const keyFile = join(tempDir('pf-kill-'), 'key');
     await writeFile(keyFile, pseudoRandom(32, this.options.seed));
@@ -131,7 +140,16 @@ export class KillHarness {
       encryption: { key: { file: keyFile } },
     };
     const raw = fromEnv
-      ? { ...rawConfigFor('local', this.src, extra), store: { s3: { bucket: process.env.PILOTFISH_TEST_BUCKET, prefix: `backup-kill/${randomBytes(6).toString('hex')}/`, endpoint: process.env.AWS_ENDPOINT_URL_S3 } } }
+      ? {
+          ...rawConfigFor('local', this.src, extra),
+          store: {
+            s3: {
+              bucket: process.env.PILOTFISH_TEST_BUCKET,
+              prefix: `backup-kill/${randomBytes(6).toString('hex')}/`,
+              endpoint: process.env.AWS_ENDPOINT_URL_S3,
+            },
+          },
+        }
       : rawConfigFor(this.options.store, this.src, extra);
     const config = backupSchema.parse(raw);
     const restoreRaw = { ...raw, sources: [{ path: this.dst, name: 'data' }] };
@@ -140,7 +158,7 @@ export class KillHarness {
     const app = [{ name: 'app', exec: 'true' }];
     await writeFile(this.#configFile, stringify({ jobs: app, logging: { level: 'error' }, backup: raw }));
     await writeFile(this.#restoreFile, stringify({ jobs: app, logging: { level: 'error' }, backup: restoreRaw }));
-    this.#reader = new BackupService({ ...config, sources: [{ path: this.dst, name: 'data', exclude: [] }] } as BackupConfig, log);
+    this.#reader = new BackupService({ ...config, sources: [{ path: this.dst, name: 'data', exclude: [] }] }, log);
     this.#store = createStore(config);
     this.#probe = new StoreLease(this.#store, 2000);
     await makeTree(this.src, { small: this.options.files ?? 120, bigBytes: 0 });
@@ -251,7 +269,8 @@ export class KillHarness {
       const digest = JSON.stringify(await treeDigest(this.dst));
       old = digest === oldDigest;
       version = old ? this.#dstVersion : await this.#versionOf(this.dst);
-      if (!old && digest !== newDigest) errors.push(`after the kill the target holds neither its old tree nor round ${this.#lastCompleted}'s (VERSION ${version})`);
+      if (!old && digest !== newDigest)
+        errors.push(`after the kill the target holds neither its old tree nor round ${this.#lastCompleted}'s (VERSION ${version})`);
     } catch (error) {
       errors.push(`after the kill the target cannot be read: ${(error as Error).message}`);
     }

@@ -62,7 +62,10 @@ export async function treeDigest(root: string): Promise<Record<string, string>> 
     const mode = (st.mode & 0o7777).toString(8);
     if (st.isSymbolicLink()) out[rel] = `l ${await readlink(full)}`;
     else if (st.isFile()) {
-      const hash = createHash('sha256').update(await readFile(full)).digest('hex').slice(0, 16);
+      const hash = createHash('sha256')
+        .update(await readFile(full))
+        .digest('hex')
+        .slice(0, 16);
       out[rel] = `f ${mode} ${st.size} ${hash} ${Math.floor(st.mtimeMs)}`;
     } else if (st.isDirectory()) {
       out[rel || '.'] = `d ${mode}`;
@@ -82,7 +85,12 @@ function repoPath(id: string): string {
 }
 
 /** The `backup:` section as a user writes it, for `dir` on a fresh prefix (s3) or directory (local). */
-export function rawConfigFor(kind: StoreKind, dir: string, extra: Record<string, unknown> = {}, repoId = randomBytes(6).toString('hex')): Record<string, unknown> {
+export function rawConfigFor(
+  kind: StoreKind,
+  dir: string,
+  extra: Record<string, unknown> = {},
+  repoId = randomBytes(6).toString('hex'),
+): Record<string, unknown> {
   const store =
     kind === 'local'
       ? { local: { path: repoPath(repoId) } }

@@ -25,7 +25,10 @@ it('a backup killed with -9 while holding the lease does not block the next one 
   const src = join(tempDir(), 'src');
   await makeTree(src, { small: 5, bigBytes: 0 });
   const hookPid = join(tempDir(), 'hook.pid');
-  const raw = rawConfigFor('local', src, { lease: { ttl: `${TTL / 1000}s` }, hooks: { pre: { command: `echo $$$$ > ${hookPid}; exec sleep 600`, shell: true, timeout: '10m' } } }); // $$ is a literal $ in a config
+  const raw = rawConfigFor('local', src, {
+    lease: { ttl: `${TTL / 1000}s` },
+    hooks: { pre: { command: `echo $$$$ > ${hookPid}; exec sleep 600`, shell: true, timeout: '10m' } },
+  }); // $$ is a literal $ in a config
   const config = backupSchema.parse(raw);
   const configFile = join(tempDir(), 'pilotfish.yaml');
   await writeFile(configFile, stringify({ jobs: [{ name: 'app', exec: 'true' }], backup: raw }));
@@ -58,7 +61,8 @@ it('takes over a reused pid (start time changed); never a live holder, one of an
   const store = createStore(config);
   const me = selfProcess();
   expect(me).toBeDefined();
-  const put = (body: object): Promise<unknown> => store.put(LOCK_KEY, Buffer.from(JSON.stringify({ owner: 'elsewhere/1/abc', expires: Date.now() + TTL, ...body })));
+  const put = (body: object): Promise<unknown> =>
+    store.put(LOCK_KEY, Buffer.from(JSON.stringify({ owner: 'elsewhere/1/abc', expires: Date.now() + TTL, ...body })));
   const acquire = async (): Promise<boolean> => {
     const lease = await new StoreLease(store, TTL).tryAcquire();
     await lease?.release();

@@ -26,7 +26,8 @@ const FILE = 600; // bytes per small file: every one is a packed chunk
 async function smallFiles(root: string, count: number, tag: string): Promise<void> {
   for (let d = 0; d * 100 < count; d++) {
     await mkdir(join(root, `d${d}`), { recursive: true });
-    for (let i = d * 100; i < Math.min(count, (d + 1) * 100); i++) await writeFile(join(root, `d${d}`, `f${i}`), `${tag} ${i} ${randomBytes(FILE / 2).toString('hex')}`.slice(0, FILE));
+    for (let i = d * 100; i < Math.min(count, (d + 1) * 100); i++)
+      await writeFile(join(root, `d${d}`, `f${i}`), `${tag} ${i} ${randomBytes(FILE / 2).toString('hex')}`.slice(0, FILE));
   }
 }
 
@@ -70,7 +71,13 @@ describe('streamed restore', () => {
     const b = tempDir();
     await smallFiles(a, 3000, 'a');
     await smallFiles(b, 1000, 'b');
-    const { sources } = backupSchema.parse({ sources: [{ path: a, name: 'a' }, { path: b, name: 'b' }], store: { local: { path: tempDir() } } });
+    const { sources } = backupSchema.parse({
+      sources: [
+        { path: a, name: 'a' },
+        { path: b, name: 'b' },
+      ],
+      store: { local: { path: tempDir() } },
+    });
     const manifest = await createSnapshot(repo, sources, { concurrency: 4 });
     // Packs of ~4 MiB hold about 6,000 of these files: the last pack of `a` also holds the first of `b`.
     const packs = new Set(manifest.entries.flatMap((e) => (e.c ?? []).map((r) => r[2])));
@@ -103,7 +110,12 @@ describe('streamed restore', () => {
     // Blocks of 2,500 entries: a pack's files in one block are fetched by several ranged
     // reads (at most 1,024 chunks each), each placed from its own offset.
     const again = (sources as DirSource[]).map((s) => ({ ...s, path: join(tempDir(), s.name ?? '') }));
-    await restoreSnapshot(repo, reblocked(await repo.openManifest(manifest.name), 2500, () => undefined), again, { concurrency: 4 });
+    await restoreSnapshot(
+      repo,
+      reblocked(await repo.openManifest(manifest.name), 2500, () => undefined),
+      again,
+      { concurrency: 4 },
+    );
     expect(await treeDigest(again[0]?.path as string)).toEqual(want.a);
     expect(await treeDigest(again[1]?.path as string)).toEqual(want.b);
   });
@@ -117,7 +129,10 @@ describe('stream source restore', () => {
     const output = join(tempDir(), 'restored.bin');
     // 6 MiB in chunks of 64 KiB on average (the text part cuts bigger): dozens, in two packs.
     await writeFile(input, Buffer.concat([pseudoRandom(3 * 1024 * 1024, 7), Buffer.from('text '.repeat(600_000))]));
-    const { sources } = backupSchema.parse({ sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }], store: { local: { path: tempDir() } } });
+    const { sources } = backupSchema.parse({
+      sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }],
+      store: { local: { path: tempDir() } },
+    });
     const repo = new Repository(new LocalStore(dir), codec, 64 * 1024);
     await repo.open();
     const manifest = await createSnapshot(repo, sources, { concurrency: 4 });

@@ -36,9 +36,14 @@ describe('backup subsystem', () => {
 
     const data = join(tempDir(), 'data');
     const quiet = 800;
-    const backup = rawConfigFor('local', data, {
-      triggers: { activity: { quiet: `${quiet}ms`, maxDelay: '30s' }, events: [{ source: 'flush', on: 'exitSuccess' }] },
-    }, repoId);
+    const backup = rawConfigFor(
+      'local',
+      data,
+      {
+        triggers: { activity: { quiet: `${quiet}ms`, maxDelay: '30s' }, events: [{ source: 'flush', on: 'exitSuccess' }] },
+      },
+      repoId,
+    );
     const port = await freePort();
     const pf = startPilotfish({
       telemetry: { port, address: '127.0.0.1' },

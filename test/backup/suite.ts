@@ -282,7 +282,10 @@ export function storeSuite(kind: StoreKind): void {
     const marker = join(tempDir(), 'post-ran');
     const hooked = p.svc({
       ...p.config,
-      hooks: { pre: { command: `echo flushed > ${join(p.src, 'flushed.txt')}`, shell: true, timeout: 10_000 }, post: { command: ['touch', marker], shell: false, timeout: 10_000 } },
+      hooks: {
+        pre: { command: `echo flushed > ${join(p.src, 'flushed.txt')}`, shell: true, timeout: 10_000 },
+        post: { command: ['touch', marker], shell: false, timeout: 10_000 },
+      },
     });
     const r = await hooked.backupNow();
     const m = await (await hooked.open()).readManifest(SNAPSHOT_PREFIX + r.snapshot);

@@ -93,7 +93,7 @@ describeWithServices('backup.primaryOnly with a real election', ['consul'], () =
     const repoId = `primary-only-${randomBytes(4).toString('hex')}`;
     const key = `test/backup-primary-only/${repoId}`;
     const maxAge = 1_500;
-    const instance = (name: string): { pf: Running; data: string } => {
+    const instance = (_name: string): { pf: Running; data: string } => {
       const data = tempDir();
       const backup = rawConfigFor(
         'local',

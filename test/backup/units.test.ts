@@ -169,7 +169,11 @@ describe('tree watcher', () => {
     const root = mkdtempSync(join(tmpdir(), 'pf-watch-'));
     await mkdir(join(root, 'a/b'), { recursive: true });
     const seen: string[] = [];
-    const w = new TreeWatcher([root], (p) => seen.push(p), (p) => p.includes('ignored'));
+    const w = new TreeWatcher(
+      [root],
+      (p) => seen.push(p),
+      (p) => p.includes('ignored'),
+    );
     await w.start();
     expect(w.watched).toBe(3);
     await writeFile(join(root, 'a/b/one'), '1');

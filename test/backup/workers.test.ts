@@ -22,7 +22,15 @@ async function pack(dir: string, contents: Buffer[]): Promise<{ body: Buffer; pl
   for (const [i, plain] of contents.entries()) {
     const id = codec.id(plain);
     const blob = await codec.seal(plain, id);
-    places.push({ path: join(dir, `f${i}`), at: 0, id, size: plain.length, offset, length: blob.length, meta: { m: 0o640, u: 0, g: 0, mt: 1_700_000_000_000 + i } });
+    places.push({
+      path: join(dir, `f${i}`),
+      at: 0,
+      id,
+      size: plain.length,
+      offset,
+      length: blob.length,
+      meta: { m: 0o640, u: 0, g: 0, mt: 1_700_000_000_000 + i },
+    });
     blobs.push(blob);
     offset += blob.length;
   }

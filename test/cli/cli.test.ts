@@ -93,10 +93,19 @@ describe('validate and migrate take the file the same way', () => {
 describe("ContainerPilot's control flags", () => {
   it.each([
     [['-reload'], ['reload']],
-    [['-maintenance', 'enable'], ['maintenance', 'enable']],
+    [
+      ['-maintenance', 'enable'],
+      ['maintenance', 'enable'],
+    ],
     [['-maintenance=disable'], ['maintenance', 'disable']],
-    [['-putenv', 'A=1', '-putenv', 'B=two', '-putenv', 'C', '-putenv', 'D='], ['putenv', 'A=1', 'B=two', '--unset', 'C', '--unset', 'D']],
-    [['-putmetric', 'm=1', '--putmetric=n=2.5'], ['putmetric', 'm=1', 'n=2.5']],
+    [
+      ['-putenv', 'A=1', '-putenv', 'B=two', '-putenv', 'C', '-putenv', 'D='],
+      ['putenv', 'A=1', 'B=two', '--unset', 'C', '--unset', 'D'],
+    ],
+    [
+      ['-putmetric', 'm=1', '--putmetric=n=2.5'],
+      ['putmetric', 'm=1', 'n=2.5'],
+    ],
     [['-ping'], ['status', '--ping']],
     [['-version'], ['version']],
   ])('%j → %j', (argv, expected) => {

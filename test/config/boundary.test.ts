@@ -62,7 +62,10 @@ describe('YAML aliases (item 2)', () => {
 
   it('an alias bomb ("billion laughs") is refused without expanding it', () => {
     let text = 'x0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
-    for (let i = 1; i < 10; i++) text += `x${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]\n`;
+    for (let i = 1; i < 10; i++)
+      text += `x${i}: &a${i} [${Array(10)
+        .fill(`*a${i - 1}`)
+        .join(', ')}]\n`;
     const e = refusal(text + JOBS);
     expect(e.message).toMatch(/aliases expand to more than 100000 values \(an alias bomb\?\)/);
   });

@@ -58,8 +58,7 @@ async function relay(target: string): Promise<{ port: number; freeze: () => void
   const srv = createServer((down) => {
     const up = connect(Number(url.port), url.hostname);
     conns.add(down).add(up);
-    const pipe = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => (frozen ? held.push(() => to.write(chunk)) : to.write(chunk)));
+    const pipe = (from: Socket, to: Socket) => from.on('data', (chunk) => (frozen ? held.push(() => to.write(chunk)) : to.write(chunk)));
     pipe(down, up);
     pipe(up, down);
     const end = () => (down.destroy(), up.destroy());
@@ -90,7 +89,12 @@ describeWithServices('blocking query on a connection that goes silent', ['consul
     const { client } = createClient(consulSchema.parse({ address: `127.0.0.1:${r.port}`, requestTimeout: '300ms' }));
     const key = `hang-${Math.random().toString(36).slice(2, 8)}`;
     const seen: unknown[] = [];
-    const watcher = new BlockingQuery({ kind: 'key', key }, client, { blockingWait: 1000, requestTimeout: 300, log, label: 'watch frozen' }, (c) => void seen.push(c));
+    const watcher = new BlockingQuery(
+      { kind: 'key', key },
+      client,
+      { blockingWait: 1000, requestTimeout: 300, log, label: 'watch frozen' },
+      (c) => void seen.push(c),
+    );
     watcher.start();
     try {
       await waitFor(() => (watcher.status().index as number) > 0, { message: 'a first answer' });

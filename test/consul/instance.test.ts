@@ -17,7 +17,7 @@ describe('consul: instance name', () => {
     expect(containerId('')).toBeUndefined();
   });
 
-  it('keeps the hostname when it is the container id (the engines\' default)', () => {
+  it("keeps the hostname when it is the container id (the engines' default)", () => {
     expect(instanceName(ID.slice(0, 12), podmanLine)).toBe(ID.slice(0, 12));
   });
 

@@ -68,13 +68,16 @@ describeWithServices('consul maintenance and KV environment', ['consul'], () => 
       ],
     });
     try {
-      await waitFor(() => {
-        try {
-          return readFileSync(join(dir, 'app.env'), 'utf8') && readFileSync(join(dir, 'other.env'), 'utf8') !== undefined;
-        } catch {
-          return false;
-        }
-      }, { message: 'both jobs to run' });
+      await waitFor(
+        () => {
+          try {
+            return readFileSync(join(dir, 'app.env'), 'utf8') && readFileSync(join(dir, 'other.env'), 'utf8') !== undefined;
+          } catch {
+            return false;
+          }
+        },
+        { message: 'both jobs to run' },
+      );
       expect(readFileSync(join(dir, 'app.env'), 'utf8')).toBe('APP_DB_HOST=db.internal\nAPP_MAX_CONNS=20\nDB_PASS=hunter22\n');
       expect(readFileSync(join(dir, 'other.env'), 'utf8')).toBe('');
       // secret: true — the value never reaches a log line, even when the app prints it.

@@ -79,7 +79,11 @@ describeWithServices('consul outage', ['consul'], () => {
       await consulPut(addr, '/kv/outage/flag', 'after');
       await waitFor(() => count() >= 2 && pf.logs.filter((l) => l.msg === 'watch flag changed').length > before, {
         timeout: 20_000,
-        message: `the watch to resume; logs: ${pf.logs.filter((l) => l.watch === 'watch flag').map((l) => l.msg).slice(-5).join(' | ')}`,
+        message: `the watch to resume; logs: ${pf.logs
+          .filter((l) => l.watch === 'watch flag')
+          .map((l) => l.msg)
+          .slice(-5)
+          .join(' | ')}`,
       });
       expect(readFileSync(join(state, 'starts'), 'utf8').trim()).toBe(pid); // the app was never restarted
       await pf.signal('SIGTERM');

@@ -54,20 +54,26 @@ describeWithServices('consul registration', ['consul'], () => {
       expect(entry.ServiceMeta).toEqual({ version: '1.2.3' });
       expect(entry.ServiceEnableTagOverride).toBe(true);
 
-      const passing = await waitFor(async () => {
-        const c = await agentCheck(addr, `service:${id}`);
-        return c?.Status === 'passing' ? c : undefined;
-      }, { timeout: 10_000, message: 'the TTL check to pass' });
+      const passing = await waitFor(
+        async () => {
+          const c = await agentCheck(addr, `service:${id}`);
+          return c?.Status === 'passing' ? c : undefined;
+        },
+        { timeout: 10_000, message: 'the TTL check to pass' },
+      );
       expect(passing.Output).toContain('fine');
 
       // Fail the health check: the TTL check turns critical at the next check (well within
       // the 3 s TTL, which would only lapse later), carrying the check's output.
       rmSync(join(state, 'healthy'));
       const t0 = Date.now();
-      const critical = await waitFor(async () => {
-        const c = await agentCheck(addr, `service:${id}`);
-        return c?.Status === 'critical' ? c : undefined;
-      }, { timeout: 3_000, message: 'the TTL check to turn critical within the TTL' });
+      const critical = await waitFor(
+        async () => {
+          const c = await agentCheck(addr, `service:${id}`);
+          return c?.Status === 'critical' ? c : undefined;
+        },
+        { timeout: 3_000, message: 'the TTL check to turn critical within the TTL' },
+      );
       expect(Date.now() - t0).toBeLessThan(3_000);
       expect(critical.Output).toContain('disk on fire');
 
@@ -94,13 +100,23 @@ describeWithServices('consul registration', ['consul'], () => {
       consul: { address: addr },
       jobs: [
         { name: 'keeper', exec: 'sleep 600', main: true },
-        { name, exec: ['sh', '-c', 'sleep 1; exit 3'], port: 8126, serviceId: id, initialStatus: 'passing', health: { exec: 'true', interval: '200ms', ttl: '60s' } },
+        {
+          name,
+          exec: ['sh', '-c', 'sleep 1; exit 3'],
+          port: 8126,
+          serviceId: id,
+          initialStatus: 'passing',
+          health: { exec: 'true', interval: '200ms', ttl: '60s' },
+        },
       ],
     });
-    const check = await waitFor(async () => {
-      const c = await agentCheck(addr, `service:${id}`);
-      return c?.Status === 'critical' ? c : undefined;
-    }, { timeout: 10_000, message: 'critical after the exit' });
+    const check = await waitFor(
+      async () => {
+        const c = await agentCheck(addr, `service:${id}`);
+        return c?.Status === 'critical' ? c : undefined;
+      },
+      { timeout: 10_000, message: 'critical after the exit' },
+    );
     expect(check.Output).toBe(`job ${name} exited with code 3`);
     await consulPut(addr, `/agent/service/deregister/${id}`);
   });
@@ -112,7 +128,14 @@ describeWithServices('consul registration', ['consul'], () => {
         control: { enabled: false },
         consul: { address: addr, resync: '500ms' },
         jobs: [
-          { name, exec: [process.execPath, APP], env: { APP_STATE: state, SERVICE_ID: id }, port: 8124, serviceId: id, health: { exec: 'true', interval: '200ms' } },
+          {
+            name,
+            exec: [process.execPath, APP],
+            env: { APP_STATE: state, SERVICE_ID: id },
+            port: 8124,
+            serviceId: id,
+            health: { exec: 'true', interval: '200ms' },
+          },
           // A job without a health check has no heartbeat: the resync loop restores it.
           { name: `${name}-plain`, exec: [process.execPath, APP], env: { APP_STATE: state, SERVICE_ID: `${id}-plain` }, port: 8125, serviceId: `${id}-plain` },
         ],

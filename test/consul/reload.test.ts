@@ -49,12 +49,15 @@ describeWithServices('consul on reload', ['consul'], () => {
     expect(watches.map((w) => w.name)).toEqual(['new-key']);
 
     await consulPut(addr, `/kv/${key}/new`, 'v1');
-    await waitFor(() => {
-      try {
-        return readFileSync(`${pf.dir}/new.out`, 'utf8').includes('seen');
-      } catch {
-        return false;
-      }
-    }, { message: 'the new watch starting on-new' });
+    await waitFor(
+      () => {
+        try {
+          return readFileSync(`${pf.dir}/new.out`, 'utf8').includes('seen');
+        } catch {
+          return false;
+        }
+      },
+      { message: 'the new watch starting on-new' },
+    );
   });
 });

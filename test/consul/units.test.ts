@@ -7,8 +7,15 @@ import { fingerprint, normalize } from '../../src/consul/blocking-query.js';
 import { consulSchema } from '../../src/consul/config.js';
 import { serviceQuery } from '../../src/consul/sources.js';
 
-const nic = (address: string, family: 'IPv4' | 'IPv6', internal = false): NetworkInterfaceInfo =>
-  ({ address, family, internal, netmask: '', mac: '', cidr: null, scopeid: 0 }) as NetworkInterfaceInfo;
+const nic = (address: string, family: 'IPv4' | 'IPv6', internal = false): NetworkInterfaceInfo => ({
+  address,
+  family,
+  internal,
+  netmask: '',
+  mac: '',
+  cidr: null,
+  scopeid: 0,
+});
 
 const IFACES = {
   lo: [nic('127.0.0.1', 'IPv4', true), nic('::1', 'IPv6', true)],
@@ -70,7 +77,13 @@ describe('normalized content', () => {
 
   it('maps a prefix to relative keys and skips folders', () => {
     const q = { kind: 'prefix', prefix: 'app/' } as const;
-    expect(normalize(q, [{ Key: 'app/b', Value: '2' }, { Key: 'app/', Value: null }, { Key: 'app/a', Value: '1' }])).toEqual({ a: '1', b: '2' });
+    expect(
+      normalize(q, [
+        { Key: 'app/b', Value: '2' },
+        { Key: 'app/', Value: null },
+        { Key: 'app/a', Value: '1' },
+      ]),
+    ).toEqual({ a: '1', b: '2' });
     expect(normalize({ kind: 'key', key: 'k' }, undefined)).toBeUndefined();
     expect(normalize({ kind: 'key', key: 'k' }, { Key: 'k', Value: null })).toBe('');
   });

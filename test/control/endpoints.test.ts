@@ -149,7 +149,14 @@ describe('control endpoints', () => {
   it('reload answers through the CLI', async () => {
     const r = await cli(['reload'], env); // piped: JSON
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ restarted: [], added: [], removed: [], unchanged: ['app', 'checked', 'printer', 'trapper'], applied: [], needsRestart: [] });
+    expect(JSON.parse(r.stdout)).toEqual({
+      restarted: [],
+      added: [],
+      removed: [],
+      unchanged: ['app', 'checked', 'printer', 'trapper'],
+      applied: [],
+      needsRestart: [],
+    });
   });
 
   it('the CLI explains a missing socket', async () => {

@@ -33,21 +33,19 @@ export function cli(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] 
 }
 
 /** Start Pilotfish; `config` may be a function of the temp dir it runs in. */
-export async function startControlled(
-  config: Record<string, unknown> | ((dir: string) => Record<string, unknown>),
-): Promise<Controlled> {
+export async function startControlled(config: Record<string, unknown> | ((dir: string) => Record<string, unknown>)): Promise<Controlled> {
   const dir = mkdtempSync(join(tmpdir(), 'pf-control-'));
   if (typeof config === 'function') config = config(dir);
   const given = (config.control ?? {}) as { socket?: string };
   const socket = given.socket ?? join(dir, 'pilotfish.sock');
   const control = { ...given, socket };
   const running = startPilotfish({ ...config, control }, { dir });
-  const api = <T,>(method: string, path: string, body?: unknown): Promise<Reply<T>> => call<T>(socket, method, path, body);
+  const api = <T>(method: string, path: string, body?: unknown): Promise<Reply<T>> => call<T>(socket, method, path, body);
   try {
     await waitFor(async () => (await api('GET', '/v1/ping')).status === 200, { timeout: 15_000, message: 'the control socket' });
   } catch (error) {
     await running.kill();
-    throw new Error(`${(error as Error).message}; output:\n${running.output().slice(-3000)}`);
+    throw new Error(`${(error as Error).message}; output:\n${running.output().slice(-3000)}`, { cause: error });
   }
   const status = async (): Promise<SupervisorStatus> => (await api<SupervisorStatus>('GET', '/v1/status')).body;
   return Object.assign(running, {

@@ -109,23 +109,23 @@ describe('reload', () => {
 
   it('applies new signal routes', async () => {
     const pf = await startControlled((dir) => ({
-      jobs: [
-        sleeper('a', { main: true }),
-        { name: 'hup', exec: ['sh', '-c', `trap 'echo HUP >> ${dir}/hup.out' HUP; while :; do sleep 0.05; done`] },
-      ],
+      jobs: [sleeper('a', { main: true }), { name: 'hup', exec: ['sh', '-c', `trap 'echo HUP >> ${dir}/hup.out' HUP; while :; do sleep 0.05; done`] }],
     }));
     rewrite(pf.configFile, (c) => {
       c.signals = { SIGHUP: { to: ['hup'] } };
     });
     expect((await pf.api('POST', '/v1/reload')).status).toBe(200);
     await pf.signal('SIGHUP');
-    await waitFor(() => {
-      try {
-        return readFileSync(`${pf.dir}/hup.out`, 'utf8') === 'HUP\n';
-      } catch {
-        return false;
-      }
-    }, { message: 'the reloaded route to deliver SIGHUP to hup' });
+    await waitFor(
+      () => {
+        try {
+          return readFileSync(`${pf.dir}/hup.out`, 'utf8') === 'HUP\n';
+        } catch {
+          return false;
+        }
+      },
+      { message: 'the reloaded route to deliver SIGHUP to hup' },
+    );
   });
 
   it('200 reloads back to back neither deadlock nor leak', async () => {
@@ -171,6 +171,8 @@ describe('reload', () => {
     const warnings = pf.logs.filter((l) => /MaxListenersExceeded|slow subscriber/.test(l.msg ?? ''));
     expect(warnings).toEqual([]);
     expect(pf.output()).not.toMatch(/MaxListenersExceededWarning/);
-    console.log(`200 reloads (100 restarting job b) in ${elapsed} ms; listeners ${before.runtime.processListeners} -> ${after.runtime.processListeners}; resources ${JSON.stringify(before.runtime.resources)} -> ${JSON.stringify(after.runtime.resources)}; heap ${(before.runtime.heapUsedBytes / 1e6).toFixed(1)} -> ${(after.runtime.heapUsedBytes / 1e6).toFixed(1)} MB`);
+    console.log(
+      `200 reloads (100 restarting job b) in ${elapsed} ms; listeners ${before.runtime.processListeners} -> ${after.runtime.processListeners}; resources ${JSON.stringify(before.runtime.resources)} -> ${JSON.stringify(after.runtime.resources)}; heap ${(before.runtime.heapUsedBytes / 1e6).toFixed(1)} -> ${(after.runtime.heapUsedBytes / 1e6).toFixed(1)} MB`,
+    );
   }, 120_000);
 });

@@ -30,7 +30,9 @@ describe('planReload', () => {
   const parse = (yaml: string) => parseConfig(yaml, 'x.yaml', {});
   it('ignores formatting and equivalent spellings, sees real changes', () => {
     const before = parse('jobs:\n  - {name: a, exec: "sleep 1", stopTimeout: 5s, restarts: unlimited}\n  - {name: b, exec: [sleep, "1"]}\n');
-    const after = parse('jobs:\n  - name: a\n    restarts: unlimited\n    stopTimeout: 5\n    exec: "sleep 1"\n  - {name: b, exec: [sleep, "2"]}\n  - {name: c, exec: "true"}\ntelemetry: {port: 9100}\n');
+    const after = parse(
+      'jobs:\n  - name: a\n    restarts: unlimited\n    stopTimeout: 5\n    exec: "sleep 1"\n  - {name: b, exec: [sleep, "2"]}\n  - {name: c, exec: "true"}\ntelemetry: {port: 9100}\n',
+    );
     expect(planReload(before, after)).toMatchObject({ unchanged: ['a'], removed: [], needsRestart: ['telemetry'] });
     const plan = planReload(before, after);
     expect(plan.changed.map((j) => j.name)).toEqual(['b']);

@@ -8,9 +8,30 @@ const NOW = Date.parse('2026-12-04T08:00:00Z');
 // Shapes as the subsystems' status() return them.
 const subsystems = {
   backup: { running: false, lastSuccess: '2026-12-04T07:55:00Z', backups: 3, failures: 1, lastError: 'store unreachable' },
-  election: { role: 'primary', key: 'service/db/leader', session: 'abc', lockIndex: 7, primary: '10.0.0.1:3306', lastRenewalAgeMs: 2000, ttlMs: 10_000, elections: 1, demotions: 0, watchdog: null },
-  consul: { address: 'http://127.0.0.1:8500', services: [{ serviceId: 'db-host1', service: 'db', registered: true, maintenance: false, check: 'passing' }], watches: [{}, {}], kvEnv: {} },
-  vault: { address: 'http://127.0.0.1:8200', auth: { method: 'approle', loggedIn: true, ttlSeconds: 3720, renewable: true, lastError: null }, secrets: [{ name: 'db', lastError: null }], files: [] },
+  election: {
+    role: 'primary',
+    key: 'service/db/leader',
+    session: 'abc',
+    lockIndex: 7,
+    primary: '10.0.0.1:3306',
+    lastRenewalAgeMs: 2000,
+    ttlMs: 10_000,
+    elections: 1,
+    demotions: 0,
+    watchdog: null,
+  },
+  consul: {
+    address: 'http://127.0.0.1:8500',
+    services: [{ serviceId: 'db-host1', service: 'db', registered: true, maintenance: false, check: 'passing' }],
+    watches: [{}, {}],
+    kvEnv: {},
+  },
+  vault: {
+    address: 'http://127.0.0.1:8200',
+    auth: { method: 'approle', loggedIn: true, ttlSeconds: 3720, renewable: true, lastError: null },
+    secrets: [{ name: 'db', lastError: null }],
+    files: [],
+  },
   control: { socket: '/var/run/pilotfish.sock' },
   templates: [{ name: 'conf', waitingFor: ['kv:app/x'], lastError: null }],
   other: { enabled: true, nested: { hidden: 1 } },
@@ -23,8 +44,27 @@ const status: SupervisorStatus = {
   maintenance: false,
   mainJob: 'app',
   jobs: [
-    { name: 'app', state: 'running', pid: 42, main: true, runs: 1, restarts: 0, health: 'unhealthy', healthReason: 'exit code 3: db: connection refused', lastExit: null },
-    { name: 'setup', state: 'failed', pid: null, main: false, runs: 1, restarts: 0, health: null, lastExit: { code: 127, signal: null, at: new Date(NOW - 5000).toISOString(), error: 'cannot run "setup.sh": no such file' } },
+    {
+      name: 'app',
+      state: 'running',
+      pid: 42,
+      main: true,
+      runs: 1,
+      restarts: 0,
+      health: 'unhealthy',
+      healthReason: 'exit code 3: db: connection refused',
+      lastExit: null,
+    },
+    {
+      name: 'setup',
+      state: 'failed',
+      pid: null,
+      main: false,
+      runs: 1,
+      restarts: 0,
+      health: null,
+      lastExit: { code: 127, signal: null, at: new Date(NOW - 5000).toISOString(), error: 'cannot run "setup.sh": no such file' },
+    },
   ],
   environ: [],
   reloads: 0,
@@ -36,8 +76,12 @@ const status: SupervisorStatus = {
 
 describe('status table', () => {
   it('gives each subsystem one readable line', () => {
-    expect(describeSubsystem('backup', subsystems.backup, NOW)).toBe('last backup 2026-12-04T07:55:00Z (5m ago); 3 backups, 1 failure; error: store unreachable');
-    expect(describeSubsystem('election', subsystems.election, NOW)).toBe('primary (lock index 7); lease renewed 2s ago, 8s of its 10s TTL left; key service/db/leader');
+    expect(describeSubsystem('backup', subsystems.backup, NOW)).toBe(
+      'last backup 2026-12-04T07:55:00Z (5m ago); 3 backups, 1 failure; error: store unreachable',
+    );
+    expect(describeSubsystem('election', subsystems.election, NOW)).toBe(
+      'primary (lock index 7); lease renewed 2s ago, 8s of its 10s TTL left; key service/db/leader',
+    );
     expect(describeSubsystem('election', { role: 'replica', primary: '10.0.0.1:3306', lastRenewalAgeMs: null }, NOW)).toBe('replica; primary is 10.0.0.1:3306');
     expect(describeSubsystem('consul', subsystems.consul, NOW)).toBe('http://127.0.0.1:8500; db-host1 registered, check passing; 2 watches');
     expect(describeSubsystem('vault', subsystems.vault, NOW)).toBe('logged in (approle); token TTL 62m, renewable; 1 secret');

@@ -15,7 +15,9 @@ import { CLI, ROOT } from '../helpers/pilotfish.js';
 import { stopBudgetOfFile } from '../containers/stop-budget.js';
 
 const EXAMPLES = join(ROOT, 'examples');
-const examples = readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
+const examples = readdirSync(EXAMPLES, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 const configs = examples.flatMap((name) =>
   readdirSync(join(EXAMPLES, name))
     .filter((f) => f.endsWith('.yaml') && f !== 'docker-compose.yml')
@@ -58,7 +60,14 @@ describe('examples', () => {
     const root = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
     for (const pkg of externals) expect(root, `Dockerfile copies node_modules/${pkg}`).toContain(`cp -r node_modules/${pkg} /opt/pilotfish/node_modules/`);
     expect(root).toMatch(/^ARG BASE_IMAGE=node:24-bookworm-slim$/m);
-    const dockerfiles = [join(ROOT, 'Dockerfile.example'), ...examples.flatMap((name) => readdirSync(join(EXAMPLES, name)).filter((f) => f.startsWith('Dockerfile')).map((f) => join(EXAMPLES, name, f)))];
+    const dockerfiles = [
+      join(ROOT, 'Dockerfile.example'),
+      ...examples.flatMap((name) =>
+        readdirSync(join(EXAMPLES, name))
+          .filter((f) => f.startsWith('Dockerfile'))
+          .map((f) => join(EXAMPLES, name, f)),
+      ),
+    ];
     for (const file of dockerfiles) {
       const text = readFileSync(file, 'utf8');
       const name = relative(ROOT, file);
@@ -73,7 +82,7 @@ describe('examples', () => {
     }
   });
 
-  it('every compose service built here waits at least its config\'s whole stop sequence (stop_grace_period)', () => {
+  it("every compose service built here waits at least its config's whole stop sequence (stop_grace_period)", () => {
     const checked: string[] = [];
     for (const file of composeFiles) {
       const doc = parse(readFileSync(file, 'utf8')) as { services: Record<string, Service & { stop_grace_period?: string }> };

@@ -58,8 +58,7 @@ describeWithServices('e2e: Gerrit-style git service (examples/gerrit)', ['s3'], 
       BACKUP_PREFIX: `e2e/${id}/`,
     };
     const start = (): Running => startPilotfish(CONFIG, { pid1: true, env, dir: root });
-    const serving = (pf: Running): Promise<unknown> =>
-      pf.waitForLog((l) => l.job === 'git-daemon' && /started/.test(l.msg), 20_000);
+    const serving = (pf: Running): Promise<unknown> => pf.waitForLog((l) => l.job === 'git-daemon' && /started/.test(l.msg), 20_000);
 
     // --- the first instance: an empty state dir, nothing to restore ---------------------------
     mkdirSync(state);

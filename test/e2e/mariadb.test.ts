@@ -243,7 +243,10 @@ describeWithServices('e2e: MariaDB primary/replica (examples/mariadb)', ['consul
     const nodes = await startNodes(id, ['x', 'y', 'z']);
     const primary = await waitFor(() => nodes.find(promoted), { timeout: 90_000, message: 'a primary' });
     const replicas = nodes.filter((n) => n !== primary);
-    await sql(primary, 'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(64)); INSERT INTO app.t (v) VALUES (1), (2), (3)');
+    await sql(
+      primary,
+      'CREATE DATABASE app; CREATE TABLE app.t (id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(64)); INSERT INTO app.t (v) VALUES (1), (2), (3)',
+    );
     for (const r of replicas) {
       await waitFor(() => says(r, 'replicating from').length > 0, { timeout: 90_000, message: `${r.name} to replicate; its log:\n${outputOf(r)}` });
     }

@@ -20,9 +20,10 @@ describeWithServices('e2e: WordPress (examples/wordpress)', ['consul', 'vault', 
   const dbService = `${id}-db`;
   const password = `pw-${randomBytes(12).toString('hex')}`;
   const keys = Object.fromEntries(
-    ['auth_key', 'secure_auth_key', 'logged_in_key', 'nonce_key', 'auth_salt', 'secure_auth_salt', 'logged_in_salt', 'nonce_salt'].map(
-      (k) => [k, `${k}-${randomBytes(8).toString('hex')}`],
-    ),
+    ['auth_key', 'secure_auth_key', 'logged_in_key', 'nonce_key', 'auth_salt', 'secure_auth_salt', 'logged_in_salt', 'nonce_salt'].map((k) => [
+      k,
+      `${k}-${randomBytes(8).toString('hex')}`,
+    ]),
   );
 
   /** One "container": its own document root, uploads dir and record file. */

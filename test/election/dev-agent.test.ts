@@ -38,8 +38,7 @@ describeWithServices('election on a Consul dev agent', ['consul'], () => {
     await fetch(`${consul}/v1/kv/service/app?recurse`, { method: 'DELETE' }).catch(() => undefined);
   });
 
-  const three = (): Instance[] =>
-    ['a', 'b', 'c'].map((name, i) => new Instance({ name, consul, port: 8100 + i }));
+  const three = (): Instance[] => ['a', 'b', 'c'].map((name, i) => new Instance({ name, consul, port: 8100 + i }));
 
   it('elects one primary, tags it, hands its values to children, and steps down on request', async () => {
     instances = three();

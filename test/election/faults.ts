@@ -88,7 +88,10 @@ export class FaultSampler {
     this.#samples.push({ at, writable: writable.map((w) => w.name), unfenced });
     if (this.#samples.length > 200_000) this.#samples.splice(0, 100_000);
     if (unfenced.length > 1) {
-      this.violations.push({ at, text: `${new Date().toISOString()}: ${writable.map((w) => `${w.name} (token ${w.token})`).join(', ')} are all primary and unfenced` });
+      this.violations.push({
+        at,
+        text: `${new Date().toISOString()}: ${writable.map((w) => `${w.name} (token ${w.token})`).join(', ')} are all primary and unfenced`,
+      });
     }
   }
 
@@ -145,7 +148,10 @@ export async function settle(c: FaultCluster, timeout = 90_000): Promise<Instanc
   const deadline = Date.now() + timeout;
   const left = (): number => Math.max(1_000, deadline - Date.now());
   const primary = await onePrimary(c.instances, left());
-  await waitFor(() => c.instances.every((i) => ['primary', 'replica'].includes(i.role().role)), { timeout: left(), message: 'every instance to report a role' });
+  await waitFor(() => c.instances.every((i) => ['primary', 'replica'].includes(i.role().role)), {
+    timeout: left(),
+    message: 'every instance to report a role',
+  });
   const addr = primary.role().primary;
   await waitFor(
     async () => {
@@ -160,7 +166,7 @@ export async function settle(c: FaultCluster, timeout = 90_000): Promise<Instanc
       const checks = (await res.json()) as Array<{ Status: string; ServiceID: string }>;
       return checks.length === c.instances.length && checks.every((x) => x.Status === 'passing');
     },
-    { timeout: left(), interval: 200, message: 'every instance\'s service check to pass in Consul' },
+    { timeout: left(), interval: 200, message: "every instance's service check to pass in Consul" },
   );
   const still = primaries(c.instances);
   if (still.length !== 1 || still[0] !== primary) return settle(c, left());
@@ -210,8 +216,10 @@ export async function runFault(c: FaultCluster, sampler: FaultSampler, kind: Fau
     }
   })();
   const since = (t: number | undefined): number | undefined => (t === undefined ? undefined : Math.round(t - t0));
-  const newPrimary = (timeout: number): Promise<unknown> => waitFor(() => newPrimaryAt !== undefined, { timeout, interval: 20, message: `a new primary after ${kind} of ${old.spec.name}` });
-  const stepped = (timeout: number): Promise<unknown> => waitFor(() => steppedAt !== undefined, { timeout, interval: 20, message: `${old.spec.name} to step down after ${kind}` });
+  const newPrimary = (timeout: number): Promise<unknown> =>
+    waitFor(() => newPrimaryAt !== undefined, { timeout, interval: 20, message: `a new primary after ${kind} of ${old.spec.name}` });
+  const stepped = (timeout: number): Promise<unknown> =>
+    waitFor(() => steppedAt !== undefined, { timeout, interval: 20, message: `${old.spec.name} to step down after ${kind}` });
   let frozenMs: number | undefined;
   let resumedAt: number | undefined;
   const index = c.instances.indexOf(old);

@@ -85,7 +85,12 @@ export class Instance {
           interfaces: ['eth0', 'inet', 'lo'],
           health: { exec: s.gated ? ['test', '-f', healthFile] : 'true', interval: '1s', ttl: s.checkTtl ?? '5s' },
         },
-        { name: 'on-elected', when: { source: 'election', each: 'elected' }, timeout: '5s', exec: write('$PILOTFISH_ROLE $PILOTFISH_FENCING_TOKEN $PILOTFISH_PRIMARY_ADDR') },
+        {
+          name: 'on-elected',
+          when: { source: 'election', each: 'elected' },
+          timeout: '5s',
+          exec: write('$PILOTFISH_ROLE $PILOTFISH_FENCING_TOKEN $PILOTFISH_PRIMARY_ADDR'),
+        },
         { name: 'on-demoted', when: { source: 'election', each: 'demoted' }, timeout: '5s', exec: write('$PILOTFISH_ROLE') },
       ],
     };
@@ -118,7 +123,7 @@ export class Instance {
   role(): { role: string; token: string; primary: string } {
     const none = { role: 'down', token: '', primary: '' };
     if (!this.run || this.killed || this.run.child.exitCode !== null || this.run.child.signalCode !== null) return none;
-    let text = '';
+    let text: string;
     try {
       text = readFileSync(this.roleFile, 'utf8').trim();
     } catch {
@@ -178,7 +183,11 @@ export async function onePrimary(instances: Instance[], timeout: number, not?: I
       const p = primaries(instances);
       return p.length === 1 && p[0] !== not ? p[0] : undefined;
     },
-    { timeout, interval: 50, message: `exactly one primary${not ? ` other than ${not.spec.name}` : ''} (roles: ${instances.map((i) => `${i.spec.name}=${i.role().role}`).join(' ')})` },
+    {
+      timeout,
+      interval: 50,
+      message: `exactly one primary${not ? ` other than ${not.spec.name}` : ''} (roles: ${instances.map((i) => `${i.spec.name}=${i.role().role}`).join(' ')})`,
+    },
   );
 }
 

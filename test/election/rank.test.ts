@@ -35,9 +35,7 @@ describeWithServices('election: the most advanced candidate (election.rank)', ['
   /** Three gated, ranked instances (gates closed): every one publishes its rank, none runs yet. */
   async function three(ranks: number[], rank: Record<string, unknown> = {}): Promise<Instance[]> {
     key = `rank-test/${randomBytes(4).toString('hex')}/primary`;
-    instances = ['ra', 'rb', 'rc'].map(
-      (name, i) => new Instance({ name, consul: consul(), port: 8400 + i, gated: true, ranked: rank, election: { key } }),
-    );
+    instances = ['ra', 'rb', 'rc'].map((name, i) => new Instance({ name, consul: consul(), port: 8400 + i, gated: true, ranked: rank, election: { key } }));
     instances.forEach((inst, i) => {
       inst.setRank(ranks[i]);
       inst.setCandidate(false);
@@ -67,7 +65,14 @@ describeWithServices('election: the most advanced candidate (election.rank)', ['
     expect(first.spec.name).toBe('rb');
     expect(logged(byName('ra'), 'rank: app-rb ranks higher (9 vs 5)')).toBe(true);
     // The primary withdraws its own entry.
-    await waitFor(async () => (await entries()).map((e) => e.id).sort().join() === 'app-ra,app-rc', { timeout: 10_000, message: 'the primary to withdraw' });
+    await waitFor(
+      async () =>
+        (await entries())
+          .map((e) => e.id)
+          .sort()
+          .join() === 'app-ra,app-rc',
+      { timeout: 10_000, message: 'the primary to withdraw' },
+    );
 
     // ra has moved ahead; a step-down hands the key to it, not to rc.
     byName('ra').setRank(12);

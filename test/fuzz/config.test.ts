@@ -47,10 +47,15 @@ describe('config fuzzing', () => {
         const file = join(dir, `case-${i}.yaml`);
         writeFileSync(file, c.bytes);
         return new Promise<string | undefined>((resolve) => {
-          execFile(process.execPath, [CLI, 'validate', '--config', file], { env: { ...process.env, ...FUZZ_ENV }, timeout: 60_000 }, (error, _stdout, stderr) => {
-            const code = error ? (typeof error.code === 'number' ? error.code : String(error.signal ?? error.code)) : 0;
-            resolve(code === 0 || (code === 1 && !/internal error|\n\s+at /.test(stderr)) ? undefined : `${c.name}: exit ${code}: ${stderr.slice(0, 500)}`);
-          });
+          execFile(
+            process.execPath,
+            [CLI, 'validate', '--config', file],
+            { env: { ...process.env, ...FUZZ_ENV }, timeout: 60_000 },
+            (error, _stdout, stderr) => {
+              const code = error ? (typeof error.code === 'number' ? error.code : String(error.signal ?? error.code)) : 0;
+              resolve(code === 0 || (code === 1 && !/internal error|\n\s+at /.test(stderr)) ? undefined : `${c.name}: exit ${code}: ${stderr.slice(0, 500)}`);
+            },
+          );
         });
       }),
     );

@@ -46,7 +46,8 @@ export function corpus(): Array<{ name: string; text: string }> {
   const out: Array<{ name: string; text: string }> = [];
   for (const dir of readdirSync(join(ROOT, 'examples'))) {
     for (const file of readdirSync(join(ROOT, 'examples', dir))) {
-      if (/\.ya?ml$/.test(file) && !file.includes('compose')) out.push({ name: `examples/${dir}/${file}`, text: readFileSync(join(ROOT, 'examples', dir, file), 'utf8') });
+      if (/\.ya?ml$/.test(file) && !file.includes('compose'))
+        out.push({ name: `examples/${dir}/${file}`, text: readFileSync(join(ROOT, 'examples', dir, file), 'utf8') });
     }
   }
   for (const file of readdirSync(join(ROOT, 'docs'))) {
@@ -61,18 +62,133 @@ export function corpus(): Array<{ name: string; text: string }> {
 
 /** Values that have broken parsers before: limits, types, encodings, YAML's own features. */
 const NASTY_SCALARS: unknown[] = [
-  '', ' ', '0', '-1', '1e400', '.inf', '.nan', '~', 'null', 'true', 'no', '0o600', '0x1f', '0600', '384', '25d', '30d', '3000000', '24d20h31m24s',
-  '5 seconds', '1h30m', '250ms', '1.5s', '-5s', 'unlimited', 'unlimitd', 'never', 'nevr', 'SIGTERM', 'SIGTREM', 'exitSuccess', 'exitSucess',
-  '${A}', '${A:-x}', '${A:-${B:-deep}}', 'pre${A:-${B}}post', '${A:-', '${', '$$', '$${A}', '${UNSET}', '${A-}', '}', '{', '[', '*', '&', '!', '%', '@', '`',
-  'a\u0000b', '\u0000', '\u2028', '\uFEFF', '\uD800', 'é', '日本', '\t', '\r\n', 'x'.repeat(1000), 'x'.repeat(140_000), '${A:-'.repeat(2000),
-  -1, 0, 1, 1.5, 2 ** 31, 2 ** 53 + 1, -0, Number.MAX_VALUE, 1e-300, 3000000, 384, 600, 0o600, true, false, null,
-  [], {}, [null], [[[[[[[[1]]]]]]]], { a: { b: { c: {} } } },
+  '',
+  ' ',
+  '0',
+  '-1',
+  '1e400',
+  '.inf',
+  '.nan',
+  '~',
+  'null',
+  'true',
+  'no',
+  '0o600',
+  '0x1f',
+  '0600',
+  '384',
+  '25d',
+  '30d',
+  '3000000',
+  '24d20h31m24s',
+  '5 seconds',
+  '1h30m',
+  '250ms',
+  '1.5s',
+  '-5s',
+  'unlimited',
+  'unlimitd',
+  'never',
+  'nevr',
+  'SIGTERM',
+  'SIGTREM',
+  'exitSuccess',
+  'exitSucess',
+  '${A}',
+  '${A:-x}',
+  '${A:-${B:-deep}}',
+  'pre${A:-${B}}post',
+  '${A:-',
+  '${',
+  '$$',
+  '$${A}',
+  '${UNSET}',
+  '${A-}',
+  '}',
+  '{',
+  '[',
+  '*',
+  '&',
+  '!',
+  '%',
+  '@',
+  '`',
+  'a\u0000b',
+  '\u0000',
+  '\u2028',
+  '\uFEFF',
+  '\uD800',
+  'é',
+  '日本',
+  '\t',
+  '\r\n',
+  'x'.repeat(1000),
+  'x'.repeat(140_000),
+  '${A:-'.repeat(2000),
+  -1,
+  0,
+  1,
+  1.5,
+  2 ** 31,
+  2 ** 53 + 1,
+  -0,
+  Number.MAX_VALUE,
+  1e-300,
+  3000000,
+  384,
+  600,
+  0o600,
+  true,
+  false,
+  null,
+  [],
+  {},
+  [null],
+  [[[[[[[[1]]]]]]]],
+  { a: { b: { c: {} } } },
 ];
 
 const YAML_SNIPPETS = [
-  '*nope', '<<: *nope', '&a', '*a', '!!binary aGVsbG8=', '!!timestamp 2001-12-14', '!foo x', '? [a]\n: 1', '? {a: 1}\n: 2', '---', '...', '%YAML 1.1',
-  '\t', ': ', '- ', '#', '"', "'", '|', '>', '{', '}', '[', ']', ',', '\\', '\u0000', '\uFFFE', '${A:-', '${A:-${B:-', 'key: &x [*x]',
-  'a: 1\na: 2', '<<: {a: 1}', '!!set {a, b}', '!!omap [a: 1]', '!!int x', '!!float y', '!!str', '!!null x', '&a &b x',
+  '*nope',
+  '<<: *nope',
+  '&a',
+  '*a',
+  '!!binary aGVsbG8=',
+  '!!timestamp 2001-12-14',
+  '!foo x',
+  '? [a]\n: 1',
+  '? {a: 1}\n: 2',
+  '---',
+  '...',
+  '%YAML 1.1',
+  '\t',
+  ': ',
+  '- ',
+  '#',
+  '"',
+  "'",
+  '|',
+  '>',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  '\\',
+  '\u0000',
+  '\uFFFE',
+  '${A:-',
+  '${A:-${B:-',
+  'key: &x [*x]',
+  'a: 1\na: 2',
+  '<<: {a: 1}',
+  '!!set {a, b}',
+  '!!omap [a: 1]',
+  '!!int x',
+  '!!float y',
+  '!!str',
+  '!!null x',
+  '&a &b x',
 ];
 
 /** Mutations on the text: YAML tokens in odd places, lines removed, doubled, re-indented. */
@@ -151,10 +267,14 @@ function mutateTree(root: unknown, rnd: Random): unknown {
   for (let k = 0; k < n; k++) {
     const path = rnd.pick(all);
     const parentPath = path.slice(0, -1);
-    const parent = parentPath.reduce<unknown>((node, seg) => (node as Record<string | number, unknown>)?.[seg], tree) as Record<string | number, unknown> | undefined;
+    const parent = parentPath.reduce<unknown>((node, seg) => (node as Record<string | number, unknown>)?.[seg], tree) as
+      Record<string | number, unknown> | undefined;
     const key = path[path.length - 1];
     const node = path.reduce<unknown>((n2, seg) => (n2 as Record<string | number, unknown>)?.[seg], tree);
-    const schemaKeys = knownKeys(jsonSchema(), path.filter((s) => typeof s === 'string' || typeof s === 'number'));
+    const schemaKeys = knownKeys(
+      jsonSchema(),
+      path.filter((s) => typeof s === 'string' || typeof s === 'number'),
+    );
     switch (rnd.int(7)) {
       case 0:
       case 1:

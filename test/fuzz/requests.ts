@@ -68,11 +68,14 @@ export function send(socket: string, r: FuzzRequest): Promise<string> {
   return new Promise((resolve) => {
     let req;
     try {
-      req = request({ socketPath: socket, method: r.method, path: r.path, agent: false, timeout: 30_000, headers: r.body ? { 'content-length': r.body.length } : {} }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(String(res.statusCode)));
-        res.on('error', () => resolve(String(res.statusCode)));
-      });
+      req = request(
+        { socketPath: socket, method: r.method, path: r.path, agent: false, timeout: 30_000, headers: r.body ? { 'content-length': r.body.length } : {} },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(String(res.statusCode)));
+          res.on('error', () => resolve(String(res.statusCode)));
+        },
+      );
     } catch (error) {
       return resolve(`client:${(error as NodeJS.ErrnoException).code ?? 'throw'}`); // Node refuses to send it (bad method or path)
     }

@@ -60,8 +60,7 @@ export async function killAll(): Promise<void> {
 export function writeConfig(config: string | object, dir?: string): { dir: string; file: string } {
   const where = dir ?? mkdtempSync(join(tmpdir(), 'pf-test-'));
   const file = join(where, 'pilotfish.yaml');
-  const withDefaults =
-    typeof config === 'string' ? config : stringify({ logging: { level: 'debug', format: 'json' }, ...config });
+  const withDefaults = typeof config === 'string' ? config : stringify({ logging: { level: 'debug', format: 'json' }, ...config });
   writeFileSync(file, withDefaults);
   return { dir: where, file };
 }
@@ -126,11 +125,7 @@ export function startPilotfish(config: string | object, options: StartOptions = 
     },
     async waitForLog(match, timeout = 15_000) {
       const test =
-        typeof match === 'function'
-          ? match
-          : typeof match === 'string'
-            ? (l: LogLine) => l.msg?.includes(match)
-            : (l: LogLine) => match.test(l.msg ?? '');
+        typeof match === 'function' ? match : typeof match === 'string' ? (l: LogLine) => l.msg?.includes(match) : (l: LogLine) => match.test(l.msg ?? '');
       return waitFor(() => logs.find(test), {
         timeout,
         message: `a log line matching ${String(match)}; output so far:\n${raw.slice(-3000)}`,
@@ -149,7 +144,13 @@ export function startPilotfish(config: string | object, options: StartOptions = 
         // never came up
       }
       const ours = readProc(process.pid)?.pgid;
-      const groups = new Set(pid ? descendants(pid).map((p) => p.pgid).filter((g) => g !== ours) : []);
+      const groups = new Set(
+        pid
+          ? descendants(pid)
+              .map((p) => p.pgid)
+              .filter((g) => g !== ours)
+          : [],
+      );
       // Gracefully first, so the stop sequence runs; then by force.
       if (pid) signalSafe(pid, 'SIGTERM');
       const stopped = await Promise.race([exited.then(() => true), delay(5000).then(() => false)]);

@@ -13,13 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, inject, it } from 'vitest';
-import {
-  SERVICE_VARIABLES,
-  SERVICES_SCRIPT,
-  parseExports,
-  type ServiceName,
-  type ServicesState,
-} from '../setup/services.js';
+import { SERVICE_VARIABLES, SERVICES_SCRIPT, parseExports, type ServiceName, type ServicesState } from '../setup/services.js';
 
 export type { ServiceName, ServicesState } from '../setup/services.js';
 export type Need = ServiceName | 'consul-cluster';

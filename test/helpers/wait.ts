@@ -14,7 +14,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions 
   for (;;) {
     try {
       const value = await fn();
-      if (value) return value as NonNullable<T>;
+      if (value) return value;
     } catch (error) {
       lastError = error;
     }

@@ -42,7 +42,8 @@ describe('the house', () => {
     const byFolder = new Map<string, string[]>();
     for (const f of graph.files) byFolder.set(dirname(f), [...(byFolder.get(dirname(f)) ?? []), basename(f, '.ts')]);
     for (const [folder, names] of byFolder)
-      for (const a of names) for (const b of names) if (a !== b && b.startsWith(a) && b.length - a.length <= 3) clashes.push(`${folder}/${a}.ts ~ ${folder}/${b}.ts`);
+      for (const a of names)
+        for (const b of names) if (a !== b && b.startsWith(a) && b.length - a.length <= 3) clashes.push(`${folder}/${a}.ts ~ ${folder}/${b}.ts`);
     expect(clashes).toEqual([]);
   });
 
@@ -54,7 +55,9 @@ describe('the house', () => {
   });
 
   it('names every layer folder that exists', () => {
-    const folders = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const folders = readdirSync(SRC, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name);
     expect(folders.filter((f) => !LAYERS.some((l) => l.folders.includes(f)))).toEqual([]);
   });
 });

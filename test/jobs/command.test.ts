@@ -44,12 +44,28 @@ describe('resolveUser', () => {
 
   it.skipIf(process.getuid?.() !== 0)('starts a job as its user with its supplementary groups (through setpriv), same pid, same exit code', async () => {
     const lines: string[] = [];
-    const log = { info: (_o: unknown, line: string) => lines.push(line), debug: () => undefined, warn: (_o: unknown, line: string) => lines.push(`WARN ${line}`) } as unknown as Logger;
-    const proc = spawnProcess({ job: 'who', argv: ['/bin/sh', '-c', 'id -u; id -g; id -G; echo $$; exit 3'], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, user: { uid: 65534, gid: 65534, groups: [4, 29] }, logging: 'wrapped', log });
+    const log = {
+      info: (_o: unknown, line: string) => lines.push(line),
+      debug: () => undefined,
+      warn: (_o: unknown, line: string) => lines.push(`WARN ${line}`),
+    } as unknown as Logger;
+    const proc = spawnProcess({
+      job: 'who',
+      argv: ['/bin/sh', '-c', 'id -u; id -g; id -G; echo $$; exit 3'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      user: { uid: 65534, gid: 65534, groups: [4, 29] },
+      logging: 'wrapped',
+      log,
+    });
     const exit = await proc.exited;
     expect(exit.code).toBe(3);
     expect(lines.slice(0, 2)).toEqual(['65534', '65534']);
-    expect((lines[2] ?? '').split(' ').map(Number).sort((a, b) => a - b)).toEqual([4, 29, 65534]);
+    expect(
+      (lines[2] ?? '')
+        .split(' ')
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([4, 29, 65534]);
     expect(lines[3]).toBe(String(proc.pid)); // setpriv execs: the job's pid is the command's
   });
 

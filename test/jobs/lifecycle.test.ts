@@ -10,7 +10,13 @@ import { waitFor } from '../helpers/wait.js';
 afterEach(killAll);
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pf-jobs-'));
-const words = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]) : []);
+const words = (file: string) =>
+  existsSync(file)
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0])
+    : [];
 
 it('(e) restarts with exponential backoff, then gives up and exits with the last code', async () => {
   const pf = startPilotfish(
@@ -66,7 +72,12 @@ it('chains jobs: preStart → app on exitSuccess; all: waits for several; when.t
         { name: 'app', main: true, exec: ['sleep', '1000'], when: { source: 'preStart', once: 'exitSuccess' } },
         step('preStart'),
         step('other'),
-        step('afterBoth', { all: [{ source: 'preStart', once: 'exitSuccess' }, { source: 'other', once: 'exitSuccess' }] }),
+        step('afterBoth', {
+          all: [
+            { source: 'preStart', once: 'exitSuccess' },
+            { source: 'other', once: 'exitSuccess' },
+          ],
+        }),
         step('never', { source: 'app', once: 'exitFailed', timeout: '200ms' }),
         step('onExpired', { source: 'never', once: 'timerExpired' }),
       ],
@@ -113,21 +124,19 @@ it('health checks publish transitions once, not on every heartbeat', async () =>
 });
 
 it('drops privileges to `user`, runs in `cwd`, and adds the job env and PILOTFISH_JOB', async () => {
-  const pf = startPilotfish(
-    {
-      jobs: [
-        {
-          name: 'who',
-          exec: `id -u; id -g; pwd; echo "$GREETING $PILOTFISH_JOB"`,
-          shell: true,
-          user: 'nobody',
-          cwd: '/tmp',
-          env: { GREETING: 'hello' },
-        },
-        { name: 'app', main: true, exec: ['sleep', '1000'] },
-      ],
-    },
-  );
+  const pf = startPilotfish({
+    jobs: [
+      {
+        name: 'who',
+        exec: `id -u; id -g; pwd; echo "$GREETING $PILOTFISH_JOB"`,
+        shell: true,
+        user: 'nobody',
+        cwd: '/tmp',
+        env: { GREETING: 'hello' },
+      },
+      { name: 'app', main: true, exec: ['sleep', '1000'] },
+    ],
+  });
   await pf.waitForLog((l) => l.job === 'who' && l.msg === 'job who exited');
   const lines = pf.logs.filter((l) => l.job === 'who' && l.stream === 'stdout').map((l) => l.msg);
   expect(lines).toEqual(['65534', '65534', '/tmp', 'hello who']);

@@ -27,7 +27,12 @@ describe('execProblem', () => {
 describe('jobs', () => {
   it('a putenv value too large for any process is refused, and later spawns still work', async () => {
     const dir = tmp();
-    const pf = await startControlled({ jobs: [{ name: 'app', main: true, exec: ['sleep', '1000'] }, { name: 'tick', exec: ['true'], when: { interval: '100ms' } }] });
+    const pf = await startControlled({
+      jobs: [
+        { name: 'app', main: true, exec: ['sleep', '1000'] },
+        { name: 'tick', exec: ['true'], when: { interval: '100ms' } },
+      ],
+    });
     const big = await pf.api('POST', '/v1/environ', { BIG: 'x'.repeat(200_000) });
     expect(big.status).toBe(400);
     expect(JSON.stringify(big.body)).toMatch(/BIG=… is 200005 bytes, more than the 131072 one argument or variable may have/);
@@ -51,7 +56,12 @@ describe('jobs', () => {
   });
 
   it('a missing cwd is named as such, not as a missing binary', async () => {
-    const pf = await startControlled({ jobs: [{ name: 'app', main: true, exec: ['sleep', '1000'] }, { name: 'lost', exec: ['sh', '-c', 'true'], cwd: '/nonexistent/dir' }] });
+    const pf = await startControlled({
+      jobs: [
+        { name: 'app', main: true, exec: ['sleep', '1000'] },
+        { name: 'lost', exec: ['sh', '-c', 'true'], cwd: '/nonexistent/dir' },
+      ],
+    });
     const line = await pf.waitForLog((l) => l.job === 'lost' && l.level === 'error');
     expect(line.msg).toBe('cannot start in cwd "/nonexistent/dir": no such directory');
   });

@@ -50,7 +50,11 @@ describe('EventBus', () => {
   it('filters at publish time', async () => {
     const bus = new EventBus();
     const seen: string[] = [];
-    bus.subscribe('only-app', (e) => void seen.push(e.source), (e) => e.source === 'app');
+    bus.subscribe(
+      'only-app',
+      (e) => void seen.push(e.source),
+      (e) => e.source === 'app',
+    );
     bus.publish(ev('healthy', 'db'));
     bus.publish(ev('healthy', 'app'));
     await waitFor(() => seen.length === 1);

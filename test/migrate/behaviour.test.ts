@@ -75,10 +75,20 @@ function runDropIn(file: string, env: NodeJS.ProcessEnv, log: string, app: strin
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     lines: () => lines(log),
-    logs: () => out.split('\n').flatMap((l) => { try { return [JSON.parse(l) as Record<string, unknown>]; } catch { return []; } }),
+    logs: () =>
+      out.split('\n').flatMap((l) => {
+        try {
+          return [JSON.parse(l) as Record<string, unknown>];
+        } catch {
+          return [];
+        }
+      }),
     async stop() {
       // Pilotfish is PID 1 of the namespace: unshare's only child.
-      const [pid] = await waitFor(() => { const c = childrenOf(child.pid as number); return c.length > 0 ? c : undefined; });
+      const [pid] = await waitFor(() => {
+        const c = childrenOf(child.pid as number);
+        return c.length > 0 ? c : undefined;
+      });
       process.kill(pid as number, 'SIGTERM');
       return exited;
     },
@@ -102,7 +112,10 @@ async function exercise(run: Run, addr: string, upstream: string): Promise<strin
 }
 
 describeWithServices('ContainerPilot configs run as PID 1', ['consul'], () => {
-  for (const [version, source] of [['3', V3], ['2', V2]] as const) {
+  for (const [version, source] of [
+    ['3', V3],
+    ['2', V2],
+  ] as const) {
     it(`a ContainerPilot ${version} config behaves the same migrated, given as --config, and through $CONTAINERPILOT`, { timeout: 180_000 }, async () => {
       const addr = services().CONSUL_HTTP_ADDR;
       const orders: string[][] = [];
@@ -120,7 +133,7 @@ describeWithServices('ContainerPilot configs run as PID 1', ['consul'], () => {
         else {
           const text = way === 'migrated' ? migrate(source, { file: cpFile, env }).yaml : source;
           const pf = startPilotfish(text, { pid1: true, env, dir });
-          run = { lines: () => lines(env.LOG), logs: () => pf.logs as never, stop: async () => (await pf.signal('SIGTERM'), (await pf.exited).code) };
+          run = { lines: () => lines(env.LOG), logs: () => pf.logs, stop: async () => (await pf.signal('SIGTERM'), (await pf.exited).code) };
         }
         try {
           orders.push(await exercise(run, addr, env.UPSTREAM));

@@ -79,7 +79,9 @@ describe('bounded: hostile templates fail with a message, not a crash or a hang'
     expect(() => render(`${'{{ if .N }}'.repeat(5000)}x${'{{ end }}'.repeat(5000)}`)).toThrow(/nested more than 200 deep/);
     expect(() => render(`{{ ${'('.repeat(5000)}.N${')'.repeat(5000)} }}`)).toThrow(/nested more than 200 deep/);
     expect(() => render('{{ range loop 1000000000 }}x{{ end }}')).toThrow(/loop: 1000000000 items/);
-    expect(() => render('{{ range loop 100000 }}{{ range loop 100000 }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{ end }}{{ end }}')).toThrow(/would exceed 16 MiB/);
+    expect(() => render('{{ range loop 100000 }}{{ range loop 100000 }}xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx{{ end }}{{ end }}')).toThrow(
+      /would exceed 16 MiB/,
+    );
     expect(() => render('{{ range loop 100000 }}{{ range loop 100000 }}{{ end }}{{ end }}')).toThrow(/more than 5000000 steps/);
   });
 

@@ -14,8 +14,20 @@ const fixture = (name: string): string => readFileSync(join(FIXTURES, name), 'ut
 const CORPUS = ['v2', 'v3'].flatMap((v) => readdirSync(join(FIXTURES, v)).map((f) => `${v}/${f}`));
 
 const AGENT = {
-  CONSUL_AGENT: '1', CONSUL: 'consul.example', PORT: '8080', PEERS: 'db1,db2', NAME: 'my_app1', MODE: 'primary', WORKER_1: 'w1',
-  EXTRA: 'x y', BACKUP_CMD: '/bin/backup', BACKENDS: 'db,cache-1', BACKUP_FREQUENCY: '10m', ROLE: 'primary', WATCHES: 'a,b', HOME: '/root',
+  CONSUL_AGENT: '1',
+  CONSUL: 'consul.example',
+  PORT: '8080',
+  PEERS: 'db1,db2',
+  NAME: 'my_app1',
+  MODE: 'primary',
+  WORKER_1: 'w1',
+  EXTRA: 'x y',
+  BACKUP_CMD: '/bin/backup',
+  BACKENDS: 'db,cache-1',
+  BACKUP_FREQUENCY: '10m',
+  ROLE: 'primary',
+  WATCHES: 'a,b',
+  HOME: '/root',
 };
 const NO_AGENT = { CONSUL: 'consul.example', MODE: 'replica' };
 const ENVS = { 'with a Consul agent': AGENT, 'without an agent': NO_AGENT, 'with nothing set (CONSUL unset too)': {} } as const;
@@ -67,7 +79,8 @@ describe('nothing is lost: every job, service, backend, task, coprocess and hook
           }
           for (const t of [...list(cp.tasks), ...list(cp.coprocesses)]) expect(hasCommand(t.command), JSON.stringify(t)).toBe(true);
           for (const hook of ['preStart', 'preStop', 'postStop']) if (cp[hook] !== undefined) expect(jobs.has(hook)).toBe(true);
-          for (const s of list((cp.telemetry as Entry | undefined)?.sensors)) if (['counter', 'gauge'].includes(s.type as string)) expect(hasCommand(s.check)).toBe(true);
+          for (const s of list((cp.telemetry as Entry | undefined)?.sensors))
+            if (['counter', 'gauge'].includes(s.type as string)) expect(hasCommand(s.check)).toBe(true);
         }
       });
 });
@@ -164,9 +177,14 @@ describe('ContainerPilot 3, templates with control flow', () => {
     expect(agent.parsed.jobs[3]?.exec).toBe('/usr/local/bin/extra x of 2');
     expect(agent.parsed.jobs[4]?.exec).toEqual(['sh', '-c', "'echo", 'hi', "$HOME'"]); // ContainerPilot split on spaces, no quotes
     expect(agent.parsed.jobs[5]).toMatchObject({ exec: '/bin/backup', when: { interval: 3_600_000 } });
-    expect(agent.parsed.watches.map((w) => [w.name, w.interval])).toEqual([['a', undefined], ['b', undefined]]);
+    expect(agent.parsed.watches.map((w) => [w.name, w.interval])).toEqual([
+      ['a', undefined],
+      ['b', undefined],
+    ]);
     expect(agent.parsed.logging.level).toBe('info');
-    expect(agent.notes.some((n) => /^v3\/templates\.json5:4: the branch taken at \{\{ if \.CONSUL_AGENT \}\} was decided by .* \(CONSUL_AGENT set\)/.test(n))).toBe(true);
+    expect(
+      agent.notes.some((n) => /^v3\/templates\.json5:4: the branch taken at \{\{ if \.CONSUL_AGENT \}\} was decided by .* \(CONSUL_AGENT set\)/.test(n)),
+    ).toBe(true);
     expect(agent.notes.join('\n')).not.toContain('consul.example'); // values never reach a note
 
     const remote = load('v3/templates.json5', NO_AGENT);
@@ -186,7 +204,9 @@ describe('ContainerPilot 3, templates with control flow', () => {
   });
 
   it('refuses what ContainerPilot refused, naming file and line', () => {
-    expect(() => migrate('{\n  jobs: [{ name: "a", exec: "{{ .A | nope }}" }]\n}', { file: 'cp.json5', env: {} })).toThrow(/^cp\.json5:2: template: function "nope" not defined$/);
+    expect(() => migrate('{\n  jobs: [{ name: "a", exec: "{{ .A | nope }}" }]\n}', { file: 'cp.json5', env: {} })).toThrow(
+      /^cp\.json5:2: template: function "nope" not defined$/,
+    );
     expect(() => migrate('{\n  jobs: [ { name: "a" ]\n}', { file: 'cp.json5', env: {} })).toThrow(/^cp\.json5:2:\d+: not valid JSON5/);
     expect(() => migrate('[1]', { file: 'cp.json5', env: {} })).toThrow(/a ContainerPilot config is an object/);
   });
@@ -197,8 +217,21 @@ describe('ContainerPilot 2', () => {
     const { parsed: c, notes } = load('v2/every-field.json', {}, ['/usr/local/bin/app', '--serve']);
     const job = (name: string) => c.jobs.find((j) => j.name === name);
     expect(c.jobs.map((j) => j.name)).toEqual([
-      'preStart', 'consul-template', 'metrics-agent', 'one-shot', 'preStop', 'app', 'postStop', 'app-admin',
-      'onChange-nginx', 'onChange-app', 'backup', 'rotate-logs.sh', 'sensor-free_bytes', 'sensor-jobs_total', 'containerpilot',
+      'preStart',
+      'consul-template',
+      'metrics-agent',
+      'one-shot',
+      'preStop',
+      'app',
+      'postStop',
+      'app-admin',
+      'onChange-nginx',
+      'onChange-app',
+      'backup',
+      'rotate-logs.sh',
+      'sensor-free_bytes',
+      'sensor-jobs_total',
+      'containerpilot',
     ]);
     expect(job('preStart')?.exec).toEqual(['/usr/local/bin/preStart.sh', '']);
     expect(job('app')).toMatchObject({
@@ -221,39 +254,64 @@ describe('ContainerPilot 2', () => {
     expect(job('app-admin')).toMatchObject({ port: 8081, health: { interval: 10_000, ttl: 30_000 } });
     expect(job('onChange-nginx')).toMatchObject({ when: { source: 'nginx', each: 'changed' }, timeout: 30_000 });
     expect(job('onChange-app')?.when).toMatchObject({ source: 'watch.app', each: 'changed' });
-    expect(c.watches.map((w) => [w.name, w.service])).toEqual([['nginx', 'nginx'], ['watch.app', 'app']]);
+    expect(c.watches.map((w) => [w.name, w.service])).toEqual([
+      ['nginx', 'nginx'],
+      ['watch.app', 'app'],
+    ]);
     expect(job('backup')).toMatchObject({ exec: ['/usr/local/bin/backup.sh', 'incremental'], when: { interval: 1500 }, timeout: 100 });
     expect(job('rotate-logs.sh')?.when?.interval).toBe(3_600_000);
     const sensor = job('sensor-free_bytes');
     expect(sensor?.when?.interval).toBe(5000);
     expect(sensor?.timeout).toBe(2000);
     expect((sensor?.exec as string[]).slice(3)).toEqual(['sensor', '/usr/local/bin/free.sh']);
-    expect((sensor?.exec as string[])[2]).toContain("putmetric \"app_mem_free_bytes=$(echo $value)\"");
+    expect((sensor?.exec as string[])[2]).toContain('putmetric "app_mem_free_bytes=$(echo $value)"');
     expect(c.telemetry?.metrics.map((m) => m.name)).toEqual(['free_bytes', 'jobs_total']);
     expect(c.stopTimeout).toBe(8000);
     expect(c.logging).toEqual({ level: 'debug', format: 'text' });
     expect(c.consul?.address).toBe('consul:8500');
-    for (const re of [/^onStart: ignored/, /^preStart: when it fails/, /^postStop: when it fails/, /^services\[1\]\.timeout: not set/, /^telemetry\.sensors\[2\]: type histogram/, /^tasks\[0\]: ContainerPilot 2 started tasks after preStart/, /^logging\.output/])
-      expect(notes.some((n) => re.test(n)), String(re)).toBe(true);
+    for (const re of [
+      /^onStart: ignored/,
+      /^preStart: when it fails/,
+      /^postStop: when it fails/,
+      /^services\[1\]\.timeout: not set/,
+      /^telemetry\.sensors\[2\]: type histogram/,
+      /^tasks\[0\]: ContainerPilot 2 started tasks after preStart/,
+      /^logging\.output/,
+    ])
+      expect(
+        notes.some((n) => re.test(n)),
+        String(re),
+      ).toBe(true);
     expect(notes.some((n) => n.startsWith('app:'))).toBe(false);
   });
 
   it('without an app, the main job is a stand-in, and says so', () => {
     const { parsed, notes } = load('v2/templates.json', NO_AGENT);
-    expect(parsed.jobs.find((j) => j.main)).toMatchObject({ name: 'nginx', exec: ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"], port: 80 });
+    expect(parsed.jobs.find((j) => j.main)).toMatchObject({
+      name: 'nginx',
+      exec: ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"],
+      port: 80,
+    });
     expect(notes.some((n) => n.startsWith('app: ContainerPilot 2 ran the app given on its command line'))).toBe(true);
   });
 
   it('names Pilotfish refuses are renamed, and the events they are the source of follow', () => {
-    const r = migrate('{ jobs: [{ name: "set up!", exec: "/bin/s" }, { name: "app", exec: "/bin/a", when: { source: "set up!", once: "exitSuccess" } }] }', { env: {} });
+    const r = migrate('{ jobs: [{ name: "set up!", exec: "/bin/s" }, { name: "app", exec: "/bin/a", when: { source: "set up!", once: "exitSuccess" } }] }', {
+      env: {},
+    });
     const c = parseConfig(r.yaml, 'x', {});
     expect(c.jobs.map((j) => j.name)).toEqual(['set-up', 'app']);
     expect(c.jobs[1]?.when).toMatchObject({ source: 'set-up', once: 'exitSuccess' });
-    expect(r.notes).toContain('jobs[0].name: "set up!" is not a name Pilotfish accepts (letters, digits, _ . -); renamed "set-up", and the events it is the source of with it');
+    expect(r.notes).toContain(
+      'jobs[0].name: "set up!" is not a name Pilotfish accepts (letters, digits, _ . -); renamed "set-up", and the events it is the source of with it',
+    );
   });
 
   it('stopTimeout -1 kills at once; onStart alone is preStart', () => {
-    const c = migrate('{"consul": "c:8500", "onStart": "/bin/setup", "stopTimeout": -1}', { env: {}, app: ['app'] }).config as { jobs: Array<{ name: string }>; stopTimeout: unknown };
+    const c = migrate('{"consul": "c:8500", "onStart": "/bin/setup", "stopTimeout": -1}', { env: {}, app: ['app'] }).config as {
+      jobs: Array<{ name: string }>;
+      stopTimeout: unknown;
+    };
     expect(c.stopTimeout).toBe(0);
     expect(c.jobs.map((j) => j.name)).toEqual(['preStart', 'app']);
   });

@@ -11,7 +11,8 @@ import { waitFor } from '../helpers/wait.js';
 afterEach(killAll);
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pf-leftover-'));
-const pidIn = (file: string) => waitFor(() => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || undefined : undefined), { message: `a pid in ${file}` });
+const pidIn = (file: string) =>
+  waitFor(() => (existsSync(file) ? Number(readFileSync(file, 'utf8').trim()) || undefined : undefined), { message: `a pid in ${file}` });
 
 it('a helper job that exits leaving a background process: the process is stopped', async () => {
   const dir = tmp();

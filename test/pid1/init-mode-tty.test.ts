@@ -49,7 +49,10 @@ describe.each([
   });
 
   it('the command is the foreground process group of the terminal', async () => {
-    const { code, screen } = await onTerminal([], [...pilotfish, 'sh', '-c', 'echo "fg=$(ps -o tpgid= $$ | tr -d " ") pgrp=$(ps -o pgid= $$ | tr -d " ")"; exit 3']);
+    const { code, screen } = await onTerminal(
+      [],
+      [...pilotfish, 'sh', '-c', 'echo "fg=$(ps -o tpgid= $$ | tr -d " ") pgrp=$(ps -o pgid= $$ | tr -d " ")"; exit 3'],
+    );
     const m = /fg=(\d+) pgrp=(\d+)/.exec(screen);
     expect(m?.[1]).toBeDefined();
     expect(m?.[1]).toBe(m?.[2]);

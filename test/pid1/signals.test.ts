@@ -47,7 +47,12 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s as PID 1', (signal) => {
     expect(lines(f.signals)).toEqual(['TERM']);
     // preStop finished before the app got its signal, postStop ran after it was gone.
     const at = (file: string, name: string) =>
-      Number(readFileSync(file, 'utf8').split('\n').find((l) => l.startsWith(name))?.split(' ')[1]);
+      Number(
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith(name))
+          ?.split(' ')[1],
+      );
     expect(at(f.log, 'preStop')).toBeLessThan(at(f.signals, 'TERM'));
     expect(at(f.signals, 'TERM')).toBeLessThan(at(f.log, 'postStop'));
   });

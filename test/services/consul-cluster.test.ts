@@ -73,9 +73,7 @@ describeWithServices('consul cluster in network namespaces', ['consul-cluster'],
       async () => {
         const seen = await Promise.all(cluster.addrs.map(leaderSeenBy));
         if (seen[0] === '' || new Set(seen).size !== 1) return false;
-        const peers = await Promise.all(
-          cluster.addrs.map((addr) => getJson<string[]>(`${addr}/v1/status/peers`).catch(() => [])),
-        );
+        const peers = await Promise.all(cluster.addrs.map((addr) => getJson<string[]>(`${addr}/v1/status/peers`).catch(() => [])));
         return peers.every((list) => list.length === 3);
       },
       60_000,
@@ -89,8 +87,14 @@ describeWithServices('consul cluster in network namespaces', ['consul-cluster'],
       expect(host.ip).toMatch(/^10\.77\.\d+\.100$/);
       // A process in the namespace talks to the servers over the bridge.
       const { stdout } = await promisify(execFile)('ip', [
-        'netns', 'exec', host.netns,
-        'curl', '-fsS', '--max-time', '3', `${cluster.addrs[1]}/v1/status/leader`,
+        'netns',
+        'exec',
+        host.netns,
+        'curl',
+        '-fsS',
+        '--max-time',
+        '3',
+        `${cluster.addrs[1]}/v1/status/leader`,
       ]);
       expect(JSON.parse(stdout)).toMatch(/:8300$/);
     } finally {

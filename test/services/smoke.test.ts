@@ -1,12 +1,6 @@
 // Smoke tests: each real server answers through the client Pilotfish uses.
 import { randomUUID } from 'node:crypto';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import Consul from 'consul';
 import mariadb from 'mariadb';
 import vault from 'node-vault';
@@ -14,12 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWithServices, services } from '../helpers/services.js';
 
 // consul@2's typings omit the blocking-query options its kv.get accepts.
-type BlockingGet = (options: {
-  key: string;
-  index: string;
-  wait: string;
-  timeout: number;
-}) => Promise<{ Value: string | null; ModifyIndex: number } | null>;
+type BlockingGet = (options: { key: string; index: string; wait: string; timeout: number }) => Promise<{ Value: string | null; ModifyIndex: number } | null>;
 
 function consulClient(): Consul {
   const url = new URL(services().CONSUL_HTTP_ADDR);
@@ -61,9 +50,9 @@ describeWithServices('consul (real agent)', ['consul'], () => {
     // The request timeout is longer than `wait`, as a blocking query needs.
     const blockingGet = consul.kv.get.bind(consul.kv) as BlockingGet;
     const blocked = blockingGet({ key, index: String(before?.ModifyIndex), wait: '20s', timeout: 25_000 }).then((item) => {
-        answered = true;
-        return item;
-      });
+      answered = true;
+      return item;
+    });
     // Still blocked after a while: the server holds the request open.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(answered).toBe(false);

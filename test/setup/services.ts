@@ -22,13 +22,7 @@ export const SERVICES_SCRIPT = resolve(import.meta.dirname, '../../scripts/servi
 export const SERVICE_VARIABLES = {
   consul: ['CONSUL_HTTP_ADDR'],
   vault: ['VAULT_ADDR', 'VAULT_TOKEN'],
-  s3: [
-    'AWS_ENDPOINT_URL_S3',
-    'AWS_ACCESS_KEY_ID',
-    'AWS_SECRET_ACCESS_KEY',
-    'AWS_REGION',
-    'PILOTFISH_TEST_BUCKET',
-  ],
+  s3: ['AWS_ENDPOINT_URL_S3', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION', 'PILOTFISH_TEST_BUCKET'],
   mariadb: ['MARIADB_SOCKET', 'MARIADB_HOST', 'MARIADB_PORT', 'MARIADB_USER', 'MARIADB_PASSWORD'],
 } as const;
 
@@ -139,9 +133,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
     const ci = process.env.CI === 'true';
     notice([
       `Pilotfish services: ${state.reason}`,
-      ci
-        ? 'CI=true: every test that needs Consul, Vault, S3 or MariaDB will FAIL.'
-        : 'Tests that need Consul, Vault, S3 or MariaDB are SKIPPED in this run.',
+      ci ? 'CI=true: every test that needs Consul, Vault, S3 or MariaDB will FAIL.' : 'Tests that need Consul, Vault, S3 or MariaDB are SKIPPED in this run.',
     ]);
   }
   project.provide('pilotfishServices', state);

@@ -79,8 +79,14 @@ describe('a minimal run', () => {
     expect(run.status, run.stderr).toBe(0);
     const sources = sourcesOf(run.urls);
     // The hook saw the run: the supervisor and the jobs code are there.
-    expect(sources.some((s) => s.startsWith('src/top/')), sources.join('\n')).toBe(true);
-    expect(sources.some((s) => s.startsWith('src/jobs/')), sources.join('\n')).toBe(true);
+    expect(
+      sources.some((s) => s.startsWith('src/top/')),
+      sources.join('\n'),
+    ).toBe(true);
+    expect(
+      sources.some((s) => s.startsWith('src/jobs/')),
+      sources.join('\n'),
+    ).toBe(true);
     const found = FORBIDDEN.map(([what, re]) => [what, sources.filter((s) => re.test(s))] as const).filter(([, hits]) => hits.length > 0);
     const report = found.map(([what, hits]) => `${what}: ${hits.length} files, e.g. ${hits.slice(0, 3).join(', ')}`).join('\n');
     expect(report, 'code a minimal run should not load').toBe('');
@@ -94,7 +100,13 @@ describe('a minimal run', () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const sources = sourcesOf(run.urls);
-    expect(sources.some((s) => /(^|\/)src\/templates\/engine\.ts$/.test(s)), sources.join('\n')).toBe(true);
-    expect(sources.some((s) => /node_modules\/liquidjs\//.test(s)), sources.join('\n')).toBe(true);
+    expect(
+      sources.some((s) => /(^|\/)src\/templates\/engine\.ts$/.test(s)),
+      sources.join('\n'),
+    ).toBe(true);
+    expect(
+      sources.some((s) => /node_modules\/liquidjs\//.test(s)),
+      sources.join('\n'),
+    ).toBe(true);
   });
 });

@@ -45,7 +45,14 @@ describe.each([22, 26])('the quickstart on Node %i', (major) => {
     const port = await freePort();
     const child = spawn(node as string, [CLI, 'run', '--config', 'examples/quickstart/pilotfish.yaml'], {
       cwd: ROOT,
-      env: { ...process.env, PATH: `${dirname(node as string)}:${process.env.PATH}`, PORT: String(port), STATE_DIR: join(dir, `state-${major}`), LOG_FORMAT: 'json', LOG_LEVEL: 'info' },
+      env: {
+        ...process.env,
+        PATH: `${dirname(node as string)}:${process.env.PATH}`,
+        PORT: String(port),
+        STATE_DIR: join(dir, `state-${major}`),
+        LOG_FORMAT: 'json',
+        LOG_LEVEL: 'info',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const lines: Line[] = [];
@@ -67,7 +74,10 @@ describe.each([22, 26])('the quickstart on Node %i', (major) => {
     child.stderr.on('data', (chunk: Buffer) => (text += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
-      await waitFor(() => lines.some((l) => l.job === 'on-healthy' && l.msg.startsWith('app is healthy')), { timeout: 45_000, message: `a healthy app; output:\n${text}` });
+      await waitFor(() => lines.some((l) => l.job === 'on-healthy' && l.msg.startsWith('app is healthy')), {
+        timeout: 45_000,
+        message: `a healthy app; output:\n${text}`,
+      });
       expect(spawnSync(node as string, ['--version'], { encoding: 'utf8' }).stdout).toMatch(new RegExp(`^v${major}\\.`));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve, reject) => {

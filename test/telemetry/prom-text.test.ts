@@ -4,7 +4,9 @@ import { parsePrometheusText } from './prom-text.js';
 
 describe('strict Prometheus text parser', () => {
   it('accepts a well-formed exposition', () => {
-    const f = parsePrometheusText('# HELP a_total An a.\n# TYPE a_total counter\na_total{job="x",le="y"} 3\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n');
+    const f = parsePrometheusText(
+      '# HELP a_total An a.\n# TYPE a_total counter\na_total{job="x",le="y"} 3\n\n# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_sum 0.5\nh_count 1\n',
+    );
     expect(f.get('a_total')?.samples[0]?.labels).toEqual({ job: 'x', le: 'y' });
     expect(f.get('h')?.samples).toHaveLength(3);
   });

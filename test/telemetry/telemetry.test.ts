@@ -141,7 +141,7 @@ describe('metrics API for other subsystems', () => {
 });
 
 describe('listen address', () => {
-  it('takes an interface\'s IPv4 address, or the address, or all', () => {
+  it("takes an interface's IPv4 address, or the address, or all", () => {
     expect(listenAddress({ interface: 'lo' })).toBe('127.0.0.1');
     expect(listenAddress({ address: '127.0.0.2' })).toBe('127.0.0.2');
     expect(listenAddress({})).toBe('0.0.0.0');

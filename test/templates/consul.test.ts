@@ -21,29 +21,32 @@ describeWithServices('templates from Consul', ['consul'], () => {
     const dest = join(dir, 'app.conf');
     await consulPut(addr, `/kv/${prefix}/db`, 'db-1');
     await consulPut(addr, `/kv/${prefix}/cfg/pool`, '5');
-    const pf = startPilotfish({
-      control: { enabled: false },
-      consul: { address: addr },
-      templates: [
-        {
-          name: 'app.conf',
-          template: 'db={{ db }}\npool={{ cfg.pool }}\nhome={{ env.PF_TEST_HOME }}\n',
-          destination: dest,
-          data: { db: `key:${prefix}/db`, cfg: `tree:${prefix}/cfg` },
-          mode: '0640',
-          onChange: { signal: { job: 'app', signal: 'SIGHUP' } },
-        },
-      ],
-      jobs: [
-        {
-          name: 'app',
-          exec: [process.execPath, APP],
-          env: { APP_STATE: dir, SERVICE_ID: 'none' },
-          when: { source: 'app.conf', once: 'rendered' },
-          main: true,
-        },
-      ],
-    }, { env: { PF_TEST_HOME: '/home/test' } });
+    const pf = startPilotfish(
+      {
+        control: { enabled: false },
+        consul: { address: addr },
+        templates: [
+          {
+            name: 'app.conf',
+            template: 'db={{ db }}\npool={{ cfg.pool }}\nhome={{ env.PF_TEST_HOME }}\n',
+            destination: dest,
+            data: { db: `key:${prefix}/db`, cfg: `tree:${prefix}/cfg` },
+            mode: '0640',
+            onChange: { signal: { job: 'app', signal: 'SIGHUP' } },
+          },
+        ],
+        jobs: [
+          {
+            name: 'app',
+            exec: [process.execPath, APP],
+            env: { APP_STATE: dir, SERVICE_ID: 'none' },
+            when: { source: 'app.conf', once: 'rendered' },
+            main: true,
+          },
+        ],
+      },
+      { env: { PF_TEST_HOME: '/home/test' } },
+    );
     try {
       await waitFor(() => read(join(dir, 'starts')).trim(), { timeout: 15_000, message: 'the app to start' });
       // The file existed before the app started: the app waited for `rendered`.

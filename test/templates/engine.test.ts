@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createEngine, parseTemplate, renderTemplate } from '../../src/templates/engine.js';
 
 const engine = createEngine();
-const render = (text: string, data: Record<string, unknown> = {}): Promise<string> =>
-  renderTemplate(engine, parseTemplate(engine, text, 't'), data, 't');
+const render = (text: string, data: Record<string, unknown> = {}): Promise<string> => renderTemplate(engine, parseTemplate(engine, text, 't'), data, 't');
 
 describe('template engine', () => {
   it('renders data: values, loops over services, filters', async () => {
@@ -12,10 +11,13 @@ describe('template engine', () => {
       { address: '10.0.0.2', port: 80, tags: ['b'] },
       { address: '10.0.0.1', port: 81, tags: ['a'] },
     ];
-    const out = await render('{% assign s = web | sort: "address" %}{% for i in s %}{{ i.address }}:{{ i.port }} {% endfor %}db={{ cfg["db.host"] | default: "none" }}', {
-      web,
-      cfg: { 'db.host': 'h1' },
-    });
+    const out = await render(
+      '{% assign s = web | sort: "address" %}{% for i in s %}{{ i.address }}:{{ i.port }} {% endfor %}db={{ cfg["db.host"] | default: "none" }}',
+      {
+        web,
+        cfg: { 'db.host': 'h1' },
+      },
+    );
     expect(out).toBe('10.0.0.1:81 10.0.0.2:80 db=h1');
     expect(await render('{{ env.HOME }}', { env: { HOME: '/root' } })).toBe('/root');
   });

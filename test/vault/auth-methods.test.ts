@@ -57,11 +57,21 @@ describeWithServices('vault: token file and JWT login', ['vault'], () => {
 
   it('JWT login with a role bound to an audience (a key pair made here)', async () => {
     const id = unique('pf-jwt');
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, publicKeyEncoding: { type: 'spki', format: 'pem' }, privateKeyEncoding: { type: 'pkcs8', format: 'pem' } });
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    });
     await vaultApi('POST', `sys/auth/${id}`, { type: 'jwt' });
     await vaultApi('POST', `auth/${id}/config`, { jwt_validation_pubkeys: [publicKey] });
     await setPolicy(id, [`secret/data/${id}/*`]);
-    await vaultApi('POST', `auth/${id}/role/app`, { role_type: 'jwt', user_claim: 'sub', bound_audiences: ['pilotfish'], token_policies: [id], token_ttl: '1h' });
+    await vaultApi('POST', `auth/${id}/role/app`, {
+      role_type: 'jwt',
+      user_claim: 'sub',
+      bound_audiences: ['pilotfish'],
+      token_policies: [id],
+      token_ttl: '1h',
+    });
     await kvPut(`secret/${id}/cfg`, { value: 'from-jwt' });
     const dir = (await createAppRole(`${id}-tmp`, [])).dir;
     const jwtFile = join(dir, 'jwt');

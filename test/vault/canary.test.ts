@@ -56,9 +56,23 @@ describeWithServices('vault: canary', ['vault'], () => {
       control: { socket },
       telemetry: { port, address: '127.0.0.1' },
       vault,
-      templates: [{ name: 'conf', template: 'pw={{ pw }} t={{ t }}', data: { pw: 'secret:db#password', t: 'secret:gone#token' }, destination: join(dir, 'conf'), mode: '0600' }],
+      templates: [
+        {
+          name: 'conf',
+          template: 'pw={{ pw }} t={{ t }}',
+          data: { pw: 'secret:db#password', t: 'secret:gone#token' },
+          destination: join(dir, 'conf'),
+          mode: '0600',
+        },
+      ],
       jobs: [
-        { name: 'leaky', exec: [APP, join(dir, 'leaky.env'), 'print'], secrets: { DB_PASSWORD: 'db#password' }, onSecretChange: { restart: true }, logging: 'wrapped' },
+        {
+          name: 'leaky',
+          exec: [APP, join(dir, 'leaky.env'), 'print'],
+          secrets: { DB_PASSWORD: 'db#password' },
+          onSecretChange: { restart: true },
+          logging: 'wrapped',
+        },
         { name: 'failing', exec: [APP, join(dir, 'failing.env'), 'fail'], secrets: { DB_PASSWORD: 'db#password' }, restarts: 1, logging: 'wrapped' },
       ],
     });

@@ -21,20 +21,30 @@ describeWithServices('vault: secrets to jobs, files and templates', ['vault'], (
     const password = unique('pw');
     await kvPut(`secret/${id}/db`, { user: 'app', password });
     const dir = role.dir;
-    const pf = startPilotfish({
-      control: { enabled: false },
-      vault: {
-        address: services().VAULT_ADDR,
-        auth: { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } },
-        secrets: [{ name: 'db', path: `secret/${id}/db`, refresh: '300ms' }],
-        files: [{ secret: 'db', field: 'password', path: join(dir, 'out/db.pw'), job: 'app' }],
+    const pf = startPilotfish(
+      {
+        control: { enabled: false },
+        vault: {
+          address: services().VAULT_ADDR,
+          auth: { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } },
+          secrets: [{ name: 'db', path: `secret/${id}/db`, refresh: '300ms' }],
+          files: [{ secret: 'db', field: 'password', path: join(dir, 'out/db.pw'), job: 'app' }],
+        },
+        templates: [
+          {
+            name: 'app.conf',
+            template: 'user={{ db.user }}\npassword={{ pw }}\n',
+            data: { db: 'secret:db', pw: 'secret:db#password' },
+            destination: join(dir, 'app.conf'),
+          },
+        ], // no mode: secret data makes a new file 0600
+        jobs: [
+          { name: 'app', exec: [APP, join(dir, 'app.env')], secrets: { DB_PASSWORD: 'db#password', DB_USER: 'db#user' }, onSecretChange: { signal: 'SIGHUP' } },
+          { name: 'other', exec: [APP, join(dir, 'other.env')] },
+        ],
       },
-      templates: [{ name: 'app.conf', template: 'user={{ db.user }}\npassword={{ pw }}\n', data: { db: 'secret:db', pw: 'secret:db#password' }, destination: join(dir, 'app.conf') }], // no mode: secret data makes a new file 0600
-      jobs: [
-        { name: 'app', exec: [APP, join(dir, 'app.env')], secrets: { DB_PASSWORD: 'db#password', DB_USER: 'db#user' }, onSecretChange: { signal: 'SIGHUP' } },
-        { name: 'other', exec: [APP, join(dir, 'other.env')] },
-      ],
-    }, { env: { VAULT_TOKEN: 'must-not-be-used' } });
+      { env: { VAULT_TOKEN: 'must-not-be-used' } },
+    );
 
     await waitFor(() => read(join(dir, 'app.env')).includes('DB_PASSWORD='), { timeout: 20_000, message: `app's env; output:\n${pf.output()}` });
     const env = read(join(dir, 'app.env'));
@@ -111,8 +121,14 @@ describeWithServices('vault: secrets to jobs, files and templates', ['vault'], (
     const run = (plain: string[]) =>
       startPilotfish({
         control: { enabled: false },
-        vault: { address: services().VAULT_ADDR, auth: { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } }, secrets: [secret(plain)] },
-        jobs: [{ name: 'say', exec: ['sh', '-c', 'echo "connecting as $DB_USER with $DB_PASSWORD"'], secrets: { DB_USER: 'db#user', DB_PASSWORD: 'db#password' } }],
+        vault: {
+          address: services().VAULT_ADDR,
+          auth: { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } },
+          secrets: [secret(plain)],
+        },
+        jobs: [
+          { name: 'say', exec: ['sh', '-c', 'echo "connecting as $DB_USER with $DB_PASSWORD"'], secrets: { DB_USER: 'db#user', DB_PASSWORD: 'db#password' } },
+        ],
       });
     const plainUser = run(['user']);
     expect((await plainUser.waitForLog((l) => l.job === 'say' && l.msg.startsWith('connecting'), 20_000)).msg).toBe(`connecting as ${user} with [REDACTED]`);

@@ -26,16 +26,31 @@ describeWithServices('vault: start-up errors', ['vault'], () => {
     const approle = { approle: { roleIdFile: role.roleIdFile, secretIdFile: role.secretIdFile } };
     const job = [{ name: 'app', exec: 'sleep 3600' }];
 
-    const denied = startPilotfish({ control: { enabled: false }, vault: { address: addr, auth: approle, secrets: [{ name: 'db', path: `secret/${id}-other/db` }] }, jobs: job });
-    const missing = startPilotfish({ control: { enabled: false }, vault: { address: addr, auth: approle, secrets: [{ name: 'db', path: `secret/${id}/nothing` }] }, jobs: job });
-    const down = startPilotfish({
+    const denied = startPilotfish({
       control: { enabled: false },
-      vault: { address: 'http://127.0.0.1:9', retry: { attempts: 2, backoff: { initial: '50ms' } }, secrets: [{ name: 'db', path: 'secret/x' }] },
+      vault: { address: addr, auth: approle, secrets: [{ name: 'db', path: `secret/${id}-other/db` }] },
       jobs: job,
-    }, { env: { VAULT_TOKEN: 'some-token-value' } });
+    });
+    const missing = startPilotfish({
+      control: { enabled: false },
+      vault: { address: addr, auth: approle, secrets: [{ name: 'db', path: `secret/${id}/nothing` }] },
+      jobs: job,
+    });
+    const down = startPilotfish(
+      {
+        control: { enabled: false },
+        vault: { address: 'http://127.0.0.1:9', retry: { attempts: 2, backoff: { initial: '50ms' } }, secrets: [{ name: 'db', path: 'secret/x' }] },
+        jobs: job,
+      },
+      { env: { VAULT_TOKEN: 'some-token-value' } },
+    );
     const badRole = startPilotfish({
       control: { enabled: false },
-      vault: { address: addr, auth: { approle: { roleId: 'no-such-role-id', secretIdFile: role.secretIdFile } }, secrets: [{ name: 'db', path: `secret/${id}/db` }] },
+      vault: {
+        address: addr,
+        auth: { approle: { roleId: 'no-such-role-id', secretIdFile: role.secretIdFile } },
+        secrets: [{ name: 'db', path: `secret/${id}/db` }],
+      },
       jobs: job,
     });
 
@@ -88,4 +103,3 @@ describeWithServices('vault: start-up errors', ['vault'], () => {
     await waitFor(() => read(join(role.dir, 'out')) === 'arrived-later\n', { message: 'the job to get the late secret' });
   });
 });
-

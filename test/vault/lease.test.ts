@@ -42,7 +42,12 @@ describeWithServices('vault: leased secrets', ['vault', 'mariadb'], () => {
         secrets: [{ name: 'creds', path: `${id}/creds/app`, engine: 'generic' }],
       },
       jobs: [
-        { name: 'app', exec: [APP, join(dir, 'app.env')], secrets: { DB_USER: 'creds#username', DB_PASS: 'creds#password' }, onSecretChange: { restart: true } },
+        {
+          name: 'app',
+          exec: [APP, join(dir, 'app.env')],
+          secrets: { DB_USER: 'creds#username', DB_PASS: 'creds#password' },
+          onSecretChange: { restart: true },
+        },
         { name: 'on-change', exec: ['sh', '-c', `echo changed >> ${join(dir, 'changes')}`], when: { source: 'creds', each: 'changed' } },
       ],
     });
@@ -52,10 +57,13 @@ describeWithServices('vault: leased secrets', ['vault', 'mariadb'], () => {
     await pf.waitForLog('vault: lease of creds renewed', 10_000);
     const changed = await pf.waitForLog('vault: secret creds changed', 15_000);
     expect(changed.path).toBe(`${id}/creds/app`);
-    await waitFor(() => {
-      const user = /^DB_USER=(.*)$/m.exec(read(join(dir, 'app.env')))?.[1];
-      return user && user !== firstUser;
-    }, { timeout: 10_000, message: 'the restarted job with new credentials' });
+    await waitFor(
+      () => {
+        const user = /^DB_USER=(.*)$/m.exec(read(join(dir, 'app.env')))?.[1];
+        return user && user !== firstUser;
+      },
+      { timeout: 10_000, message: 'the restarted job with new credentials' },
+    );
     await waitFor(() => read(join(dir, 'changes')).includes('changed'), { message: 'a job started by the changed event' });
     const status = pf.logs.filter((l) => /restarting job app|secret creds changed: restarting job app/.test(l.msg));
     expect(status.length).toBeGreaterThan(0);

@@ -66,7 +66,7 @@ describeWithServices('vault outage', ['vault'], () => {
     const outageStart = Date.now();
     await pf.waitForLog(/vault: cannot refresh secret db, keeping its last value and retrying/, 10_000);
     // Let the outage last: with a 200 ms refresh and backoff capped at 1 s, several retries fail.
-    await waitFor(() => Date.now() - outageStart > 4000, { timeout: 6000, message: "some seconds of outage" });
+    await waitFor(() => Date.now() - outageStart > 4000, { timeout: 6000, message: 'some seconds of outage' });
     expect(read(file)).toBe('before-outage');
     const warnings = pf.logs.filter((l) => l.level === 'warn' && /cannot refresh secret db/.test(l.msg));
     expect(warnings.length).toBe(1); // rate-limited: once a minute per secret, not once per retry

@@ -51,7 +51,9 @@ describeWithServices('vault: S3 credentials', ['vault', 's3'], () => {
     await pf.signal('SIGTERM');
     await pf.exited;
 
-    const listed = await run(process.execPath, [CLI, 'snapshots', '--config', pf.configFile, '--json'], { env: { ...process.env, ...noAwsCredentials, VAULT_TOKEN: '' } });
+    const listed = await run(process.execPath, [CLI, 'snapshots', '--config', pf.configFile, '--json'], {
+      env: { ...process.env, ...noAwsCredentials, VAULT_TOKEN: '' },
+    });
     expect(JSON.parse(listed.stdout)).toMatchObject([{ readable: true, reason: 'exitSuccess from flush' }]);
     for (const out of [pf.output(), listed.stdout, listed.stderr]) expect(out).not.toContain(env.AWS_SECRET_ACCESS_KEY);
     // The AWS SDK's Node-version notice is about our pinned dependency, not for users' logs.

@@ -53,7 +53,9 @@ export class LocalStore implements Store {
     await new Promise<void>((resolve, reject) =>
       execFile('sync', ['-f', this.root], { timeout: 600_000 }, (error) => {
         if (!error) return resolve();
-        execFile('sync', [], { timeout: 600_000 }, (e2) => (e2 ? reject(new PilotfishError('PF_BACKUP_STORE', `cannot sync ${this.root}: ${e2.message}`, { cause: e2 })) : resolve()));
+        execFile('sync', [], { timeout: 600_000 }, (e2) =>
+          e2 ? reject(new PilotfishError('PF_BACKUP_STORE', `cannot sync ${this.root}: ${e2.message}`, { cause: e2 })) : resolve(),
+        );
       }),
     );
   }

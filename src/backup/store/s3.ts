@@ -48,7 +48,10 @@ export class S3Store implements Store {
       // Every blob carries its own hash (checked on restore) and GCM tag: skip the SDK's CRC32 on each transfer.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { httpAgent: { maxSockets: options.maxSockets ?? 64, keepAlive: true }, httpsAgent: { maxSockets: options.maxSockets ?? 64, keepAlive: true } },
+      requestHandler: {
+        httpAgent: { maxSockets: options.maxSockets ?? 64, keepAlive: true },
+        httpsAgent: { maxSockets: options.maxSockets ?? 64, keepAlive: true },
+      },
     });
   }
 
@@ -98,9 +101,7 @@ export class S3Store implements Store {
     let token: string | undefined;
     do {
       const out = await this.#call(prefix, () =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#key(prefix), ...(token ? { ContinuationToken: token } : {}) }),
-        ),
+        this.client.send(new ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#key(prefix), ...(token ? { ContinuationToken: token } : {}) })),
       );
       for (const o of out.Contents ?? []) {
         if (!o.Key) continue;

@@ -67,7 +67,11 @@ function startWorker(codec: Codec): Promise<Worker> {
   if (!existsSync(file)) return Promise.reject(new Error(`no worker file ${file}`));
   // From source, load the worker through tsx (a dev dependency, like the tests that need it).
   const worker = source
-    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL(`file://${file}`).href)}); })`, { eval: true, workerData: initOf(codec), resourceLimits: LIMITS })
+    ? new Worker(`import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(new URL(`file://${file}`).href)}); })`, {
+        eval: true,
+        workerData: initOf(codec),
+        resourceLimits: LIMITS,
+      })
     : new Worker(file, { workerData: initOf(codec), resourceLimits: LIMITS });
   return new Promise<Worker>((resolve, reject) => {
     const failed = (error: unknown): void => {

@@ -14,7 +14,8 @@ export interface Request {
   task: PlaceTask;
 }
 
-export type Reply = { seq: number; bytes: number; error?: undefined } | { seq: number; error: { message: string; code: string | undefined; pilotfish: boolean } };
+export type Reply =
+  { seq: number; bytes: number; error?: undefined } | { seq: number; error: { message: string; code: string | undefined; pilotfish: boolean } };
 
 export function initOf(codec: Codec): WorkerInit {
   const { compression, level, keys } = codec.options;

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PilotfishError } from '../../kernel/errors.js';
-import { Codec } from '../codec.js';
+import { type Codec } from '../codec.js';
 import { writePlaces } from './place.js';
 import { codecOf, type Reply, type Request, type WorkerInit } from './protocol.js';
 
@@ -20,7 +20,10 @@ port.on('message', (req: Request) => {
     reply = { seq: req.seq, bytes: writePlaces(codec, req.task) };
   } catch (error) {
     const e = error as Error & { code?: unknown };
-    reply = { seq: req.seq, error: { message: e.message ?? String(error), code: typeof e.code === 'string' ? e.code : undefined, pilotfish: error instanceof PilotfishError } };
+    reply = {
+      seq: req.seq,
+      error: { message: e.message ?? String(error), code: typeof e.code === 'string' ? e.code : undefined, pilotfish: error instanceof PilotfishError },
+    };
   }
   port.postMessage(reply);
 });

@@ -14,11 +14,7 @@ import { openBackup } from './snapshots.js';
 const USAGE = 'pilotfish backup [--config FILE] [--json] [--socket PATH | --direct]';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, socket } = parseControl(
-    argv,
-    { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, direct: { type: 'boolean' } },
-    USAGE,
-  );
+  const { values, socket } = parseControl(argv, { config: { type: 'string', short: 'c' }, json: { type: 'boolean' }, direct: { type: 'boolean' } }, USAGE);
   const json = values.json === true;
   const viaSocket = values.direct ? undefined : await askRunning(socket, values.socket !== undefined);
   const result = viaSocket ?? (await direct(configPath(values.config), json));

@@ -10,7 +10,7 @@ import { ConfigError } from '../../config/errors.js';
 import { migrate } from '../../migrate/containerpilot.js';
 import { configFile, parse } from '../args.js';
 
-const USAGE = "pilotfish migrate [FILE | --config FILE] [--env NAME=VALUE]... [-- APP ARGS...] > pilotfish.yaml";
+const USAGE = 'pilotfish migrate [FILE | --config FILE] [--env NAME=VALUE]... [-- APP ARGS...] > pilotfish.yaml';
 
 export async function run(argv: string[]): Promise<number> {
   const dash = argv.indexOf('--');
@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(own, { config: { type: 'string', short: 'c' }, env: { type: 'string', multiple: true } }, USAGE, true);
   const file = configFile(values.config, positionals, USAGE);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const pair of (values.env as string[] | undefined) ?? []) {
+  for (const pair of values.env ?? []) {
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${pair}"\nusage: ${USAGE}`);
     env[pair.slice(0, eq)] = pair.slice(eq + 1);

@@ -4,7 +4,7 @@ const USAGE = 'pilotfish putenv KEY=VALUE... [--unset KEY]... [--socket PATH]   
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals, socket } = parseControl(argv, { unset: { type: 'string', multiple: true } }, USAGE);
-  const unset = (values.unset as string[] | undefined) ?? [];
+  const unset = values.unset ?? [];
   const body: Record<string, string | null> = unset.length > 0 && positionals.length === 0 ? {} : keyValues(positionals, USAGE);
   for (const key of unset) body[key] = null;
   await expectOk(socket, 'POST', '/v1/environ', body);

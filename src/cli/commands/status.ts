@@ -2,7 +2,7 @@
 import type { SupervisorStatus } from '../../subsystem/contract.js';
 import { expectOk, parseControl, print } from '../client.js';
 
-const USAGE = 'pilotfish status [--json | --ping] [--socket PATH]   (--ping: print ok when Pilotfish answers, as ContainerPilot\'s -ping)';
+const USAGE = "pilotfish status [--json | --ping] [--socket PATH]   (--ping: print ok when Pilotfish answers, as ContainerPilot's -ping)";
 
 function ago(iso: string | undefined): string {
   if (!iso) return '';
@@ -12,7 +12,14 @@ function ago(iso: string | undefined): string {
 
 export function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function render(s: SupervisorStatus, now = Date.now()): string {
@@ -77,7 +84,10 @@ export function describeSubsystem(name: string, value: unknown, now = Date.now()
       if (role !== 'primary' && str(v.primary)) parts.push(`primary is ${str(v.primary)}`);
       const age = num(v.lastRenewalAgeMs);
       const ttl = num(v.ttlMs);
-      if (age !== undefined) parts.push(ttl !== undefined ? `lease renewed ${span(age)} ago, ${span(Math.max(0, ttl - age))} of its ${span(ttl)} TTL left` : `lease renewed ${span(age)} ago`);
+      if (age !== undefined)
+        parts.push(
+          ttl !== undefined ? `lease renewed ${span(age)} ago, ${span(Math.max(0, ttl - age))} of its ${span(ttl)} TTL left` : `lease renewed ${span(age)} ago`,
+        );
       else if (ttl !== undefined) parts.push(`lease TTL ${span(ttl)}`);
       if (str(v.key)) parts.push(`key ${str(v.key)}`);
       break;
@@ -88,7 +98,9 @@ export function describeSubsystem(name: string, value: unknown, now = Date.now()
         const state = r.registered === true ? 'registered' : 'NOT registered';
         const check = obj(r.check);
         const checkText = str(r.check) ?? str(check.status);
-        parts.push(`${str(r.serviceId) ?? str(r.service) ?? 'service'} ${state}${r.maintenance === true ? ' (maintenance)' : ''}${checkText ? `, check ${checkText}` : ''}`);
+        parts.push(
+          `${str(r.serviceId) ?? str(r.service) ?? 'service'} ${state}${r.maintenance === true ? ' (maintenance)' : ''}${checkText ? `, check ${checkText}` : ''}`,
+        );
       }
       if (list(v.watches).length) parts.push(plural(list(v.watches).length, 'watch').replace('watchs', 'watches'));
       break;

@@ -142,7 +142,10 @@ export class Executor {
         this.#step(node.pipe.line);
         const scope = new Map<string, Value>();
         if (decl.length === 1) scope.set(decl[0] as string, item);
-        if (decl.length === 2) (scope.set(decl[0] as string, key), scope.set(decl[1] as string, item));
+        if (decl.length === 2) {
+          scope.set(decl[0] as string, key);
+          scope.set(decl[1] as string, item);
+        }
         this.#scopes.push(scope);
         this.#dot = item;
         try {
@@ -252,7 +255,10 @@ export function checkFunctions(nodes: Node[], version: 2 | 3): void {
     for (const cmd of pipe.cmds)
       for (const op of cmd.args) {
         if (op.kind === 'ident' && (!KNOWN.has(op.name) || (version === 2 && V3_ONLY.has(op.name))))
-          throw new TemplateError(pipe.line, `function "${op.name}" not defined${version === 2 && V3_ONLY.has(op.name) ? ' (ContainerPilot 2 did not have it; 3 does)' : ''}`);
+          throw new TemplateError(
+            pipe.line,
+            `function "${op.name}" not defined${version === 2 && V3_ONLY.has(op.name) ? ' (ContainerPilot 2 did not have it; 3 does)' : ''}`,
+          );
         if (op.kind === 'pipe') ops(op.pipe);
       }
   };

@@ -39,7 +39,7 @@ function goRegExp(re: string): RegExp {
   try {
     return new RegExp(body.replace(/\(\?P</g, '(?<'), `${flags}u`);
   } catch (error) {
-    throw new Error(`error parsing regexp: ${(error as Error).message}`);
+    throw new Error(`error parsing regexp: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -101,8 +101,17 @@ export const FUNCS: Record<string, Func> = {
     a
       .map(print)
       .join('')
-      .replace(/[\\'"<>&=\n\r\t]/g, (c) => ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '<': '\\u003C', '>': '\\u003E', '&': '\\u0026', '=': '\\u003D', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[c] as string),
-  urlquery: (a) => encodeURIComponent(a.map(print).join('')).replace(/%20/g, '+').replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
+      .replace(
+        /[\\'"<>&=\n\r\t]/g,
+        (c) =>
+          ({ '\\': '\\\\', "'": "\\'", '"': '\\"', '<': '\\u003C', '>': '\\u003E', '&': '\\u0026', '=': '\\u003D', '\n': '\\n', '\r': '\\r', '\t': '\\t' })[
+            c
+          ] as string,
+      ),
+  urlquery: (a) =>
+    encodeURIComponent(a.map(print).join(''))
+      .replace(/%20/g, '+')
+      .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`),
   slice: (a) => {
     const [item, ...ix] = a;
     const n = ix.map(toInt);
@@ -130,7 +139,12 @@ export const FUNCS: Record<string, Func> = {
       throw new Error(`wrong type for value; expected []string; got ${list === undefined ? 'nothing' : typeName(list)} (argument 2 of join)`);
     return list.join(str(a[0], 'join', 0));
   },
-  replaceAll: (a) => (arity(a, 3, 'replaceAll'), str(a[2], 'replaceAll', 2).split(str(a[0], 'replaceAll', 0)).join(str(a[1], 'replaceAll', 1))),
+  replaceAll: (a) => (
+    arity(a, 3, 'replaceAll'),
+    str(a[2], 'replaceAll', 2)
+      .split(str(a[0], 'replaceAll', 0))
+      .join(str(a[1], 'replaceAll', 1))
+  ),
   regexReplaceAll: (a) => {
     arity(a, 3, 'regexReplaceAll');
     return str(a[2], 'regexReplaceAll', 2).replace(goRegExp(str(a[0], 'regexReplaceAll', 0)), goReplacement(str(a[1], 'regexReplaceAll', 1)));

@@ -62,7 +62,12 @@ const NUMBER = /[+-]?(?:0[xX][0-9a-fA-F_]+|0[oO]?[0-7_]+|0[bB][01_]+|(?:\d[\d_]*
 
 function unquote(raw: string, line: number): string {
   try {
-    return JSON.parse(raw.replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1').replace(/\\a/g, '\\u0007').replace(/\\v/g, '\\u000b')) as string;
+    return JSON.parse(
+      raw
+        .replace(/\\x([0-9a-fA-F]{2})/g, '\\u00$1')
+        .replace(/\\a/g, '\\u0007')
+        .replace(/\\v/g, '\\u000b'),
+    ) as string;
   } catch {
     throw new TemplateError(line, `bad string literal ${raw}`);
   }
@@ -91,17 +96,27 @@ function tokenize(src: string, start: number, line: number): { toks: Tok[]; end:
       i++;
       continue;
     }
-    if (c === '|') (toks.push({ t: 'pipe' }), i++);
-    else if (c === '(') (toks.push({ t: 'lparen' }), i++);
-    else if (c === ')') {
+    if (c === '|') {
+      toks.push({ t: 'pipe' });
+      i++;
+    } else if (c === '(') {
+      toks.push({ t: 'lparen' });
+      i++;
+    } else if (c === ')') {
       toks.push({ t: 'rparen' });
       i++;
       const ch = chain();
       if (ch.length) toks.push({ t: 'field', v: ['\u0000chain', ...ch] });
-    } else if (c === ',') (toks.push({ t: 'comma' }), i++);
-    else if (src.startsWith(':=', i)) (toks.push({ t: 'declare' }), (i += 2));
-    else if (c === '=') (toks.push({ t: 'assign' }), i++);
-    else if (c === '"') {
+    } else if (c === ',') {
+      toks.push({ t: 'comma' });
+      i++;
+    } else if (src.startsWith(':=', i)) {
+      toks.push({ t: 'declare' });
+      i += 2;
+    } else if (c === '=') {
+      toks.push({ t: 'assign' });
+      i++;
+    } else if (c === '"') {
       let j = i + 1;
       while (j < src.length && src[j] !== '"') {
         if (src[j] === '\n') throw new TemplateError(line, 'unterminated quoted string');
@@ -129,7 +144,10 @@ function tokenize(src: string, start: number, line: number): { toks: Tok[]; end:
       toks.push({ t: 'var', name, chain: chain() });
     } else if (c === '.' && !/\d/.test(src[i + 1] ?? '')) {
       if (/[A-Za-z_]/.test(src[i + 1] ?? '')) toks.push({ t: 'field', v: chain() });
-      else (toks.push({ t: 'field', v: [] }), i++);
+      else {
+        toks.push({ t: 'field', v: [] });
+        i++;
+      }
     } else if (/[\d+.-]/.test(c)) {
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(src);
@@ -244,7 +262,10 @@ export function parseTemplate(src: string): Node[] {
   let counted = 0;
   let line = 1;
   const lineAt = (i: number): number => {
-    if (i < counted) ((counted = 0), (line = 1));
+    if (i < counted) {
+      counted = 0;
+      line = 1;
+    }
     for (let k = src.indexOf('\n', counted); k >= 0 && k < i; k = src.indexOf('\n', k + 1)) line++;
     counted = i;
     return line;

@@ -64,7 +64,11 @@ export function print(v: Value): string {
   if (typeof v === 'boolean') return String(v);
   if (typeof v === 'number') return formatFloat(v);
   if (v instanceof GoInt) return String(v.value);
-  if (v instanceof EnvMap) return `map[${v.keys().map((k) => `${k}:${v.get(k)}`).join(' ')}]`;
+  if (v instanceof EnvMap)
+    return `map[${v
+      .keys()
+      .map((k) => `${k}:${v.get(k)}`)
+      .join(' ')}]`;
   return `[${v.map(print).join(' ')}]`;
 }
 
@@ -90,35 +94,43 @@ export function compare(a: Value, b: Value, op: 'eq' | 'lt'): boolean {
 /** printf with the verbs configs use: %s %v %d %q %x %X %f %t %%. */
 export function sprintf(format: string, args: Value[]): string {
   let n = 0;
-  return format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (_whole, flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
-    if (verb === '%') return '%';
-    if (n >= args.length) return `%!${verb}(MISSING)`;
-    const arg = args[n++] as Value;
-    let s: string;
-    switch (verb) {
-      case 'd':
-        s = arg instanceof GoInt ? String(arg.value) : `%!d(${typeName(arg)}=${print(arg)})`;
-        break;
-      case 'f':
-        s = typeof arg === 'number' ? arg.toFixed(prec ? Number(prec) : 6) : `%!f(${typeName(arg)}=${print(arg)})`;
-        break;
-      case 'q':
-        s = typeof arg === 'string' ? JSON.stringify(arg) : `%!q(${typeName(arg)}=${print(arg)})`;
-        break;
-      case 'x':
-      case 'X': {
-        const num = numeric(arg);
-        s = num !== undefined ? num.toString(16) : typeof arg === 'string' ? Buffer.from(arg).toString('hex') : print(arg);
-        if (verb === 'X') s = s.toUpperCase();
-        break;
+  return (
+    format.replace(/%([-+ 0#]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (_whole, flags: string, width: string | undefined, prec: string | undefined, verb: string) => {
+      if (verb === '%') return '%';
+      if (n >= args.length) return `%!${verb}(MISSING)`;
+      const arg = args[n++] as Value;
+      let s: string;
+      switch (verb) {
+        case 'd':
+          s = arg instanceof GoInt ? String(arg.value) : `%!d(${typeName(arg)}=${print(arg)})`;
+          break;
+        case 'f':
+          s = typeof arg === 'number' ? arg.toFixed(prec ? Number(prec) : 6) : `%!f(${typeName(arg)}=${print(arg)})`;
+          break;
+        case 'q':
+          s = typeof arg === 'string' ? JSON.stringify(arg) : `%!q(${typeName(arg)}=${print(arg)})`;
+          break;
+        case 'x':
+        case 'X': {
+          const num = numeric(arg);
+          s = num !== undefined ? num.toString(16) : typeof arg === 'string' ? Buffer.from(arg).toString('hex') : print(arg);
+          if (verb === 'X') s = s.toUpperCase();
+          break;
+        }
+        case 't':
+          s = typeof arg === 'boolean' ? String(arg) : `%!t(${typeName(arg)}=${print(arg)})`;
+          break;
+        default:
+          s = print(arg);
       }
-      case 't':
-        s = typeof arg === 'boolean' ? String(arg) : `%!t(${typeName(arg)}=${print(arg)})`;
-        break;
-      default:
-        s = print(arg);
-    }
-    if (width && s.length < Number(width)) s = flags.includes('-') ? s.padEnd(Number(width)) : s.padStart(Number(width), flags.includes('0') ? '0' : ' ');
-    return s;
-  }) + (n < args.length ? `%!(EXTRA ${args.slice(n).map((a) => `${typeName(a)}=${print(a)}`).join(', ')})` : '');
+      if (width && s.length < Number(width)) s = flags.includes('-') ? s.padEnd(Number(width)) : s.padStart(Number(width), flags.includes('0') ? '0' : ' ');
+      return s;
+    }) +
+    (n < args.length
+      ? `%!(EXTRA ${args
+          .slice(n)
+          .map((a) => `${typeName(a)}=${print(a)}`)
+          .join(', ')})`
+      : '')
+  );
 }
