@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { ChunkRef, FileEntry } from './format.js';
 import { pool, Semaphore } from './limit.js';
 import type { Repository } from './repo.js';
-import type { RestoreOptions } from './restore.js';
+import type { RestoreOptions } from './restore-options.js';
 import { chunksOf, planBlock, type Fetch, type Members } from './restore-plan.js';
 import { wrote, type StagedTree } from './restore-stage.js';
 import type { Place } from './workers/place.js';

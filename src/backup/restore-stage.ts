@@ -23,7 +23,7 @@ import { isInnerStage, STAGE_MARK, type FileEntry } from './format.js';
 import { libc } from './libc.js';
 import { pool } from './limit.js';
 import { setTimesSync } from './mtime.js';
-import type { RestoreOptions } from './restore.js';
+import type { RestoreOptions } from './restore-options.js';
 
 const isRoot = process.getuid?.() === 0;
 /** Bytes written between two background syncfs calls during a restore. */

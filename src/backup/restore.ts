@@ -23,7 +23,7 @@ import { readdir, rm } from 'node:fs/promises';
 import { PilotfishError } from '../kernel/errors.js';
 import { isDirSource, sourceName, type DirSource, type SourceConfig } from './config.js';
 import { isInnerStage } from './format.js';
-import type { Progress } from './progress.js';
+import type { RestoreOptions } from './restore-options.js';
 import type { OpenManifest, Repository } from './repo.js';
 import { writeTrees } from './restore-fetch.js';
 import { finishStage, openStage, swapIn, type StagedTree } from './restore-stage.js';
@@ -31,17 +31,7 @@ import { fetchInOrder } from './restore-stream.js';
 import { restoreStreamSource } from './stream-command.js';
 import { startPlacer } from './workers/pool.js';
 
-export interface RestoreOptions {
-  concurrency: number;
-  progress?: Progress | undefined;
-  signal?: AbortSignal | undefined;
-  /** Told how long each phase took (debug logging). */
-  trace?: ((phase: string, ms: number) => void) | undefined;
-  /** Worker threads that verify and write chunks (default: 2–4 by cores); 0 runs that inline. */
-  threads?: number | undefined;
-  /** Chunks fetched or being fetched and not yet written, at most (default: restore-fetch.ts's MAX_PENDING_CHUNKS). */
-  maxPendingChunks?: number | undefined;
-}
+export type { RestoreOptions };
 
 /**
  * Restore an opened manifest into the sources. Its entries are pulled block by block and each

@@ -5,42 +5,19 @@
  *   renew every ttl/2, after the health gate; watch the key with blocking queries
  *   renewal failed / session gone / key held by another session → demote at once
  *
- * Every decision runs through one serial queue, so a demotion never interleaves with an
- * acquisition. The role is a belief with an expiry: this instance counts as primary only while
- * its last good renewal (timed from when the request was sent) is younger than the TTL, so a
- * blocked event loop cannot keep it primary. It never becomes primary again without a new
- * acquisition. Times are monotonic (performance.now).
+ * One serial queue runs every decision, so a demotion never interleaves with an acquisition.
+ * The role is a belief with an expiry: primary only while the last good renewal (timed from its
+ * request, monotonic) is younger than the TTL, so a blocked event loop cannot keep it primary.
  */
-import { ELECTION_SOURCE, type ElectionConfig } from './config.js';
-import { sessionGone, type ConsulSessions, type KeyState, type SessionSpec } from '../subsystem/capabilities.js';
+import { ELECTION_SOURCE } from './config.js';
+import { sessionGone, type KeyState } from '../subsystem/capabilities.js';
+import { AbandonedSessions } from './abandoned.js';
 import { runCandidateGate } from './gate.js';
 import { Candidacy } from './rank.js';
 import { delay } from '../kernel/backoff.js';
 import { addressOf, backoffMs, idOf, watchKey } from './keywatch.js';
-import type { EventBus } from '../kernel/events.js';
 import { errorMessage } from '../kernel/errors.js';
-import type { Logger } from '../kernel/logger.js';
-
-export type Role = 'primary' | 'replica';
-
-export interface ElectorDeps {
-  config: ElectionConfig;
-  consul: ConsulSessions;
-  bus: EventBus;
-  log: Logger;
-  key: string;
-  /** The elected job. */
-  job: string;
-  /** Who we are, written into the key: {id, address, port, ...meta}. */
-  identity: { id: string; address: string; port?: number; [k: string]: unknown };
-  session: SessionSpec;
-  /** Timeout of each non-blocking Consul request. */
-  requestTimeout: number;
-  /** May this instance hold the lock (the job runs and its health check passes)? */
-  eligible: () => boolean;
-  /** The environment the candidate gate and the rank command run with. */
-  gateEnv: () => Record<string, string>;
-}
+import type { ElectorDeps, Role } from './deps.js';
 
 const now = (): number => performance.now();
 
@@ -70,12 +47,8 @@ export class Elector {
   #failures = 0;
   #elections = 0;
   #demotions = 0;
-  /**
-   * Sessions given up while Consul did not answer (a renewal failed, the fence fired): they
-   * may still hold the key, and Consul keeps them up to 2×TTL. Released and destroyed as soon
-   * as Consul answers, so a key one of them holds is free at once, not after that wait.
-   */
-  readonly #abandoned = new Set<string>();
+  /** Sessions given up while Consul did not answer (./abandoned.ts). */
+  readonly #abandoned: AbandonedSessions;
   #chain: Promise<void> = Promise.resolve();
   #stepQueued = false;
   #retry: NodeJS.Timeout | undefined;
@@ -83,6 +56,7 @@ export class Elector {
   readonly #timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly d: ElectorDeps) {
+    this.#abandoned = new AbandonedSessions(d.consul, d.key, d.log, Math.min(2_000, d.requestTimeout));
     const rank = d.config.rank;
     this.#candidacy = rank
       ? new Candidacy({
@@ -242,7 +216,7 @@ export class Elector {
     if (this.#stopping || !this.#started) return;
     const { log } = this.d;
     if (this.#abandoned.size > 0 && this.#role !== 'primary') {
-      for (const id of [...this.#abandoned]) await this.#abandon(id);
+      await this.#abandoned.retry();
       if (this.#abandoned.size > 0) this.#later(backoffMs(this.#failures++));
     }
     if (this.#role === 'primary') {
@@ -333,7 +307,7 @@ export class Elector {
     if (this.#role === 'primary') await this.#demote(reason);
     const old = this.#session;
     this.#session = undefined;
-    if (old) await this.#abandon(old);
+    if (old) await this.#abandoned.end(old);
     this.#later(backoffMs(this.#failures++));
   }
 
@@ -343,28 +317,8 @@ export class Elector {
     this.#session = undefined;
     this.#holdUntil = now() + holdMs;
     if (!session) return;
-    await this.#abandon(session, Math.min(3_000, this.d.requestTimeout));
+    await this.#abandoned.end(session, Math.min(3_000, this.d.requestTimeout));
     if (holdMs > 0) this.#later(holdMs);
-  }
-
-  /**
-   * Done with a session (after any demotion): release the key with it (a release never waits
-   * for the lock-delay; a no-op when it does not hold the key), then destroy it. When Consul
-   * does not answer, remember it and try again on every step until Consul answers.
-   */
-  async #abandon(session: string, timeout = Math.min(2_000, this.d.requestTimeout)): Promise<void> {
-    try {
-      await this.d.consul.release(this.d.key, session, timeout);
-      await this.d.consul.destroySession(session, timeout);
-      if (this.#abandoned.delete(session)) this.d.log.info({ session }, 'released and destroyed an abandoned election session');
-    } catch (error) {
-      if (sessionGone(error)) {
-        this.#abandoned.delete(session);
-        return;
-      }
-      if (!this.#abandoned.has(session)) this.d.log.debug({ err: errorMessage(error), session }, 'could not end the election session; will retry');
-      this.#abandoned.add(session);
-    }
   }
 
   /**
