@@ -39,7 +39,7 @@ snapshot_exists() {
 }
 
 # After a restore: the backup's GTID position becomes this node's binlog state and slave
-# position (mariadb-backup records it in xtrabackup_binlog_info; restore.sh saved it). Safe:
+# position (mariadb-backup records it in mariadb_backup_binlog_info; restore.sh saved it). Safe:
 # the node has taken no writes since it started (read_only, and this runs before replicating
 # or promoting).
 apply_restored_gtid() {
