@@ -4,7 +4,7 @@
  * control reach it. It is the same Proc as any other: its own group, and a run that ends once
  * the whole group is gone.
  */
-import type { Exit, Proc, SpawnSpec } from './proc.js';
+import type { Exit, Proc, SpawnSpec } from './child.js';
 import { endGroup, type Group } from './terminate.js';
 
 export type ForegroundSpawn = (

@@ -8,7 +8,7 @@ import { constants } from 'node:os';
 import { execProblem } from '../config/limits.js';
 import { foregroundSpawn, spawnForeground } from './foreground.js';
 import { endGroup, type Group } from './terminate.js';
-import type { Exit, Proc, SpawnSpec } from './proc.js';
+import type { Exit, Proc, SpawnSpec } from './child.js';
 
 export type { Exit, Proc, SpawnSpec };
 

@@ -5,7 +5,7 @@
  * the stop signal, the grace, SIGKILL (process.ts calls `endGroup` before a run counts as over).
  */
 import { delay } from '../kernel/backoff.js';
-import type { Exit, Proc } from './proc.js';
+import type { Exit, Proc } from './child.js';
 
 const GROUP_POLL_MS = 20;
 /** After SIGKILL, how long to wait for the group's last members to be reaped. */

@@ -1,4 +1,4 @@
-/** What one process of a job is, to the code that spawns it (process.ts), runs it in the foreground (foreground.ts) and stops it (terminate.ts). */
+/** What one child process of a job is, to the code that spawns it (process.ts), runs it in the foreground (foreground.ts) and stops it (terminate.ts). */
 import type { Logger } from '../kernel/logger.js';
 import type { UserIds } from './user.js';
 
