@@ -17,14 +17,30 @@ describeWithPodman('containers: compose demo examples/mariadb (election, GTID re
   const ids = new Map<number, string>();
 
   async function sql(node: number, query: string, timeout = 30_000): Promise<string> {
-    return podman(['exec', ids.get(node) as string, 'mariadb', '--no-defaults', '--protocol=socket', '--socket=/run/mysqld/mysqld.sock', '-uroot', '-N', '-B', '-e', query], timeout);
+    return podman(
+      ['exec', ids.get(node) as string, 'mariadb', '--no-defaults', '--protocol=socket', '--socket=/run/mysqld/mysqld.sock', '-uroot', '-N', '-B', '-e', query],
+      timeout,
+    );
   }
   /** 'primary' (writable), 'replica' (read-only, replicating with GTID), else what it is. */
   async function role(node: number): Promise<string> {
     try {
       const ro = await sql(node, 'SELECT @@read_only', 10_000);
       if (ro === '0') return 'primary';
-      const status = await podman(['exec', ids.get(node) as string, 'mariadb', '--no-defaults', '--protocol=socket', '--socket=/run/mysqld/mysqld.sock', '-uroot', '-e', 'SHOW SLAVE STATUS\\G'], 10_000);
+      const status = await podman(
+        [
+          'exec',
+          ids.get(node) as string,
+          'mariadb',
+          '--no-defaults',
+          '--protocol=socket',
+          '--socket=/run/mysqld/mysqld.sock',
+          '-uroot',
+          '-e',
+          'SHOW SLAVE STATUS\\G',
+        ],
+        10_000,
+      );
       return /Using_Gtid: Slave_Pos/.test(status) && /Slave_SQL_Running: Yes/.test(status) ? 'replica' : 'read-only';
     } catch {
       return 'down';
@@ -106,7 +122,9 @@ describeWithPodman('containers: compose demo examples/mariadb (election, GTID re
       },
       { timeout: 180_000, interval: 200, message: 'the cut-off primary fenced and a new primary' },
     );
-    expect(fencedAt as number, `fenced after ${(fencedAt as number) - t0} ms, new primary after ${(nextAt as number) - t0} ms`).toBeLessThanOrEqual(nextAt as number);
+    expect(fencedAt as number, `fenced after ${(fencedAt as number) - t0} ms, new primary after ${(nextAt as number) - t0} ms`).toBeLessThanOrEqual(
+      nextAt as number,
+    );
     expect(await count(next as number)).toBe(101);
     await sql(next as number, "INSERT INTO demo.t (v) VALUES ('after-cut')");
     await podman(['network', 'connect', network, ids.get(cut) as string]);

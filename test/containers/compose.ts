@@ -37,7 +37,7 @@ export class ComposeProject {
       return await exec('docker-compose', argv, { cwd: this.dir, env: this.#env, timeout, maxBuffer: 64 * 1024 * 1024 });
     } catch (error) {
       const e = error as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`docker-compose ${args.join(' ')}: ${e.message}\n${(e.stderr ?? '').split('\n').slice(-30).join('\n')}`);
+      throw new Error(`docker-compose ${args.join(' ')}: ${e.message}\n${(e.stderr ?? '').split('\n').slice(-30).join('\n')}`, { cause: error });
     }
   }
 

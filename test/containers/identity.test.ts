@@ -12,9 +12,18 @@ describeWithPodman('containers: identity under --network host', () => {
 
   it('two MariaDB containers on the host network: same hostname, distinct server_id', async () => {
     const probe = () =>
-      podman(['run', '--rm', '--pull=never', '--network', 'host', '--entrypoint', 'bash', image, '-c', '. /etc/pilotfish/mariadb/lib.sh; echo "$(hostname) $(server_id)"']).then(
-        (out) => out.split('\n').at(-1)?.split(' ') as [string, string],
-      );
+      podman([
+        'run',
+        '--rm',
+        '--pull=never',
+        '--network',
+        'host',
+        '--entrypoint',
+        'bash',
+        image,
+        '-c',
+        '. /etc/pilotfish/mariadb/lib.sh; echo "$(hostname) $(server_id)"',
+      ]).then((out) => out.split('\n').at(-1)?.split(' ') as [string, string]);
     const [a, b] = await Promise.all([probe(), probe()]);
     expect(a[0]).toBe(b[0]);
     expect(Number(a[1])).toBeGreaterThan(0);

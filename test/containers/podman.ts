@@ -53,7 +53,7 @@ export async function podman(args: string[], timeout = 120_000): Promise<string>
     return stdout.trim();
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`podman ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`);
+    throw new Error(`podman ${args.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`, { cause: error });
   }
 }
 
@@ -61,7 +61,13 @@ export async function podman(args: string[], timeout = 120_000): Promise<string>
 export function ensureImages(...names: string[]): Record<string, string> {
   execFileSync(join(ROOT, 'scripts/images'), ['build', ...names], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 1_500_000 });
   const list = execFileSync(join(ROOT, 'scripts/images'), ['list'], { cwd: ROOT, encoding: 'utf8' });
-  return Object.fromEntries(list.trim().split('\n').map((l) => l.split(' ') as [string, string]).map(([n, image]) => [n, image]));
+  return Object.fromEntries(
+    list
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' ') as [string, string])
+      .map(([n, image]) => [n, image]),
+  );
 }
 
 export function uniqueName(prefix: string): string {
@@ -114,19 +120,30 @@ export async function waitHealth(id: string, status: 'healthy' | 'unhealthy', ti
     );
   } catch {
     const state = await inspect(id, '{{.State.Status}} {{.State.ExitCode}}').catch((error: Error) => error.message);
-    throw new Error(`container ${id.slice(0, 12)} not ${status} after ${timeout} ms (state: ${state}; last health: ${JSON.stringify(last)})\n${(await logs(id).catch(() => '')).slice(-3000)}`);
+    throw new Error(
+      `container ${id.slice(0, 12)} not ${status} after ${timeout} ms (state: ${state}; last health: ${JSON.stringify(last)})\n${(await logs(id).catch(() => '')).slice(-3000)}`,
+    );
   }
 }
 
 export async function logs(id: string): Promise<string> {
   const { stdout, stderr } = await exec('podman', ['logs', id], { maxBuffer: 64 * 1024 * 1024 });
   // podman's own complaints about systemd timers (there is none here) are not the container's
-  return (stdout + stderr).split('\n').filter((l) => !l.includes('systemd connection')).join('\n');
+  return (stdout + stderr)
+    .split('\n')
+    .filter((l) => !l.includes('systemd connection'))
+    .join('\n');
 }
 
 /** The pid (in the container) of the first process whose command line contains `needle`. */
 export async function pidOf(id: string, needle: string): Promise<number | undefined> {
-  const out = await podman(['exec', id, 'sh', '-c', 'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done']);
+  const out = await podman([
+    'exec',
+    id,
+    'sh',
+    '-c',
+    'for p in /proc/[0-9]*; do printf "%s %s\\n" "${p#/proc/}" "$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done',
+  ]);
   const line = out.split('\n').find((l) => l.includes(needle) && !l.includes('for p in'));
   return line ? Number(line.split(' ')[0]) : undefined;
 }
@@ -143,7 +160,11 @@ export async function zombies(id: string): Promise<string[]> {
 
 /** The Docker-compatible API socket and the health-check ticker; the environment for docker-compose. */
 export function composeEnv(): NodeJS.ProcessEnv {
-  const out = execFileSync(join(ROOT, 'scripts/containers/provision.sh'), ['--socket'], { encoding: 'utf8', timeout: 1_800_000, stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync(join(ROOT, 'scripts/containers/provision.sh'), ['--socket'], {
+    encoding: 'utf8',
+    timeout: 1_800_000,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const m of out.matchAll(/^export (\w+)=(.*)$/gm)) env[m[1] as string] = m[2];
   if (!env.DOCKER_HOST) throw new Error(`provision.sh --socket printed no DOCKER_HOST: ${out}`);

@@ -26,7 +26,11 @@ describeWithPodman('containers: the quickstart image', () => {
   const run = (args: string[] = [], cfg?: string) =>
     started.run(['--name', uniqueName('pf-qs'), ...(cfg ? ['-v', `${cfg}:/etc/pilotfish.yaml:ro`] : []), ...args, image]);
   const exited = (id: string, timeout = 60_000) =>
-    waitFor(async () => ((await inspect(id, '{{.State.Status}}')) === 'exited' ? true : undefined), { timeout, interval: 200, message: `container ${id.slice(0, 12)} to exit` });
+    waitFor(async () => ((await inspect(id, '{{.State.Status}}')) === 'exited' ? true : undefined), {
+      timeout,
+      interval: 200,
+      message: `container ${id.slice(0, 12)} to exit`,
+    });
 
   beforeAll(() => {
     image = ensureImages('quickstart').quickstart as string;
@@ -56,7 +60,10 @@ describeWithPodman('containers: the quickstart image', () => {
     const out = await logs(id);
     const order = ['received SIGTERM', 'draining: no new requests', 'SIGTERM: saved state', 'app stopped; state is kept', '"exitCode":0'];
     const at = order.map((needle) => out.indexOf(needle));
-    expect(at.every((i) => i >= 0), `every step in the log:\n${out}`).toBe(true);
+    expect(
+      at.every((i) => i >= 0),
+      `every step in the log:\n${out}`,
+    ).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   }, 180_000);
 
@@ -104,25 +111,31 @@ describeWithPodman('containers: the quickstart image', () => {
     const before = await pidOf(id, 'examples/quickstart/app.mjs');
     expect(before).toBeGreaterThan(1);
     await podman(['exec', id, 'sh', '-c', `kill -KILL ${before}`]);
-    const after = await waitFor(async () => {
-      const p = await pidOf(id, 'examples/quickstart/app.mjs');
-      return p && p !== before ? p : undefined;
-    }, { timeout: 60_000, interval: 250, message: 'the app to be restarted' });
+    const after = await waitFor(
+      async () => {
+        const p = await pidOf(id, 'examples/quickstart/app.mjs');
+        return p && p !== before ? p : undefined;
+      },
+      { timeout: 60_000, interval: 250, message: 'the app to be restarted' },
+    );
     expect(after).not.toBe(before);
     expect(await inspect(id, '{{.State.Running}}')).toBe('true');
     await waitHealth(id, 'healthy');
     expect(await logs(id)).toMatch(/restart/i);
   }, 180_000);
 
-  it('past the restart policy (max 3), the container ends with the app\'s failure', async () => {
+  it("past the restart policy (max 3), the container ends with the app's failure", async () => {
     const id = await run();
     await waitHealth(id, 'healthy');
     let last: number | undefined;
     for (let kill = 0; kill < 4; kill++) {
-      const pid = await waitFor(async () => {
-        const p = await pidOf(id, 'examples/quickstart/app.mjs').catch(() => undefined);
-        return p && p !== last ? p : undefined;
-      }, { timeout: 60_000, interval: 250, message: `app run ${kill + 1}` });
+      const pid = await waitFor(
+        async () => {
+          const p = await pidOf(id, 'examples/quickstart/app.mjs').catch(() => undefined);
+          return p && p !== last ? p : undefined;
+        },
+        { timeout: 60_000, interval: 250, message: `app run ${kill + 1}` },
+      );
       last = pid;
       await podman(['exec', id, 'sh', '-c', `kill -KILL ${pid}`]).catch(() => {});
     }

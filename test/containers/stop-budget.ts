@@ -42,7 +42,12 @@ export function stopBudgetMs(configText: string): number {
   const jobs = doc.jobs ?? [];
   const hookWait = Math.max(top, MIN_HOOK_WAIT_MS);
   const hooks = (source: string, code: string) =>
-    Math.max(0, ...jobs.filter((j) => j.when?.source === source && (j.when.once === code || j.when.each === code)).map((j) => Math.min(ms(j.timeout, hookWait), hookWait)));
+    Math.max(
+      0,
+      ...jobs
+        .filter((j) => j.when?.source === source && (j.when.once === code || j.when.each === code))
+        .map((j) => Math.min(ms(j.timeout, hookWait), hookWait)),
+    );
   const chains = jobs.map((j) => hooks(j.name, 'stopping') + ms(j.stopTimeout, top) + hooks(j.name, 'stopped'));
   return hooks('pilotfish', 'shutdown') + Math.max(top, ...chains) + STOP_MARGIN_MS;
 }
