@@ -5,6 +5,9 @@
 set -eu
 uploads=${WP_UPLOADS:-/var/lib/wordpress/uploads}
 content=${WP_ROOT:-/var/www/html}/wp-content
+# Not in the image (a restore could not rename an image layer's directory): on a first start,
+# with nothing restored, it is made here for Apache's user.
+[ -d "$uploads" ] || install -d -o "${APACHE_RUN_USER:-www-data}" -g "${APACHE_RUN_GROUP:-www-data}" "$uploads"
 mkdir -p "$content"
 if [ ! -L "$content/uploads" ]; then
   # A real directory here holds uploads that are not backed up: refuse to hide them.

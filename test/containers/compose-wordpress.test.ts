@@ -52,10 +52,14 @@ describeWithPodman('containers: compose demo examples/wordpress (a post and an u
   async function curl(path: string, args: string[] = []): Promise<{ code: number; body: Buffer }> {
     const id = await project.id('wordpress');
     const ip = await inspect(id, '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}');
-    const { stdout } = await exec('curl', ['-sS', '--max-time', '60', '--resolve', `${HOST}:80:${ip}`, '-w', '\n%{http_code}', ...args, `http://${HOST}${path}`], {
-      encoding: 'buffer',
-      maxBuffer: 64 * 1024 * 1024,
-    });
+    const { stdout } = await exec(
+      'curl',
+      ['-sS', '--max-time', '60', '--resolve', `${HOST}:80:${ip}`, '-w', '\n%{http_code}', ...args, `http://${HOST}${path}`],
+      {
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
     const nl = stdout.lastIndexOf(10);
     return { code: Number(stdout.subarray(nl + 1).toString()), body: stdout.subarray(0, nl) };
   }
@@ -66,7 +70,24 @@ describeWithPodman('containers: compose demo examples/wordpress (a post and an u
     expect(text, `${method}: ${text.slice(0, 500)}`).not.toContain('faultCode');
     return text;
   }
-  const up = () => project.up(['mariadb', 'wordpress'], 900);
+  /** `up` of the Pilotfish services; when it fails, the failure says what each of them logged
+   * (the containers go with the project's cleanup, and their logs with them). */
+  const up = async () => {
+    try {
+      await project.up(['mariadb', 'wordpress'], 900);
+    } catch (error) {
+      const details: string[] = [];
+      for (const service of ['mariadb', 'wordpress']) {
+        const id = await project.id(service).catch(() => undefined);
+        if (!id) continue;
+        const state = await inspect(id, '{{.State.Status}} {{.State.ExitCode}} restarts={{.RestartCount}}').catch((e: Error) => e.message);
+        const log = await project.logs(service).catch((e: Error) => e.message);
+        details.push(`--- ${service} (${state}), podman logs (last 200 lines):\n${log.split('\n').slice(-200).join('\n')}`);
+      }
+      console.error(details.join('\n'));
+      throw new Error(`${(error as Error).message}\n${details.join('\n')}`, { cause: error });
+    }
+  };
 
   beforeAll(async () => {
     ensureStandins('wordpress');
@@ -83,9 +104,15 @@ describeWithPodman('containers: compose demo examples/wordpress (a post and an u
   it('install, a post and an image through WordPress; rm -sfv of WordPress and its database; up; both are back', async () => {
     await waitFor(async () => (await curl('/wp-admin/install.php')).code === 200, { timeout: 120_000, interval: 1000, message: 'install.php' });
     const install = await curl('/wp-admin/install.php?step=2', [
-      ...['weblog_title=Pilotfish demo', 'user_name=admin', `admin_password=${password}`, `admin_password2=${password}`, 'pw_weak=1', 'admin_email=admin@example.invalid', 'blog_public=0'].flatMap(
-        (f) => ['--data-urlencode', f],
-      ),
+      ...[
+        'weblog_title=Pilotfish demo',
+        'user_name=admin',
+        `admin_password=${password}`,
+        `admin_password2=${password}`,
+        'pw_weak=1',
+        'admin_email=admin@example.invalid',
+        'blog_public=0',
+      ].flatMap((f) => ['--data-urlencode', f]),
     ]);
     expect(install.body.toString()).toContain('Success!');
 
@@ -118,10 +145,13 @@ describeWithPodman('containers: compose demo examples/wordpress (a post and an u
     expect(await project.logs('mariadb')).toMatch(/restored/i);
     expect(await project.logs('wordpress')).toMatch(/restored/i);
 
-    const post = await waitFor(async () => {
-      const r = await curl(`/?p=${postId}`);
-      return r.code === 200 && r.body.toString().includes(title) ? r : undefined;
-    }, { timeout: 180_000, interval: 1000, message: 'the post after the replacement' });
+    const post = await waitFor(
+      async () => {
+        const r = await curl(`/?p=${postId}`);
+        return r.code === 200 && r.body.toString().includes(title) ? r : undefined;
+      },
+      { timeout: 180_000, interval: 1000, message: 'the post after the replacement' },
+    );
     expect(post.body.toString()).toContain(title);
     const again = await curl(path);
     expect(again.code).toBe(200);
