@@ -197,7 +197,11 @@ async function swap(stage: string, target: string): Promise<void> {
     await rename(target, old);
     moved = true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    // overlayfs (a container's root) refuses to rename a directory that comes from an image
+    // layer: replace its entries instead, as for a mount point.
+    if (code === 'EXDEV') return moveUp(stage, target);
+    if (code !== 'ENOENT') throw error;
   }
   try {
     await rename(stage, target);
@@ -209,7 +213,12 @@ async function swap(stage: string, target: string): Promise<void> {
   if (moved) await rm(old, { recursive: true, force: true });
 }
 
-/** For a mount point: clear the target except the stage, then move the stage's entries up. */
+/**
+ * For a mount point (the stage is inside it) or a directory that cannot be renamed (an image
+ * layer's, on overlayfs): clear the target except the stage, then move the stage's entries in.
+ * Not atomic: a crash in between leaves the target partly empty and the stage beside it; the
+ * next restore starts again from the snapshot.
+ */
 async function moveUp(stage: string, target: string): Promise<void> {
   const keep = basename(stage);
   for (const name of await readdir(target)) if (name !== keep) await rm(join(target, name), { recursive: true, force: true });
