@@ -67,14 +67,18 @@ describeWithPodman('containers: the quickstart image', () => {
     expect([...at].sort((a, b) => a - b)).toEqual(at);
   }, 180_000);
 
-  it('a stop that arrives during start is a clean stop (exit 0)', async () => {
+  it("a stop that arrives during start is a clean stop: no fatal error, the app's own status", async () => {
     const id = await run();
     // Once Pilotfish listens for signals (its first log line): before that, PID 1 has no
     // handler and the kernel drops the SIGTERM (docs/containers.md).
     await waitFor(async () => (await logs(id)).includes('pilotfish starting'), { timeout: 60_000, interval: 50, message: 'Pilotfish to start' });
     await podman(['stop', '-t', String(GRACE_S), id], (GRACE_S + 30) * 1000);
-    expect(await inspect(id, '{{.State.ExitCode}}')).toBe('0');
-    expect(await logs(id)).not.toMatch(/FATAL|"level":"fatal"/i);
+    // 0 when the app's SIGTERM handler was in place, 143 when the signal came before it (the
+    // app's own death by SIGTERM, passed on as tini does); never Pilotfish's own failure (1, 70).
+    expect(['0', '143']).toContain(await inspect(id, '{{.State.ExitCode}}'));
+    const out = await logs(id);
+    expect(out).not.toMatch(/FATAL|"level":"fatal"/i);
+    expect(out).toMatch(/"msg":"stopped"/);
   }, 120_000);
 
   it("the main job's exit code becomes the container's", async () => {
@@ -147,11 +151,13 @@ describeWithPodman('containers: the quickstart image', () => {
     const id = await run();
     await waitHealth(id, 'healthy');
     const app = await pidOf(id, 'examples/quickstart/app.mjs');
+    const before = (await logs(id)).length;
     await podman(['exec', id, 'sh', '-c', `kill -STOP ${app}`]);
     const health = await waitHealth(id, 'unhealthy', 180_000);
     const reasons = (health.Log ?? []).filter((l) => l.ExitCode !== 0).map((l) => l.Output);
     expect(reasons.at(-1)).toMatch(/unhealthy: .*app/);
-    const out = await logs(id);
+    // Logged once for this hang (what came before the SIGSTOP is not this test's).
+    const out = (await logs(id)).slice(before);
     expect(out.match(/job app is unhealthy/g)?.length, out).toBe(1);
     await podman(['exec', id, 'sh', '-c', `kill -CONT ${app}`]);
     await checkHealth(id);
