@@ -55,8 +55,12 @@ function readMountinfo(): string {
  * This instance's name in default service ids (`<job>-<instance>`): the hostname, plus the
  * container's short id when the hostname is not already that id. With `--network host`, or a
  * hostname set alike on every clone, containers share their hostname; their ids still differ.
+ * With `env`, a $HOSTNAME that differs from the kernel's hostname names the instance instead.
  */
-export function instanceName(host = hostname(), mountinfo = readMountinfo()): string {
+export function instanceName(host = hostname(), mountinfo = readMountinfo(), env: NodeJS.ProcessEnv = {}): string {
+  // Named by its environment: $HOSTNAME set to something other than the kernel's hostname, as
+  // for nodes that share one host's hostname (network namespaces on one machine).
+  if (env.HOSTNAME && env.HOSTNAME !== host) return env.HOSTNAME;
   const id = containerId(mountinfo);
   if (!id || id.startsWith(host)) return host;
   return `${host}-${id.slice(0, 12)}`;

@@ -7,7 +7,7 @@ import { instanceName, type ServiceSpec } from './register.js';
  * The service of a job that has a `port`. The id is `serviceId`, else `<name>-<instance>`: the
  * hostname, with the container's short id added when the hostname is not it (instanceName).
  */
-export function serviceSpec(job: JobConfig, host = instanceName()): ServiceSpec {
+export function serviceSpec(job: JobConfig, host = instanceName(undefined, undefined, process.env)): ServiceSpec {
   const port = job.port as number;
   return {
     job: job.name,

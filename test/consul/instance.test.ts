@@ -26,6 +26,11 @@ describe('consul: instance name', () => {
     expect(instanceName('build-host', podmanLine.replace(ID, ID.replace(/^88/, '99')))).not.toBe(instanceName('build-host', podmanLine));
   });
 
+  it('is $HOSTNAME when the environment sets it to another name than the kernel hostname (nodes sharing one host)', () => {
+    expect(instanceName('vm', other, { HOSTNAME: 'db-q' })).toBe('db-q');
+    expect(instanceName('build-host', podmanLine, { HOSTNAME: 'build-host' })).toBe(`build-host-${ID.slice(0, 12)}`);
+  });
+
   it('is the hostname outside a container', () => {
     expect(instanceName('laptop', other)).toBe('laptop');
     // and this process's own mountinfo is readable
