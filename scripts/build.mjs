@@ -8,6 +8,18 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// Node built-ins are loaded with require(), not as ES modules: Node's ES-module facade of a built-in
+// reads every export once, which runs its lazy getters: `import … from 'node:http'` then loads
+// undici, http2, tls and zlib, 'node:fs' its streams and readline, 'node:util' worker_threads
+// (bench/startup/README.md has what this saves at start).
+const builtinsByRequire = {
+  name: 'builtins-by-require',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (args) => (args.namespace === 'builtin' ? { path: args.path, external: true } : { path: args.path, namespace: 'builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 // dist/ is not emptied first: test runs in parallel may be executing it. Chunk names are
 // content hashes, so a stale chunk is never loaded by a fresh main.js.
 await build({
@@ -22,6 +34,7 @@ await build({
   minify: true,
   sourcemap: true,
   external: ['koffi', 'lz4-napi'],
+  plugins: [builtinsByRequire],
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
   banner: { js: "import{createRequire as __pfRequire}from'node:module';const require=__pfRequire(import.meta.url);" },
   logLevel: 'warning',

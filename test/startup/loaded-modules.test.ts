@@ -39,21 +39,24 @@ const dir = mkdtempSync(join(tmpdir(), 'pf-startup-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the built CLI on a config; returns the URLs of every module it loaded, in order. */
-function loadedBy(config: object): { status: number | null; stderr: string; urls: string[] } {
+function loadedBy(config: object): { status: number | null; stderr: string; urls: string[]; builtins: string[] } {
   const file = join(dir, `config-${Math.random().toString(36).slice(2)}.json`);
   const record = `${file}.loaded`;
+  const builtinsRecord = `${file}.builtins`;
   const hook = join(dir, 'record-loads.mjs');
   writeFileSync(
     hook,
     `import { registerHooks } from 'node:module';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+process.on('exit', () => writeFileSync(${JSON.stringify(builtinsRecord)}, process.moduleLoadList.join('\\n')));
 registerHooks({ load(url, context, next) { appendFileSync(${JSON.stringify(record)}, url + '\\n'); return next(url, context); } });
 `,
   );
   writeFileSync(file, JSON.stringify({ ...config, control: { socket: join(dir, 'control.sock') } }));
   const r = spawnSync(process.execPath, ['--import', hook, CLI, 'run', '--config', file], { encoding: 'utf8', timeout: 60_000 });
   const urls = existsSync(record) ? readFileSync(record, 'utf8').split('\n').filter(Boolean) : [];
-  return { status: r.status, stderr: r.stderr, urls };
+  const builtins = existsSync(builtinsRecord) ? readFileSync(builtinsRecord, 'utf8').split('\n').filter(Boolean) : [];
+  return { status: r.status, stderr: r.stderr, urls, builtins };
 }
 
 /** The source files bundled in each loaded chunk of dist/, from its source map. */
@@ -90,6 +93,17 @@ describe('a minimal run', () => {
     const found = FORBIDDEN.map(([what, re]) => [what, sources.filter((s) => re.test(s))] as const).filter(([, hits]) => hits.length > 0);
     const report = found.map(([what, hits]) => `${what}: ${hits.length} files, e.g. ${hits.slice(0, 3).join(', ')}`).join('\n');
     expect(report, 'code a minimal run should not load').toBe('');
+  });
+
+  // Node's ES-module facade of a built-in reads every export, which runs its lazy getters: an
+  // `import` of node:http loads undici (and with it http2, tls, zlib and perf_hooks), node:fs
+  // its streams. The build loads built-ins with require() (scripts/build.mjs).
+  it('loads no built-in module that only a lazy getter of another needs (undici, http2, tls, zlib)', () => {
+    const run = loadedBy({ logging: { level: 'warn' }, jobs: [{ name: 'app', main: true, exec: ['/bin/true'] }] });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.builtins.length, 'the exit hook recorded process.moduleLoadList').toBeGreaterThan(50);
+    const unwanted = run.builtins.filter((m) => /undici|\bhttp2$|\btls$|\bzlib$|\bperf_hooks$/.test(m));
+    expect(unwanted).toEqual([]);
   });
 
   it.skipIf(!hasSyncHooks)('is seen by the hook: a config with a template loads the templates subsystem and liquidjs', () => {
