@@ -1,5 +1,5 @@
 /**
- * Generates docs/configuration.md from the config's JSON Schema (the same zod schema that
+ * Generates docs/configuration.md from the config's JSON Schema (generated from the valibot schema that
  * validates configs), so the reference cannot drift from the code.
  *
  *   npx tsx scripts/gen-config-docs.ts          # rewrite docs/configuration.md
@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { jsonSchema } from '../src/top/schema.js';
+import { jsonSchema } from '../src/top/json-schema.js';
 import { EVENT_CODES } from '../src/kernel/events.js';
 
 export const DOC_PATH = join(dirname(fileURLToPath(import.meta.url)), '../docs/configuration.md');

@@ -6,7 +6,7 @@
 import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import * as v from 'valibot';
 import { toPlain, type Positions } from './document.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
 import { knownKeys, nearest } from './suggest.js';
@@ -18,10 +18,9 @@ export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** The most issues one error lists. */
 const MAX_ISSUES = 200;
 
-/** What a config is checked against: a schema, its JSON Schema (for key hints) and cross-checks. */
+/** What a config is checked against: a schema and cross-checks. */
 export interface ConfigSpec<T> {
-  schema: z.ZodType<T>;
-  jsonSchema(): Record<string, unknown>;
+  schema: v.GenericSchema<unknown, T>;
   crossCheck?(config: T, where: Positions): ConfigIssue[];
 }
 
@@ -148,14 +147,14 @@ export function parseWith<T>(spec: ConfigSpec<T>, text: string, file: string, en
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the config must be a mapping of keys' }]);
   }
-  const result = spec.schema.safeParse(raw, { reportInput: true });
+  const result = v.safeParse(spec.schema, raw, { message: plainMessage });
   if (!result.success) {
-    for (const issue of result.error.issues) issues.push(...describe(issue, where, spec));
+    for (const issue of result.issues) issues.push(...describe(issue, [], where, spec));
     throw new ConfigError(cap(sortIssues(issues)));
   }
-  issues.push(...(spec.crossCheck?.(result.data, where) ?? []));
+  issues.push(...(spec.crossCheck?.(result.output, where) ?? []));
   if (issues.length > 0) throw new ConfigError(cap(sortIssues(issues)));
-  return result.data;
+  return result.output;
 }
 
 /** At most {@link MAX_ISSUES} issues, and a last line saying how many more there were. */
@@ -165,40 +164,48 @@ function cap(issues: ConfigIssue[]): ConfigIssue[] {
   return [...issues.slice(0, MAX_ISSUES), { ...last, path: '', message: `… and ${issues.length - MAX_ISSUES} more problems` }];
 }
 
-function describe<T>(issue: z.core.$ZodIssue, where: Positions, spec: ConfigSpec<T>): ConfigIssue[] {
-  if (issue.code === 'unrecognized_keys') {
-    const valid = knownKeys(spec.jsonSchema(), issue.path);
-    return issue.keys.map((k) => {
+type Issue = v.BaseIssue<unknown>;
+
+/** The keys of an issue's path, below `base` (a union's inner issues have paths of their own). */
+function keysOf(issue: Issue, base: ReadonlyArray<string | number>): Array<string | number> {
+  return [...base, ...(issue.path ?? []).map((p) => p.key as string | number)];
+}
+
+function describe<T>(issue: Issue, base: ReadonlyArray<string | number>, where: Positions, spec: ConfigSpec<T>): ConfigIssue[] {
+  const path = keysOf(issue, base);
+  if (issue.kind === 'schema' && issue.expected === 'never' && (issue.type === 'strict_object' || issue.type === 'object')) {
+    // valibot names the first unknown key of a mapping; every one of them is reported.
+    const at = path.slice(0, -1);
+    const parent = issue.path?.at(-1)?.input;
+    const valid = knownKeys(spec.schema, at);
+    const unknown =
+      parent !== null && typeof parent === 'object' && valid.length > 0 ? Object.keys(parent).filter((k) => !valid.includes(k)) : [String(issue.input)];
+    return unknown.map((k) => {
       const guess = nearest(k, valid);
       const hint = guess ? ` (did you mean "${guess}"?)` : valid.length ? ` (valid keys: ${valid.join(', ')})` : '';
-      return where.issue(issue.path, `unknown key "${k}"${hint}`, k);
+      return where.issue(at, `unknown key "${k}"${hint}`, k);
     });
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
-    return [where.issue(issue.path, `missing required key`)];
+  if (issue.kind === 'schema' && issue.input === undefined) return [where.issue(path, 'missing required key')];
+  if (issue.type === 'union' && issue.issues) {
+    // What the alternatives the value had the right shape for say is wrong with it says best what
+    // is wrong; an alternative of another type ("expected number, got string") says nothing.
+    const fitting = issue.issues.filter((inner) => !wrongShape(inner));
+    if (fitting.length > 0) return fitting.flatMap((inner) => describe(inner, path, where, spec));
   }
-  if (issue.code === 'invalid_union') {
-    // The one alternative the value had the right shape for says best what is wrong with it.
-    const fitting = issue.errors.filter((option) => option.length > 0 && !wrongShape(option));
-    if (fitting.length === 1)
-      return (fitting[0] as z.core.$ZodIssue[]).flatMap((inner) => describe({ ...inner, path: [...issue.path, ...inner.path] }, where, spec));
-  }
-  if (issue.code === 'invalid_value' && issue.values.length > 1) {
-    const got = issue.input;
-    const guess = typeof got === 'string' ? nearest(got, issue.values.map(String)) : undefined;
-    if (issue.values.length > 12) return [where.issue(issue.path, `${issue.message}${hint(guess)}`)];
-    return [where.issue(issue.path, `expected one of ${issue.values.join(', ')}${hint(guess)}`)];
-  }
-  return [where.issue(issue.path, issue.message)];
+  return [where.issue(path, issue.message)];
 }
 
-/** Did this alternative of a union fail only because the value is of another type? */
-function wrongShape(option: readonly z.core.$ZodIssue[]): boolean {
-  return option.some((i) => i.path.length === 0 && (i.code === 'invalid_type' || (i.code === 'invalid_union' && i.errors.every(wrongShape))));
+/** Is this a union alternative's complaint that the value is of another type altogether? */
+function wrongShape(issue: Issue): boolean {
+  if ((issue.path?.length ?? 0) > 0 || issue.kind !== 'schema') return false;
+  return issue.type !== 'union' || !issue.issues || issue.issues.every(wrongShape);
 }
 
-function hint(guess: string | undefined): string {
-  return guess ? ` (did you mean "${guess}"?)` : '';
+/** The message of an issue its schema gave none: "expected string, got 5". */
+function plainMessage(issue: Issue): string {
+  if (issue.kind === 'schema') return issue.input === undefined ? 'missing required key' : `expected ${issue.expected}, got ${issue.received}`;
+  return `expected ${issue.type.replace(/_/g, ' ')} ${issue.expected}, got ${issue.received}`;
 }
 
 function sortIssues(issues: ConfigIssue[]): ConfigIssue[] {

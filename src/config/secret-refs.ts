@@ -4,29 +4,28 @@
  * concern, because jobs and backup may name a secret without knowing Vault; the top checks that
  * each name is a `vault.secrets` entry (top/config.ts).
  */
-import { z } from 'zod';
-import { signalName } from './types.js';
+import * as v from 'valibot';
+import { envName, nonEmpty, record, signalName, strictObject } from './types.js';
 
 /** A job's `secrets:`: `{ENV_NAME: "secretName#field"}`. */
-export const jobSecretsSchema = z
-  .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
-    z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*#.+$/, 'expected "secretName#field"'),
-  )
-  .optional()
-  .meta({ description: 'Environment variables from Vault secrets: {DB_PASSWORD: "db#password"}. The job gets only these.' });
+export const jobSecretsSchema = v.optional(
+  v.pipe(
+    record(envName, v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*#.+$/, 'expected "secretName#field"'))),
+    v.description('Environment variables from Vault secrets: {DB_PASSWORD: "db#password"}. The job gets only these.'),
+  ),
+);
 
 /** A job's reaction when one of its secrets (env or file) changes. */
-export const onSecretChangeSchema = z
-  .union([z.strictObject({ signal: signalName }), z.strictObject({ restart: z.literal(true) })], {
-    error: 'expected {signal: SIGHUP} or {restart: true}',
-  })
-  .optional()
-  .meta({ description: 'When a secret this job uses changes: send it a signal, or restart it (new environment).' });
+export const onSecretChangeSchema = v.optional(
+  v.pipe(
+    v.union([strictObject({ signal: signalName }), strictObject({ restart: v.literal(true) })], 'expected {signal: SIGHUP} or {restart: true}'),
+    v.description('When a secret this job uses changes: send it a signal, or restart it (new environment).'),
+  ),
+);
 
 /** The backup key source `{vault: {secret, field}}` (see src/backup/keys.ts). */
-export const vaultKeySchema = z.strictObject({
-  vault: z.strictObject({ secret: z.string().min(1), field: z.string().min(1) }).meta({ description: 'A field of a vault.secrets entry.' }),
+export const vaultKeySchema = strictObject({
+  vault: v.pipe(strictObject({ secret: nonEmpty, field: nonEmpty }), v.description('A field of a vault.secrets entry.')),
 });
 
 /** `db#password` → {secret: 'db', field: 'password'}. */

@@ -1,46 +1,54 @@
-/** "Did you mean" for unknown keys: the nearest valid key at that place in the JSON Schema. */
+/** "Did you mean" for unknown keys: the nearest valid key at that place in the schema. */
 
-type JsonSchema = {
-  properties?: Record<string, JsonSchema>;
-  items?: JsonSchema;
-  additionalProperties?: JsonSchema | boolean;
-  anyOf?: JsonSchema[];
-  oneOf?: JsonSchema[];
-  allOf?: JsonSchema[];
-};
-
-/** The schemas that may describe the value at `path` (several where there is a union). */
-function schemasAt(root: JsonSchema, path: readonly PropertyKey[]): JsonSchema[] {
-  let current: JsonSchema[] = [root];
-  for (const segment of path) {
-    const next: JsonSchema[] = [];
-    for (const s of expand(current)) {
-      if (typeof segment === 'number') {
-        if (s.items) next.push(s.items);
-      } else if (s.properties?.[String(segment)]) {
-        next.push(s.properties[String(segment)] as JsonSchema);
-      } else if (typeof s.additionalProperties === 'object') {
-        next.push(s.additionalProperties);
-      }
-    }
-    current = next;
-  }
-  return expand(current);
+/** The parts of a valibot schema that say which keys a mapping may have. */
+interface SchemaNode {
+  type?: string;
+  entries?: Record<string, SchemaNode>;
+  wrapped?: SchemaNode;
+  options?: SchemaNode[];
+  item?: SchemaNode;
+  value?: SchemaNode;
+  getter?: (input: unknown) => SchemaNode;
 }
 
-function expand(list: JsonSchema[]): JsonSchema[] {
-  const out: JsonSchema[] = [];
-  const walk = (s: JsonSchema): void => {
-    out.push(s);
-    for (const sub of [...(s.anyOf ?? []), ...(s.oneOf ?? []), ...(s.allOf ?? [])]) walk(sub);
+/** The schemas that may describe the value at `path` (several where there is a union). */
+function schemasAt(root: SchemaNode, path: readonly PropertyKey[]): SchemaNode[] {
+  let current: SchemaNode[] = expand([root]);
+  for (const segment of path) {
+    const next: SchemaNode[] = [];
+    for (const s of current) {
+      if (typeof segment === 'number') {
+        if (s.type === 'array' && s.item) next.push(s.item);
+      } else if (s.entries) {
+        const entry = s.entries[String(segment)];
+        if (entry) next.push(entry);
+      } else if (s.type === 'record' && s.value) {
+        next.push(s.value);
+      }
+    }
+    current = expand(next);
+  }
+  return current;
+}
+
+/** Through optional, nullable, lazy and union wrappers to the schemas that hold the value. */
+function expand(list: SchemaNode[]): SchemaNode[] {
+  const out: SchemaNode[] = [];
+  const walk = (s: SchemaNode, depth: number): void => {
+    if (depth > 50) return;
+    if (s.wrapped) walk(s.wrapped, depth + 1);
+    else if (s.options && (s.type === 'union' || s.type === 'variant')) for (const o of s.options) walk(o, depth + 1);
+    else if (s.type === 'lazy' && s.getter) walk(s.getter(undefined), depth + 1);
+    else out.push(s);
   };
-  list.forEach(walk);
+  for (const s of list) walk(s, 0);
   return out;
 }
 
+/** The keys a mapping at `path` may have, from the config's (valibot) schema. */
 export function knownKeys(root: object, path: readonly PropertyKey[]): string[] {
   const keys = new Set<string>();
-  for (const s of schemasAt(root, path)) for (const k of Object.keys(s.properties ?? {})) keys.add(k);
+  for (const s of schemasAt(root, path)) for (const k of Object.keys(s.entries ?? {})) keys.add(k);
   return [...keys];
 }
 

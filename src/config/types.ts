@@ -1,41 +1,115 @@
-/** Schema building blocks shared by every subsystem's config. */
-import { z } from 'zod';
+/**
+ * Schema building blocks shared by every subsystem's config (valibot).
+ *
+ * Conventions every concern's schema follows:
+ * - A default is an *input* value: valibot runs it through the schema like anything the user
+ *   wrote (`v.optional(duration, '10s')`, never the milliseconds).
+ * - Descriptions for the JSON Schema and the docs: `v.pipe(schema, v.description('…'))`.
+ * - A check across fields is {@link refine}: it runs only on a value with no problem of its own,
+ *   and reports each problem at the key it is about.
+ */
+import * as v from 'valibot';
 import { DURATION_PATTERN, durationProblem, parseDuration } from '../kernel/duration.js';
 import { EVENT_CODES } from '../kernel/events.js';
 import { stringProblem } from './limits.js';
+import { nearest } from './suggest.js';
+
+/** A problem a {@link refine} check found, at `path` below the value it checked. */
+export interface Problem {
+  message: string;
+  path?: ReadonlyArray<string | number>;
+}
+
+/** Path items for an issue at `keys` below `input` (only the keys are read back: config/load.ts). */
+export function pathAt(input: unknown, keys: ReadonlyArray<string | number>): [v.IssuePathItem, ...v.IssuePathItem[]] | undefined {
+  if (keys.length === 0) return undefined;
+  return keys.map((key) => ({ type: 'unknown', origin: 'value', input, key, value: undefined })) as unknown as [v.IssuePathItem, ...v.IssuePathItem[]];
+}
+
+/**
+ * A check across the fields of a value: `check` returns the problems it
+ * finds. It runs when every part of the value has the right type (a field may still have a
+ * problem of its own, reported beside these).
+ */
+export function refine<T>(check: (value: T) => Problem[]) {
+  return v.rawCheck<T>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    for (const p of check(dataset.value)) addIssue({ message: p.message, path: pathAt(dataset.value, p.path ?? []) });
+  });
+}
+
+/**
+ * valibot's object and record schemas take a list where a mapping is expected (a list is an
+ * object to them); a config's mappings are never lists.
+ */
+function notAList<S extends v.GenericSchema>(schema: S): S {
+  return {
+    ...schema,
+    '~run'(this: S, dataset: v.UnknownDataset, config: v.Config<v.BaseIssue<unknown>>) {
+      if (Array.isArray(dataset.value)) {
+        v._addIssue(this, 'type', dataset, config, { message: 'expected a mapping, got a list' });
+        return dataset as unknown as v.OutputDataset<v.InferOutput<S>, v.BaseIssue<unknown>>;
+      }
+      return schema['~run'].call(this, dataset, config);
+    },
+  };
+}
+
+/** A mapping with exactly these keys (unknown keys are errors, with a "did you mean"). */
+export function strictObject<const E extends v.ObjectEntries>(entries: E) {
+  return notAList(v.strictObject(entries));
+}
+
+/** A mapping of any keys to values, each checked. */
+export function record<K extends v.GenericSchema<string, string | number | symbol>, V extends v.GenericSchema>(key: K, value: V) {
+  return notAList(v.record(key, value));
+}
+
+/** One of fixed words; a typo gets "did you mean", a long list is not spelled out. */
+export function oneOf<const T extends readonly string[]>(options: T, message?: string) {
+  return v.picklist(options, (issue) => {
+    if (message) return message;
+    const guess = typeof issue.input === 'string' ? nearest(issue.input, options) : undefined;
+    return `expected one of ${options.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`;
+  });
+}
+
+const durationMessage = (issue: v.BaseIssue<unknown>) => durationProblem(issue.input) ?? 'expected a duration';
 
 /**
  * A duration in milliseconds; accepts "250ms", "5s", "1m", "1h30m" or a bare number of seconds,
  * up to {@link MAX_DURATION_MS} (what a timer can hold; longer would fire at once).
  */
-export const duration = z
-  .union([z.number(), z.string().regex(new RegExp(DURATION_PATTERN), { error: (issue) => durationProblem(issue.input) ?? 'expected a duration' })], {
-    error: (issue) => durationProblem(issue.input) ?? 'expected a duration',
-  })
-  .transform((v, ctx) => {
-    const problem = durationProblem(v);
+export const duration = v.pipe(
+  v.union([v.number(), v.pipe(v.string(), v.regex(new RegExp(DURATION_PATTERN), durationMessage))], durationMessage),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const problem = durationProblem(dataset.value);
     if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', message: problem });
-      return z.NEVER;
+      addIssue({ message: problem });
+      return NEVER;
     }
-    return parseDuration(v) as number;
-  })
-  .meta({ description: 'A duration: "250ms", "5s", "1m", "1h", or a bare number of seconds; at most 24d20h.' });
+    return parseDuration(dataset.value) as number;
+  }),
+  v.description('A duration: "250ms", "5s", "1m", "1h", or a bare number of seconds; at most 24d20h.'),
+);
 
 /** An integer that may arrive as a string after `${VAR}` interpolation. */
 export function intLike(min: number, max: number) {
-  return z
-    .union([z.number().int(), z.string().regex(/^\s*-?\d+\s*$/, `expected an integer from ${min} to ${max}`)], {
-      error: `expected an integer from ${min} to ${max}`,
-    })
-    .transform((v) => (typeof v === 'number' ? v : Number(v)))
-    .pipe(z.number().int().min(min).max(max));
+  const message = `expected an integer from ${min} to ${max}`;
+  return v.pipe(
+    v.union([v.pipe(v.number(), v.integer(message)), v.pipe(v.string(), v.regex(/^\s*-?\d+\s*$/, message))], message),
+    v.transform((x): number => (typeof x === 'number' ? x : Number(x))),
+    v.number(),
+    v.minValue(min, message),
+    v.maxValue(max, message),
+  );
 }
 
 /** A boolean that may arrive as "true"/"false" after interpolation. */
-export const boolLike = z
-  .union([z.boolean(), z.enum(['true', 'false', 'yes', 'no', '1', '0'])], { error: 'expected true or false' })
-  .transform((v) => v === true || v === 'true' || v === 'yes' || v === '1');
+export const boolLike = v.pipe(
+  v.union([v.boolean(), v.picklist(['true', 'false', 'yes', 'no', '1', '0'])], 'expected true or false'),
+  v.transform((x): boolean => x === true || x === 'true' || x === 'yes' || x === '1'),
+);
 
 export const SIGNALS = [
   'SIGHUP',
@@ -55,32 +129,44 @@ export const SIGNALS = [
   'SIGPWR',
 ] as const;
 export type SignalName = (typeof SIGNALS)[number];
-export const signalName = z.enum(SIGNALS, { error: `expected a signal name: ${SIGNALS.join(', ')}` });
+export const signalName = oneOf(SIGNALS, `expected a signal name: ${SIGNALS.join(', ')}`);
 
-export const eventCode = z.enum(EVENT_CODES, { error: `expected an event: ${EVENT_CODES.join(', ')}` });
+export const eventCode = oneOf(EVENT_CODES, `expected an event: ${EVENT_CODES.join(', ')}`);
 
 /** A string that can be a process argument: no NUL byte, at most MAX_ARG_STRLEN. */
-const argString = z.string().check((ctx) => {
-  const problem = stringProblem(ctx.value);
-  if (problem) ctx.issues.push({ code: 'custom', message: `this ${problem}`, input: ctx.value });
-});
+const argString = v.pipe(
+  v.string(),
+  v.rawCheck<string>(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    const problem = stringProblem(dataset.value);
+    if (problem) addIssue({ message: `this ${problem}` });
+  }),
+);
 
 /** A command: an argv array, or a string split with shell-word rules (no shell unless asked). */
-export const command = z.union([argString.min(1), z.array(argString).min(1)], {
-  error: 'expected a command: a string or a non-empty array of strings',
-});
+export const command = v.union(
+  [
+    v.pipe(argString, v.minLength(1, 'expected a command: a string or a non-empty array of strings')),
+    v.pipe(v.array(argString), v.minLength(1, 'expected a command: a string or a non-empty array of strings')),
+  ],
+  'expected a command: a string or a non-empty array of strings',
+);
+
+/** Environment variable names. */
+export const envName = v.pipe(v.string(), v.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'));
 
 /** Environment maps accept scalars and turn them into strings; each `KEY=VALUE` must fit a process. */
-export const envMap = z
-  .record(
-    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
-    z.union([z.string(), z.number(), z.boolean()]).transform(String),
-  )
-  .superRefine((env, ctx) => {
-    for (const [k, v] of Object.entries(env)) {
-      const problem = stringProblem(`${k}=${v}`);
-      if (problem) ctx.addIssue({ code: 'custom', message: `${k}=… ${problem}`, path: [k] });
-    }
-  });
+export const envMap = v.pipe(
+  record(envName, v.pipe(v.union([v.string(), v.number(), v.boolean()]), v.transform(String))),
+  refine<Record<string, string>>((env) =>
+    Object.entries(env).flatMap(([k, value]) => {
+      const problem = stringProblem(`${k}=${value}`);
+      return problem ? [{ message: `${k}=… ${problem}`, path: [k] }] : [];
+    }),
+  ),
+);
 
-export const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'names start with a letter or digit, then letters, digits, _ . -');
+export const name = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'names start with a letter or digit, then letters, digits, _ . -'));
+
+/** A non-empty string. */
+export const nonEmpty = v.pipe(v.string(), v.minLength(1, 'expected a non-empty string'));

@@ -1,6 +1,6 @@
 /** `control:` — the control socket (schema beside the runtime in server.ts). */
-import { z } from 'zod';
-import { boolLike } from '../config/types.js';
+import * as v from 'valibot';
+import { boolLike, nonEmpty, strictObject } from '../config/types.js';
 
 export const DEFAULT_SOCKET = '/var/run/pilotfish.sock';
 
@@ -26,41 +26,46 @@ export function parseMode(v: string | number): number | undefined {
 
 const MODE_ERROR = 'expected a file mode from 0 to 0777, such as "0600" or "0660"';
 
-const mode = z
-  .union([z.string(), z.number()], { error: MODE_ERROR })
-  .transform((v, ctx) => {
-    const m = parseMode(v);
+const MODE_DESCRIPTION = 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`. Also 0o600, or 384 (the value itself).';
+
+const mode = v.pipe(
+  v.union([v.string(), v.number()], MODE_ERROR),
+  v.rawTransform(({ dataset, addIssue, NEVER }) => {
+    const m = parseMode(dataset.value);
     if (m === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${MODE_ERROR}; got ${JSON.stringify(v)}` });
-      return z.NEVER;
+      addIssue({ message: `${MODE_ERROR}; got ${JSON.stringify(dataset.value)}` });
+      return NEVER;
     }
     return m;
-  })
-  .meta({
-    description: 'Socket file mode, in octal (default "0600": owner only); "0660" with `group`. Also 0o600, or 384 (the value itself).',
-    anyOf: [
-      { type: 'string', pattern: '^\\s*(0o|0)?[0-7]{1,4}\\s*$' },
-      { type: 'integer', minimum: 0 },
-    ],
-  } as never);
+  }),
+  v.description(MODE_DESCRIPTION),
+  v.metadata({
+    jsonSchema: {
+      description: MODE_DESCRIPTION, // this replaces the generated JSON Schema, so it carries the description too
+      anyOf: [
+        { type: 'string', pattern: '^\\s*(0o|0)?[0-7]{1,4}\\s*$' },
+        { type: 'integer', minimum: 0 },
+      ],
+    },
+  }),
+);
 
-export const controlSchema = z
-  .strictObject({
-    enabled: boolLike.default(true).meta({ description: 'Default true. Without a control plane, the CLI cannot reach this Pilotfish.' }),
-    socket: z
-      .string()
-      .min(1)
-      .optional()
-      .meta({
-        description: `Socket path. Defaults to $PILOTFISH_SOCKET, then ${DEFAULT_SOCKET}. When set here, failing to listen is fatal.`,
-      }),
-    mode: mode.default(0o600),
-    group: z.string().optional().meta({ description: 'Give this group (name or gid) the socket; combine with mode "0660".' }),
-  })
-  .default({ enabled: true, mode: 0o600 })
-  .meta({ description: 'The control plane: HTTP/JSON over a unix socket, used by the pilotfish CLI.' });
+export const controlSchema = v.optional(
+  v.pipe(
+    strictObject({
+      enabled: v.optional(v.pipe(boolLike, v.description('Default true. Without a control plane, the CLI cannot reach this Pilotfish.')), true),
+      socket: v.optional(
+        v.pipe(nonEmpty, v.description(`Socket path. Defaults to $PILOTFISH_SOCKET, then ${DEFAULT_SOCKET}. When set here, failing to listen is fatal.`)),
+      ),
+      mode: v.optional(mode, '0600'),
+      group: v.optional(v.pipe(v.string(), v.description('Give this group (name or gid) the socket; combine with mode "0660".'))),
+    }),
+    v.description('The control plane: HTTP/JSON over a unix socket, used by the pilotfish CLI.'),
+  ),
+  {},
+);
 
-export type ControlConfig = z.output<typeof controlSchema>;
+export type ControlConfig = v.InferOutput<typeof controlSchema>;
 
 /** The socket a `run` listens on and the CLI talks to: config, then $PILOTFISH_SOCKET, then the default. */
 export function socketPath(configured?: string, env: NodeJS.ProcessEnv = process.env): string {

@@ -1,129 +1,161 @@
 /** `jobs:` — the job schema (validation) beside the job runtime (job.ts). */
-import { z } from 'zod';
+import * as v from 'valibot';
 import { execProblem } from '../config/limits.js';
 import { nearest } from '../config/suggest.js';
-import { boolLike, command, duration, envMap, eventCode, intLike, name, signalName } from '../config/types.js';
+import {
+  boolLike,
+  command,
+  duration,
+  envMap,
+  eventCode,
+  intLike,
+  name,
+  nonEmpty,
+  oneOf,
+  record,
+  refine,
+  signalName,
+  strictObject,
+  type Problem,
+} from '../config/types.js';
 import { jobSecretsSchema, onSecretChangeSchema } from '../config/secret-refs.js';
 
-const trigger = z.strictObject({
-  source: z.string().min(1).meta({ description: 'A job, watch or signal name, or "pilotfish".' }),
-  once: eventCode.optional().meta({ description: 'Start once, on the first such event.' }),
-  each: eventCode.optional().meta({ description: 'Start on every such event.' }),
+const trigger = strictObject({
+  source: v.pipe(nonEmpty, v.description('A job, watch or signal name, or "pilotfish".')),
+  once: v.optional(v.pipe(eventCode, v.description('Start once, on the first such event.'))),
+  each: v.optional(v.pipe(eventCode, v.description('Start on every such event.'))),
 });
 
-export const whenSchema = z
-  .strictObject({
-    source: trigger.shape.source.optional(),
-    once: trigger.shape.once,
-    each: trigger.shape.each,
-    interval: duration.optional().meta({ description: 'Run periodically, every interval.' }),
-    all: z.array(trigger).min(1).optional().meta({ description: 'Start once every listed event has been seen (in any order).' }),
-    timeout: duration.optional().meta({
-      description: 'Give up waiting after this long, and publish timerExpired from this job.',
-    }),
-  })
-  .superRefine((w, ctx) => {
+const whenBase = strictObject({
+  source: v.optional(trigger.entries.source),
+  once: trigger.entries.once,
+  each: trigger.entries.each,
+  interval: v.optional(v.pipe(duration, v.description('Run periodically, every interval.'))),
+  all: v.optional(
+    v.pipe(
+      v.array(trigger),
+      v.minLength(1, 'Too small: expected array to have >=1 items'),
+      v.description('Start once every listed event has been seen (in any order).'),
+    ),
+  ),
+  timeout: v.optional(v.pipe(duration, v.description('Give up waiting after this long, and publish timerExpired from this job.'))),
+});
+
+export const whenSchema = v.pipe(
+  whenBase,
+  refine<v.InferOutput<typeof whenBase>>((w) => {
+    const problems: Problem[] = [];
     const kinds = [w.source !== undefined, w.interval !== undefined, w.all !== undefined].filter(Boolean).length;
-    if (kinds !== 1) ctx.addIssue({ code: 'custom', message: 'set exactly one of source, interval or all' });
-    if (w.once && w.each) ctx.addIssue({ code: 'custom', message: 'set once or each, not both', path: ['each'] });
-    if ((w.once || w.each) && w.source === undefined)
-      ctx.addIssue({ code: 'custom', message: 'once and each need a source', path: [w.once ? 'once' : 'each'] });
-    if (w.interval !== undefined && w.interval < 10) ctx.addIssue({ code: 'custom', message: 'interval must be at least 10ms', path: ['interval'] });
-    for (const [i, t] of (w.all ?? []).entries())
-      if (t.once && t.each) ctx.addIssue({ code: 'custom', message: 'set once or each, not both', path: ['all', i] });
-  });
+    if (kinds !== 1) problems.push({ message: 'set exactly one of source, interval or all' });
+    if (w.once && w.each) problems.push({ message: 'set once or each, not both', path: ['each'] });
+    if ((w.once || w.each) && w.source === undefined) problems.push({ message: 'once and each need a source', path: [w.once ? 'once' : 'each'] });
+    if (w.interval !== undefined && w.interval < 10) problems.push({ message: 'interval must be at least 10ms', path: ['interval'] });
+    for (const [i, t] of (w.all ?? []).entries()) if (t.once && t.each) problems.push({ message: 'set once or each, not both', path: ['all', i] });
+    return problems;
+  }),
+);
 
 const RESTART_WORDS = ['unlimited', 'never'] as const;
 const RESTART_ERROR = 'expected a number, "unlimited" or "never"';
 
 /** A restart count: a number (or a string of digits, from ${VAR}), "unlimited" or "never"; a typo gets a suggestion. */
-const restartCount = z
-  .union([z.number(), z.string()], { error: RESTART_ERROR })
-  .transform((v, ctx): number | 'unlimited' | 'never' => {
-    const text = typeof v === 'string' ? v.trim() : v;
+const restartCount = v.pipe(
+  v.union([v.number(), v.string()], RESTART_ERROR),
+  v.rawTransform(({ dataset, addIssue, NEVER }): number | 'unlimited' | 'never' => {
+    const value = dataset.value;
+    const text = typeof value === 'string' ? value.trim() : value;
     if (text === 'unlimited' || text === 'never') return text;
     const n = typeof text === 'number' ? text : /^\d{1,10}$/.test(text) ? Number(text) : NaN;
     if (Number.isInteger(n) && n >= 0 && n <= 1_000_000_000) return n;
     const guess = typeof text === 'string' ? nearest(text, RESTART_WORDS) : undefined;
-    ctx.addIssue({
-      code: 'custom',
+    addIssue({
       message: `${RESTART_ERROR} (from 0 to 1000000000); got ${JSON.stringify(typeof text === 'string' && text.length > 40 ? `${text.slice(0, 40)}…` : text)}${guess ? ` (did you mean "${guess}"?)` : ''}`,
     });
-    return z.NEVER;
-  })
+    return NEVER;
+  }),
   // For editors: the words, a number, or digits (from ${VAR}).
-  .meta({
-    anyOf: [{ enum: [...RESTART_WORDS] }, { type: 'integer', minimum: 0, maximum: 1_000_000_000 }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }],
-  } as never);
+  v.metadata({
+    jsonSchema: {
+      anyOf: [{ enum: [...RESTART_WORDS] }, { type: 'integer', minimum: 0, maximum: 1_000_000_000 }, { type: 'string', pattern: '^\\s*-?\\d+\\s*$' }],
+    },
+  }),
+);
 
-const backoffSchema = z.strictObject({
-  initial: duration.default(1000),
-  max: duration.default(30_000),
-  factor: z.number().min(1).max(100).default(2),
+const backoffSchema = strictObject({
+  initial: v.optional(duration, '1s'),
+  max: v.optional(duration, '30s'),
+  factor: v.optional(v.pipe(v.number(), v.minValue(1, 'Too small: expected number to be >=1'), v.maxValue(100, 'Too big: expected number to be <=100')), 2),
 });
 
-export const restartsSchema = z
-  .union([restartCount, z.strictObject({ max: restartCount.default('unlimited'), backoff: backoffSchema.optional() })], {
-    error: (issue) =>
-      issue.input !== null && typeof issue.input === 'object' && !Array.isArray(issue.input)
-        ? undefined
-        : 'expected a number, "unlimited", "never", or {max, backoff}',
-  })
-  .transform((r) => {
+export const restartsSchema = v.pipe(
+  v.union(
+    [restartCount, strictObject({ max: v.optional(restartCount, 'unlimited'), backoff: v.optional(backoffSchema) })],
+    // A mapping is described by what its own keys get wrong (config/load.ts looks inside the union).
+    'expected a number, "unlimited", "never", or {max, backoff}',
+  ),
+  v.transform((r) => {
     const spec = typeof r === 'object' ? r : { max: r, backoff: undefined };
     const max = spec.max === 'unlimited' ? Infinity : spec.max === 'never' ? 0 : spec.max;
     return { max, backoff: spec.backoff ?? { initial: 1000, max: 30_000, factor: 2 } };
-  });
+  }),
+);
 
-export const healthSchema = z.strictObject({
+export const healthSchema = strictObject({
   exec: command,
-  shell: boolLike.default(false),
-  interval: duration.default(10_000),
-  timeout: duration.optional().meta({ description: 'Defaults to the interval.' }),
-  ttl: duration.optional().meta({ description: 'Consul TTL for the check; defaults to twice the interval.' }),
+  shell: v.optional(boolLike, false),
+  interval: v.optional(duration, '10s'),
+  timeout: v.optional(v.pipe(duration, v.description('Defaults to the interval.'))),
+  ttl: v.optional(v.pipe(duration, v.description('Consul TTL for the check; defaults to twice the interval.'))),
 });
 
-export const jobSchema = z
-  .strictObject({
-    name,
-    exec: command.meta({ description: 'The command: an argv array, or a string split like a shell would.' }),
-    shell: boolLike.default(false).meta({ description: 'Give a string exec to /bin/sh -c.' }),
-    env: envMap.default({}),
-    secrets: jobSecretsSchema,
-    onSecretChange: onSecretChangeSchema,
-    cwd: z.string().optional(),
-    user: z.string().optional().meta({
-      description: 'Run as this user: a name, uid, or user:group. A user given alone also gets its supplementary groups from /etc/group (through setpriv).',
-    }),
-    when: whenSchema.optional(),
-    restarts: restartsSchema.default({ max: 0, backoff: { initial: 1000, max: 30_000, factor: 2 } }),
-    timeout: duration.optional().meta({ description: 'Kill the process group if it runs longer than this.' }),
-    stopSignal: signalName.default('SIGTERM'),
-    stopTimeout: duration.optional().meta({ description: 'Defaults to the top-level stopTimeout.' }),
-    health: healthSchema.optional(),
-    port: intLike(1, 65535).optional().meta({ description: 'Register a Consul service on this port.' }),
-    tags: z.array(z.string()).default([]),
-    interfaces: z.union([z.string(), z.array(z.string())]).optional(),
-    initialStatus: z.enum(['passing', 'warning', 'critical']).optional(),
-    serviceId: z.string().min(1).optional().meta({ description: 'Consul service ID; defaults to <name>-<hostname>.' }),
-    meta: z.record(z.string(), z.string()).optional().meta({ description: 'Consul service meta.' }),
-    deregisterCriticalServiceAfter: duration.optional().meta({ description: 'Consul removes the service after its check is critical this long.' }),
-    enableTagOverride: boolLike.optional().meta({ description: 'Let other agents edit the tags (Consul EnableTagOverride).' }),
-    main: boolLike.default(false).meta({ description: "Pilotfish exits with this job's exit code when it ends." }),
-    logging: z
-      .enum(['wrapped', 'raw'])
-      .default('wrapped')
-      .meta({ description: 'wrapped: each output line logged with job and pid; raw: passed through untouched.' }),
-  })
-  .superRefine((job, ctx) => {
+const jobBase = strictObject({
+  name,
+  exec: v.pipe(command, v.description('The command: an argv array, or a string split like a shell would.')),
+  shell: v.optional(v.pipe(boolLike, v.description('Give a string exec to /bin/sh -c.')), false),
+  env: v.optional(envMap, {}),
+  secrets: jobSecretsSchema,
+  onSecretChange: onSecretChangeSchema,
+  cwd: v.optional(v.string()),
+  user: v.optional(
+    v.pipe(
+      v.string(),
+      v.description('Run as this user: a name, uid, or user:group. A user given alone also gets its supplementary groups from /etc/group (through setpriv).'),
+    ),
+  ),
+  when: v.optional(whenSchema),
+  // No restarts: { max: 0, backoff: { initial: 1000, max: 30000, factor: 2 } }.
+  restarts: v.optional(restartsSchema, { max: 0 }),
+  timeout: v.optional(v.pipe(duration, v.description('Kill the process group if it runs longer than this.'))),
+  stopSignal: v.optional(signalName, 'SIGTERM'),
+  stopTimeout: v.optional(v.pipe(duration, v.description('Defaults to the top-level stopTimeout.'))),
+  health: v.optional(healthSchema),
+  port: v.optional(v.pipe(intLike(1, 65535), v.description('Register a Consul service on this port.'))),
+  tags: v.optional(v.array(v.string()), []),
+  interfaces: v.optional(v.union([v.string(), v.array(v.string())])),
+  initialStatus: v.optional(oneOf(['passing', 'warning', 'critical'])),
+  serviceId: v.optional(v.pipe(nonEmpty, v.description('Consul service ID; defaults to <name>-<hostname>.'))),
+  meta: v.optional(v.pipe(record(v.string(), v.string()), v.description('Consul service meta.'))),
+  deregisterCriticalServiceAfter: v.optional(v.pipe(duration, v.description('Consul removes the service after its check is critical this long.'))),
+  enableTagOverride: v.optional(v.pipe(boolLike, v.description('Let other agents edit the tags (Consul EnableTagOverride).'))),
+  main: v.optional(v.pipe(boolLike, v.description("Pilotfish exits with this job's exit code when it ends.")), false),
+  logging: v.optional(
+    v.pipe(oneOf(['wrapped', 'raw']), v.description('wrapped: each output line logged with job and pid; raw: passed through untouched.')),
+    'wrapped',
+  ),
+});
+
+export const jobSchema = v.pipe(
+  jobBase,
+  refine<v.InferOutput<typeof jobBase>>((job) => {
     // The job's own part of what its process is started with must fit the kernel's limit by
     // itself (Pilotfish's environment and putenv are added at spawn, and checked there).
     const argv = typeof job.exec === 'string' ? [job.exec] : job.exec;
     const problem = execProblem(argv, job.env);
-    if (problem && problem.what === 'argv and environment') ctx.addIssue({ code: 'custom', message: problem.message, path: ['env'] });
-  });
+    return problem && problem.what === 'argv and environment' ? [{ message: problem.message, path: ['env'] }] : [];
+  }),
+);
 
-export type JobConfig = z.output<typeof jobSchema>;
-export type WhenConfig = z.output<typeof whenSchema>;
-export type RestartsConfig = z.output<typeof restartsSchema>;
-export type HealthConfig = z.output<typeof healthSchema>;
+export type JobConfig = v.InferOutput<typeof jobSchema>;
+export type WhenConfig = v.InferOutput<typeof whenSchema>;
+export type RestartsConfig = v.InferOutput<typeof restartsSchema>;
+export type HealthConfig = v.InferOutput<typeof healthSchema>;

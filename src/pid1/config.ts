@@ -1,6 +1,6 @@
 /** `signals:` — which signals reaching Pilotfish go to which jobs, and what they become. */
-import { z } from 'zod';
-import { boolLike, signalName } from '../config/types.js';
+import * as v from 'valibot';
+import { boolLike, oneOf, record, signalName, strictObject } from '../config/types.js';
 
 /**
  * Signals that can be forwarded. TERM and INT start the stop sequence (in init mode they are
@@ -8,13 +8,13 @@ import { boolLike, signalName } from '../config/types.js';
  */
 export const FORWARDABLE = ['SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGALRM', 'SIGCONT', 'SIGTSTP', 'SIGTTIN', 'SIGTTOU', 'SIGPWR'] as const;
 
-const route = z.strictObject({
-  to: z.array(z.string()).default([]).meta({ description: 'Jobs that receive the signal (their whole process group). Empty: none.' }),
-  as: signalName.optional().meta({ description: 'Rewrite the signal to this one before sending it.' }),
-  event: boolLike.default(true).meta({ description: 'Also publish a `signal` event that jobs can wait on.' }),
+const route = strictObject({
+  to: v.optional(v.pipe(v.array(v.string()), v.description('Jobs that receive the signal (their whole process group). Empty: none.')), []),
+  as: v.optional(v.pipe(signalName, v.description('Rewrite the signal to this one before sending it.'))),
+  event: v.optional(v.pipe(boolLike, v.description('Also publish a `signal` event that jobs can wait on.')), true),
 });
 
-export const signalsSchema = z.partialRecord(z.enum(FORWARDABLE, { error: `only these signals can be routed: ${FORWARDABLE.join(', ')}` }), route).default({});
+export const signalsSchema = v.optional(record(oneOf(FORWARDABLE, `only these signals can be routed: ${FORWARDABLE.join(', ')}`), route), {});
 
-export type SignalRoute = z.output<typeof route>;
-export type SignalsConfig = z.output<typeof signalsSchema>;
+export type SignalRoute = v.InferOutput<typeof route>;
+export type SignalsConfig = v.InferOutput<typeof signalsSchema>;

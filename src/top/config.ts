@@ -8,7 +8,7 @@ import { parseWith, readConfigText, type ConfigSpec, type Positions } from '../c
 import { nearest } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
-import { configSchema, eventSources, jsonSchema, type Config } from './schema.js';
+import { configSchema, eventSources, type Config } from './schema.js';
 
 export interface LoadedConfig {
   file: string;
@@ -150,4 +150,4 @@ function whenCycles(config: Config, where: Positions): ConfigIssue[] {
   return issues;
 }
 
-const SPEC: ConfigSpec<Config> = { schema: configSchema, jsonSchema, crossCheck };
+const SPEC: ConfigSpec<Config> = { schema: configSchema, crossCheck };

@@ -25,6 +25,8 @@ import type { SignalRoutes } from '../pid1/signals.js';
 import { terminalSpawner } from '../pid1/terminal.js';
 import { setForegroundSpawn } from '../jobs/foreground.js';
 import { constants } from 'node:os';
+import * as v from 'valibot';
+import { jobSchema } from '../jobs/config.js';
 import { configSchema, type Config } from './schema.js';
 
 /** The name of the one job of init mode. */
@@ -100,7 +102,7 @@ export function initSignalRoutes(): SignalRoutes {
 /** The config init mode runs: one main job, raw output, no control socket. */
 export function initConfig(command: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const { SIGTERM: _t, SIGINT: _i, ...signals } = initSignalRoutes();
-  return configSchema.parse({
+  return v.parse(configSchema, {
     logging: { level: initLevel(env), format: 'text' },
     control: { enabled: false },
     signals,
@@ -118,7 +120,7 @@ export function withMainCommand(config: Config, command: string[]): Config {
   if (main) return { ...config, jobs: config.jobs.map((j) => (j === main ? { ...j, exec: command, shell: false } : j)) };
   let name = INIT_JOB;
   for (let n = 2; config.jobs.some((j) => j.name === name); n++) name = `${INIT_JOB}-${n}`;
-  const job = configSchema.shape.jobs.element.parse({ name, main: true, exec: command, logging: 'raw' });
+  const job = v.parse(jobSchema, { name, main: true, exec: command, logging: 'raw' });
   return { ...config, jobs: [...config.jobs, job] };
 }
 

@@ -2,7 +2,7 @@
  * The whole config schema, composed from each subsystem's own schema. The same definition
  * validates configs and generates the JSON Schema (`pilotfish schema`), so they cannot drift.
  */
-import { z } from 'zod';
+import * as v from 'valibot';
 import { BACKUP_SOURCE, backupSchema } from '../backup/config.js';
 import { controlSchema } from '../control/config.js';
 import { ELECTION_SOURCE, electionSchema } from '../election/config.js';
@@ -12,34 +12,36 @@ import { templatesSchema } from '../templates/config.js';
 import { telemetrySchema } from '../telemetry/config.js';
 import { signalsSchema } from '../pid1/config.js';
 import { vaultSchema } from '../vault/config.js';
-import { duration } from '../config/types.js';
+import { duration, oneOf, strictObject } from '../config/types.js';
 
-export const loggingSchema = z
-  .strictObject({
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-    format: z.enum(['json', 'text']).default('json'),
-  })
-  .default({ level: 'info', format: 'json' });
+export const loggingSchema = v.optional(
+  strictObject({
+    level: v.optional(oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
+    format: v.optional(oneOf(['json', 'text']), 'json'),
+  }),
+  {},
+);
 
-export const configSchema = z
-  .strictObject({
-    $schema: z.string().optional().meta({ description: 'Ignored; lets editors find the JSON Schema.' }),
+export const configSchema = v.pipe(
+  strictObject({
+    $schema: v.optional(v.pipe(v.string(), v.description('Ignored; lets editors find the JSON Schema.'))),
     logging: loggingSchema,
-    stopTimeout: duration.default(10_000).meta({ description: 'Default time a job gets to stop before SIGKILL.' }),
+    stopTimeout: v.optional(v.pipe(duration, v.description('Default time a job gets to stop before SIGKILL.')), '10s'),
     signals: signalsSchema,
-    jobs: z.array(jobSchema).min(1, 'at least one job is needed'),
-    consul: consulSchema.optional(),
+    jobs: v.pipe(v.array(jobSchema), v.minLength(1, 'at least one job is needed')),
+    consul: v.optional(consulSchema),
     watches: watchesSchema,
     templates: templatesSchema,
     control: controlSchema,
-    telemetry: telemetrySchema.optional(),
-    backup: backupSchema.optional(),
-    election: electionSchema.optional(),
-    vault: vaultSchema.optional(),
-  })
-  .meta({ title: 'Pilotfish configuration' });
+    telemetry: v.optional(telemetrySchema),
+    backup: v.optional(backupSchema),
+    election: v.optional(electionSchema),
+    vault: v.optional(vaultSchema),
+  }),
+  v.title('Pilotfish configuration'),
+);
 
-export type Config = z.output<typeof configSchema>;
+export type Config = v.InferOutput<typeof configSchema>;
 
 /**
  * Event sources beyond jobs, signals and `pilotfish`, so `when.source` can be checked: one line
@@ -55,12 +57,4 @@ export function eventSources(config: Config): string[] {
     ...(config.election ? [ELECTION_SOURCE] : []), // election: elected, demoted
     ...(config.vault?.secrets.map((s) => s.name) ?? []), // vault secrets: changed on rotation
   ];
-}
-
-let cached: Record<string, unknown> | undefined;
-
-/** The JSON Schema (draft-07) of the config as written by users (the input side). */
-export function jsonSchema(): Record<string, unknown> {
-  cached ??= z.toJSONSchema(configSchema, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return cached;
 }

@@ -3,6 +3,7 @@
  * result must be exactly the tree of one complete backup, never older than the last backup
  * that finished, and no half-written snapshot is ever visible.
  */
+import * as valibot from 'valibot';
 import { spawn } from 'node:child_process';
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ function crashSuite(kind: StoreKind): void {
     const src = join(tempDir(), 'src');
     const dst = join(tempDir(), 'dst');
     const raw = rawConfigFor(kind, src, { chunking: { avgSize: 64 * 1024 }, lease: { ttl: '1s' }, retention: { keepLast: 1000, hourly: 0, daily: 0 } });
-    const config = backupSchema.parse(raw);
+    const config = valibot.parse(backupSchema, raw);
     const configFile = join(tempDir(), 'pilotfish.yaml');
     await writeFile(configFile, stringify({ jobs: [{ name: 'app', exec: 'true' }], backup: raw }));
     const reader = new BackupService({ ...config, sources: [{ path: dst, name: 'data', exclude: [] }] }, log);

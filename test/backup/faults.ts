@@ -17,6 +17,7 @@
  * killed) too. The delays come from a seeded generator: a seed replays the same schedule
  * (the machine's timing still decides where each kill lands).
  */
+import * as valibot from 'valibot';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -151,7 +152,7 @@ export class KillHarness {
           },
         }
       : rawConfigFor(this.options.store, this.src, extra);
-    const config = backupSchema.parse(raw);
+    const config = valibot.parse(backupSchema, raw);
     const restoreRaw = { ...raw, sources: [{ path: this.dst, name: 'data' }] };
     this.#configFile = join(tempDir('pf-kill-'), 'backup.yaml');
     this.#restoreFile = join(tempDir('pf-kill-'), 'restore.yaml');

@@ -1,4 +1,5 @@
 /** Shared pieces of the backup tests: trees to back up, digests to compare, configs per store. */
+import * as valibot from 'valibot';
 import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, symlink, writeFile, chmod } from 'node:fs/promises';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -100,7 +101,7 @@ export function rawConfigFor(
 
 /** The same, parsed (durations in ms). */
 export function configFor(kind: StoreKind, dir: string, extra: Record<string, unknown> = {}, repoId?: string): BackupConfig {
-  return backupSchema.parse(rawConfigFor(kind, dir, extra, repoId));
+  return valibot.parse(backupSchema, rawConfigFor(kind, dir, extra, repoId));
 }
 
 /** Put the S3 credentials where the AWS SDK looks for them. */

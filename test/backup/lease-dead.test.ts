@@ -3,6 +3,7 @@
  * the lease (in its pre hook) does not block the next backup on this host for the lease's TTL;
  * a live holder, a holder on another machine and one from before this version still do.
  */
+import * as valibot from 'valibot';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ it('a backup killed with -9 while holding the lease does not block the next one 
     lease: { ttl: `${TTL / 1000}s` },
     hooks: { pre: { command: `echo $$$$ > ${hookPid}; exec sleep 600`, shell: true, timeout: '10m' } },
   }); // $$ is a literal $ in a config
-  const config = backupSchema.parse(raw);
+  const config = valibot.parse(backupSchema, raw);
   const configFile = join(tempDir(), 'pilotfish.yaml');
   await writeFile(configFile, stringify({ jobs: [{ name: 'app', exec: 'true' }], backup: raw }));
   const store = createStore(config);
@@ -57,7 +58,7 @@ it('a backup killed with -9 while holding the lease does not block the next one 
 
 it('takes over a reused pid (start time changed); never a live holder, one of another machine or one of an earlier version', async () => {
   const src = join(tempDir(), 'src');
-  const config = backupSchema.parse(rawConfigFor('local', src));
+  const config = valibot.parse(backupSchema, rawConfigFor('local', src));
   const store = createStore(config);
   const me = selfProcess();
   expect(me).toBeDefined();

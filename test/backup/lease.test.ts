@@ -3,6 +3,7 @@
  * holder named in the refusal, a lock lost when Consul ends the session, and a BackupService
  * that uses it when the config has a consul: section (lease.backend auto).
  */
+import * as valibot from 'valibot';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { consulSchema } from '../../src/consul/config.js';
@@ -17,7 +18,7 @@ import { configFor, log, makeTree, removeTempDirs, tempDir } from './helpers.js'
 afterAll(removeTempDirs);
 
 describeWithServices('backup writer lock on Consul', ['consul'], () => {
-  const consul = () => consulSchema.parse({ address: services().CONSUL_HTTP_ADDR });
+  const consul = () => valibot.parse(consulSchema, { address: services().CONSUL_HTTP_ADDR });
 
   it('one holder at a time; the refusal names the holder; a session ended by Consul aborts the writer', async () => {
     const client = new SessionClient(consul());

@@ -3,6 +3,7 @@
  * before many more are pulled, several sources sharing packs come back each in its place, and
  * a pack that blocks split is fetched in parts (ranged reads) that still verify.
  */
+import * as valibot from 'valibot';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ describe('streamed restore', () => {
     const b = tempDir();
     await smallFiles(a, 3000, 'a');
     await smallFiles(b, 1000, 'b');
-    const { sources } = backupSchema.parse({
+    const { sources } = valibot.parse(backupSchema, {
       sources: [
         { path: a, name: 'a' },
         { path: b, name: 'b' },
@@ -129,7 +130,7 @@ describe('stream source restore', () => {
     const output = join(tempDir(), 'restored.bin');
     // 6 MiB in chunks of 64 KiB on average (the text part cuts bigger): dozens, in two packs.
     await writeFile(input, Buffer.concat([pseudoRandom(3 * 1024 * 1024, 7), Buffer.from('text '.repeat(600_000))]));
-    const { sources } = backupSchema.parse({
+    const { sources } = valibot.parse(backupSchema, {
       sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }],
       store: { local: { path: tempDir() } },
     });

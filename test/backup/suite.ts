@@ -1,4 +1,5 @@
 /** The store-independent backup tests, run against the local store and against the real MinIO. */
+import * as valibot from 'valibot';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { appendFile, mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
@@ -256,7 +257,7 @@ export function storeSuite(kind: StoreKind): void {
     const output = join(dir, 'restored.bin');
     await writeFile(input, Buffer.concat([pseudoRandom(700_000, 3), Buffer.from('tail\n')]));
     const base = rawConfigFor(kind, join(dir, 'unused'), SMALL_CHUNKS);
-    const config = backupSchema.parse({
+    const config = valibot.parse(backupSchema, {
       ...base,
       sources: [{ name: 'db', command: ['cat', input], restore: `cat > ${output}`, shell: true }],
     });
@@ -269,7 +270,7 @@ export function storeSuite(kind: StoreKind): void {
     expect(back.snapshot).toBe(r.snapshot);
     expect(execFileSync('cmp', [input, output]).length).toBe(0);
     // A failing command fails the backup and writes no snapshot.
-    const failing = new BackupService(backupSchema.parse({ ...base, sources: [{ name: 'db', command: 'false', restore: 'true' }] }), log);
+    const failing = new BackupService(valibot.parse(backupSchema, { ...base, sources: [{ name: 'db', command: 'false', restore: 'true' }] }), log);
     cleanup.push(() => failing.close());
     expect(await codeOf(failing.backupNow())).toBe('PF_BACKUP_SOURCE');
     expect((await service.snapshots()).length).toBe(1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/top/config.js';
-import { jsonSchema } from '../../src/top/schema.js';
+import { jsonSchema } from '../../src/top/json-schema.js';
 
 function issues(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   try {

@@ -1,6 +1,7 @@
 // A Consul that accepts connections and never answers (a dropped connection, a hung proxy):
 // the watch's request must time out and back off, never hang silently (the node client's
 // own watch() could). A silent TCP peer is a fault, not a fake Consul: nothing answers.
+import * as valibot from 'valibot';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, expect, it, describe } from 'vitest';
 import pino from 'pino';
@@ -31,7 +32,7 @@ describe('watch against a silent peer', () => {
   it('times each request out, warns, and keeps retrying', async () => {
     const lines: Array<{ msg: string; level: number }> = [];
     const log = pino({ level: 'trace' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-    const { client } = createClient(consulSchema.parse({ address: `127.0.0.1:${port}`, requestTimeout: '300ms' }));
+    const { client } = createClient(valibot.parse(consulSchema, { address: `127.0.0.1:${port}`, requestTimeout: '300ms' }));
     const watcher = new BlockingQuery({ kind: 'key', key: 'x' }, client, { blockingWait: 1000, requestTimeout: 300, log, label: 'watch silent' }, () => {});
     const t0 = Date.now();
     watcher.start();
@@ -86,7 +87,7 @@ describeWithServices('blocking query on a connection that goes silent', ['consul
     const r = await relay(addr);
     const lines: Array<{ msg: string; level: number }> = [];
     const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
-    const { client } = createClient(consulSchema.parse({ address: `127.0.0.1:${r.port}`, requestTimeout: '300ms' }));
+    const { client } = createClient(valibot.parse(consulSchema, { address: `127.0.0.1:${r.port}`, requestTimeout: '300ms' }));
     const key = `hang-${Math.random().toString(36).slice(2, 8)}`;
     const seen: unknown[] = [];
     const watcher = new BlockingQuery(

@@ -1,4 +1,5 @@
 // Pure pieces of the Consul subsystem: address choice, KV variable names, normalized content.
+import * as valibot from 'valibot';
 import { describe, expect, it } from 'vitest';
 import type { NetworkInterfaceInfo } from 'node:os';
 import { chooseAddress } from '../../src/jobs/address.js';
@@ -41,7 +42,7 @@ describe('chooseAddress', () => {
 });
 
 describe('KV environment names', () => {
-  const spec = (extra: Record<string, unknown>) => consulSchema.parse({ kv: [{ jobs: ['app'], ...extra }] }).kv[0]!;
+  const spec = (extra: Record<string, unknown>) => valibot.parse(consulSchema, { kv: [{ jobs: ['app'], ...extra }] }).kv[0]!;
 
   it('strips, upper-cases and sanitises like envconsul', () => {
     expect(variablesOf(spec({ prefix: 'app/config/' }), { 'db.host': 'h', 'max-conn': '5', '9lives': 'y' })).toEqual({

@@ -14,7 +14,7 @@ import { ConfigError } from '../../src/config/errors.js';
 import { decodeUtf8 } from '../../src/config/load.js';
 import { knownKeys } from '../../src/config/suggest.js';
 import { parseConfig } from '../../src/top/config.js';
-import { jsonSchema } from '../../src/top/schema.js';
+import { configSchema } from '../../src/top/schema.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -272,7 +272,7 @@ function mutateTree(root: unknown, rnd: Random): unknown {
     const key = path[path.length - 1];
     const node = path.reduce<unknown>((n2, seg) => (n2 as Record<string | number, unknown>)?.[seg], tree);
     const schemaKeys = knownKeys(
-      jsonSchema(),
+      configSchema,
       path.filter((s) => typeof s === 'string' || typeof s === 'number'),
     );
     switch (rnd.int(7)) {

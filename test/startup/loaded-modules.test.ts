@@ -14,7 +14,7 @@ import { CLI, ROOT } from '../helpers/pilotfish.js';
 
 /**
  * Code a minimal run must not load: a subsystem's runtime or a client library only it uses. A
- * subsystem's config.ts (its zod schema) may load: every run validates the composed config, whose
+ * subsystem's config.ts (its schema) may load: every run validates the composed config, whose
  * schema has every section.
  */
 const FORBIDDEN: Array<[string, RegExp]> = [

@@ -1,5 +1,6 @@
 // The data-source interface other subsystems (Vault) plug into, exercised with a source of the
 // test's own: late registration, values and changes, missing values, reference checks.
+import * as valibot from 'valibot';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ function setup(extra: Record<string, unknown>) {
   const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
   const events: string[] = [];
   const failures: string[] = [];
-  const config = templateSchema.parse({ name: 't', destination: join(dir, 'out'), logEvery: '100ms', ...extra });
+  const config = valibot.parse(templateSchema, { name: 't', destination: join(dir, 'out'), logEvery: '100ms', ...extra });
   const template = new Template(config, {
     engine: createEngine(),
     sources,

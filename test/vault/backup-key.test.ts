@@ -3,6 +3,7 @@
 // the key never appears in Pilotfish's output. `pilotfish backup` asks the running Pilotfish
 // through its control socket; with none running, the standalone commands log in to Vault
 // themselves with the same vault: section.
+import * as valibot from 'valibot';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -77,11 +78,11 @@ describeWithServices('vault: backup key', ['vault'], () => {
     const log = createLogger({ level: 'silent' });
     const keyFile = join(role.dir, 'key');
     writeFileSync(keyFile, key);
-    const withKey = new BackupService(backupSchema.parse({ ...backup, encryption: { key: { file: keyFile } } }), log);
+    const withKey = new BackupService(valibot.parse(backupSchema, { ...backup, encryption: { key: { file: keyFile } } }), log);
     expect((await withKey.snapshots()).filter((s) => s.readable)).toHaveLength(3);
     const otherFile = join(role.dir, 'other');
     writeFileSync(otherFile, randomBytes(32).toString('hex'));
-    const withOther = new BackupService(backupSchema.parse({ ...backup, encryption: { key: { file: otherFile } } }), log);
+    const withOther = new BackupService(valibot.parse(backupSchema, { ...backup, encryption: { key: { file: otherFile } } }), log);
     await expect(withOther.snapshots().then((list) => list.filter((s) => s.readable))).rejects.toThrow();
   });
 });

@@ -1,4 +1,5 @@
 // Pure parts of the Vault subsystem: config, paths, change detection, delivery, files, redaction.
+import * as valibot from 'valibot';
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +17,11 @@ import { NO_METRICS } from '../../src/subsystem/metrics.js';
 import { fileContent, fileOwner, writeSecretFile } from '../../src/vault/files.js';
 import { fingerprint, readPath, registerValues } from '../../src/vault/secrets.js';
 
-const job = (over: Record<string, unknown>) => jobSchema.parse({ name: 'app', exec: 'true', ...over });
+const job = (over: Record<string, unknown>) => valibot.parse(jobSchema, { name: 'app', exec: 'true', ...over });
 
 describe('vault config', () => {
   it('defaults: token auth from $VAULT_TOKEN, renew at 2/3, refresh 60s, fail fast', () => {
-    const v = vaultSchema.parse({});
+    const v = valibot.parse(vaultSchema, {});
     expect(v.auth).toEqual({ token: { env: 'VAULT_TOKEN' } });
     expect(v.renewAt).toBeCloseTo(2 / 3);
     expect(v.refresh).toBe(60_000);
@@ -28,25 +29,25 @@ describe('vault config', () => {
   });
 
   it('refresh is configurable per secret and globally', () => {
-    const v = vaultSchema.parse({ refresh: '5s', secrets: [{ name: 'db', path: 'secret/db', refresh: '250ms' }] });
+    const v = valibot.parse(vaultSchema, { refresh: '5s', secrets: [{ name: 'db', path: 'secret/db', refresh: '250ms' }] });
     expect(v.refresh).toBe(5000);
     expect(v.secrets[0]?.refresh).toBe(250);
   });
 
   it('refuses two auth methods, a wrapped secret_id without its file, and unknown file secrets', () => {
-    expect(vaultSchema.safeParse({ auth: { token: {}, approle: { roleId: 'x' } } }).success).toBe(false);
-    expect(vaultSchema.safeParse({ auth: { approle: { roleId: 'x', wrapped: true } } }).success).toBe(false);
-    expect(vaultSchema.safeParse({ auth: { approle: { roleId: 'x', roleIdFile: '/r' } } }).success).toBe(false);
-    const bad = vaultSchema.safeParse({ secrets: [{ name: 'db', path: 'secret/db' }], files: [{ secret: 'dbb', path: '/run/x' }] });
+    expect(valibot.safeParse(vaultSchema, { auth: { token: {}, approle: { roleId: 'x' } } }).success).toBe(false);
+    expect(valibot.safeParse(vaultSchema, { auth: { approle: { roleId: 'x', wrapped: true } } }).success).toBe(false);
+    expect(valibot.safeParse(vaultSchema, { auth: { approle: { roleId: 'x', roleIdFile: '/r' } } }).success).toBe(false);
+    const bad = valibot.safeParse(vaultSchema, { secrets: [{ name: 'db', path: 'secret/db' }], files: [{ secret: 'dbb', path: '/run/x' }] });
     expect(bad.success).toBe(false);
-    expect(JSON.stringify(bad.error?.issues)).toContain('unknown secret \\"dbb\\"');
+    expect(JSON.stringify(bad.issues)).toContain('unknown secret \\"dbb\\"');
   });
 
   it('a job maps variables to name#field, and reacts by signal or restart', () => {
     expect(job({ secrets: { DB_PASSWORD: 'db#password' }, onSecretChange: { signal: 'SIGHUP' } }).secrets).toEqual({ DB_PASSWORD: 'db#password' });
-    expect(jobSchema.safeParse({ name: 'a', exec: 'x', secrets: { DB: 'db' } }).success).toBe(false);
-    expect(jobSchema.safeParse({ name: 'a', exec: 'x', onSecretChange: { restart: true } }).success).toBe(true);
-    expect(jobSchema.safeParse({ name: 'a', exec: 'x', onSecretChange: { signal: 'SIGNOPE' } }).success).toBe(false);
+    expect(valibot.safeParse(jobSchema, { name: 'a', exec: 'x', secrets: { DB: 'db' } }).success).toBe(false);
+    expect(valibot.safeParse(jobSchema, { name: 'a', exec: 'x', onSecretChange: { restart: true } }).success).toBe(true);
+    expect(valibot.safeParse(jobSchema, { name: 'a', exec: 'x', onSecretChange: { signal: 'SIGNOPE' } }).success).toBe(false);
   });
 
   it('secret names are event sources for when:', () => {
@@ -63,7 +64,7 @@ jobs:
 });
 
 describe('secret paths', () => {
-  const s = (o: Record<string, unknown>) => secretSchema.parse({ name: 'x', ...o });
+  const s = (o: Record<string, unknown>) => valibot.parse(secretSchema, { name: 'x', ...o });
   it('kv2 reads <mount>/data/<key>, with a pinned version', () => {
     expect(readPath(s({ path: 'secret/app/db' }))).toBe('secret/data/app/db');
     expect(readPath(s({ path: 'secret/data/app/db' }))).toBe('secret/data/app/db');
@@ -75,7 +76,7 @@ describe('secret paths', () => {
     expect(readPath(s({ path: 'database/creds/app', engine: 'generic' }))).toBe('database/creds/app');
   });
   it('version is for kv2 only', () => {
-    expect(secretSchema.safeParse({ name: 'x', path: 'kv1/a', engine: 'kv1', version: 2 }).success).toBe(false);
+    expect(valibot.safeParse(secretSchema, { name: 'x', path: 'kv1/a', engine: 'kv1', version: 2 }).success).toBe(false);
   });
 });
 

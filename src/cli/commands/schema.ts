@@ -1,4 +1,4 @@
-import { jsonSchema } from '../../top/schema.js';
+import { jsonSchema } from '../../top/json-schema.js';
 import { parse } from '../args.js';
 
 export async function run(argv: string[] = []): Promise<number> {
