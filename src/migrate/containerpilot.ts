@@ -15,8 +15,9 @@ import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import { Notes, isObj, type Context, type Obj } from './common.js';
 import { TemplateError } from './gotemplate/parse.js';
 import { renderTemplate, type RenderNote } from './render.js';
-import { V2_KEYS, convertV2 } from './v2.js';
-import { V3_KEYS, convertV3 } from './v3.js';
+import { LEADING, V2_ONLY, isContainerPilotObject, seemsContainerPilot } from './detect.js';
+import { convertV2 } from './v2.js';
+import { convertV3 } from './v3.js';
 
 export interface MigrateOptions {
   /** The file name, for messages. */
@@ -38,8 +39,6 @@ export interface MigrateResult {
   notes: string[];
   version: 2 | 3;
 }
-
-const V2_ONLY = V2_KEYS.filter((k) => !V3_KEYS.includes(k));
 
 /** 2 or 3, from the keys (a config with `jobs` or `watches` is v3; with v2-only keys, v2). */
 function versionOf(cp: Obj): 2 | 3 {
@@ -140,32 +139,11 @@ export function migrate(source: string, options: MigrateOptions | string = {}): 
  * `named`: the file is the one $CONTAINERPILOT names, so any JSON object in it is ContainerPilot's.
  */
 export function isContainerPilot(text: string, named = false): boolean {
-  const body = text.replace(/^(?:\s+|\/\/[^\n]*\n?|\/\*[\s\S]*?\*\/)*/, '');
-  if (!body.startsWith('{')) return false;
-  if (body.includes('{{') || named) return true; // named: the file $CONTAINERPILOT points to
-  let parsed: unknown;
+  const quick = seemsContainerPilot(text, named);
+  if (quick !== undefined) return quick;
   try {
-    parsed = JSON5.parse(body);
+    return isContainerPilotObject(JSON5.parse(text.replace(LEADING, '')));
   } catch {
     return false;
   }
-  if (!isObj(parsed)) return false;
-  if (V2_ONLY.some((k) => k in parsed)) return true;
-  if (['templates', 'vault', 'backup', 'election', 'signals', '$schema'].some((k) => k in parsed)) return false;
-  if (typeof parsed.consul === 'string' || (isObj(parsed.consul) && ('scheme' in parsed.consul || 'tls' in parsed.consul))) return true;
-  const jobs = Array.isArray(parsed.jobs) ? parsed.jobs.filter(isObj) : [];
-  if (jobs.some((j) => 'main' in j || 'shell' in j || 'initialStatus' in j || 'env' in j)) return false;
-  if (
-    jobs.some(
-      (j) =>
-        'initial_status' in j ||
-        isObj(j.consul) ||
-        (isObj(j.when) && typeof j.when.source === 'string' && j.when.source.startsWith('watch.')) ||
-        (isObj(j.logging) && 'raw' in j.logging),
-    )
-  )
-    return true;
-  const watches = Array.isArray(parsed.watches) ? parsed.watches.filter(isObj) : [];
-  if (watches.some((w) => !('service' in w) && !('key' in w) && !('prefix' in w))) return true;
-  return false;
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../config/errors.js';
 import { MigrateError, migrate } from './containerpilot.js';
 
 export { isContainerPilot } from './containerpilot.js';
+export { containerPilotFile } from './detect.js';
 
 export interface Converted {
   yaml: string;
@@ -14,12 +15,6 @@ export interface Converted {
   file: string;
   version: 2 | 3;
   notes: string[];
-}
-
-/** The file $CONTAINERPILOT names (without ContainerPilot 2's file:// prefix), if any. */
-export function containerPilotFile(env: NodeJS.ProcessEnv): string | undefined {
-  const v = env.CONTAINERPILOT;
-  return v ? v.replace(/^file:\/\//, '') : undefined;
 }
 
 /** How a converted job calls this Pilotfish (v2 sensors run `putmetric`). */

@@ -26,23 +26,9 @@ import {
   type Context,
   type Obj,
 } from './common.js';
+import { V2_KEYS } from './detect.js';
 import { consul, logging, telemetry } from './sections.js';
 
-export const V2_KEYS = [
-  'consul',
-  'etcd',
-  'logging',
-  'onStart',
-  'preStart',
-  'preStop',
-  'postStop',
-  'stopTimeout',
-  'services',
-  'backends',
-  'tasks',
-  'coprocesses',
-  'telemetry',
-];
 const SERVICE_KEYS = ['name', 'port', 'health', 'interfaces', 'poll', 'ttl', 'timeout', 'tags', 'consul'];
 
 /** A service's registration and health check, as job keys. */

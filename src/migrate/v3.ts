@@ -19,10 +19,10 @@ import {
   type Context,
   type Obj,
 } from './common.js';
+import { V3_KEYS } from './detect.js';
 import { consul, logging, telemetry } from './sections.js';
 
 const JOB_KEYS = ['name', 'exec', 'port', 'interfaces', 'tags', 'consul', 'health', 'when', 'restarts', 'stopTimeout', 'timeout', 'logging', 'initial_status'];
-export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'control', 'stopTimeout'];
 
 /** Event sources: `watch.NAME` is the watch NAME (renamed when a job has that name); `global`/`containerpilot` is `pilotfish`. */
 /** Renamed jobs (ContainerPilot name → Pilotfish name) and watches (service → Pilotfish name). */

@@ -8,6 +8,7 @@ import { parseWith, readConfigText, type ConfigSpec, type Positions } from '../c
 import { nearest } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
+import { containerPilotFile, seemsContainerPilot } from '../migrate/detect.js';
 import { configSchema, eventSources, type Config } from './schema.js';
 
 export interface LoadedConfig {
@@ -30,10 +31,13 @@ export { ConfigError };
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, options: { app?: string[] } = {}): Promise<LoadedConfig> {
   const inline = file.trimStart().startsWith('{');
   const text = inline ? file : await readConfigText(file);
-  // Only a JSON object can be a ContainerPilot config: a YAML config never loads the converter.
-  if (!/^(?:\s+|\/\/[^\n]*\n?|\/\*[\s\S]*?\*\/)*\{/.test(text)) return { file, config: parseConfig(text, file, env), text };
-  const { containerPilotFile, fromContainerPilot, isContainerPilot } = await import('../migrate/dropin.js');
-  if (!isContainerPilot(text, file === containerPilotFile(env))) return { file, config: parseConfig(text, file, env), text };
+  // Only a JSON object can be a ContainerPilot config, and plain JSON is told apart without the
+  // converter: a YAML config, or a Pilotfish config in JSON, never loads it.
+  const named = file === containerPilotFile(env);
+  const seems = seemsContainerPilot(text, named);
+  if (seems === false) return { file, config: parseConfig(text, file, env), text };
+  const { fromContainerPilot, isContainerPilot } = await import('../migrate/dropin.js');
+  if (seems === undefined && !isContainerPilot(text, named)) return { file, config: parseConfig(text, file, env), text };
   const converted = fromContainerPilot(text, inline ? '$CONTAINERPILOT' : file, env, options.app);
   return { file, config: parseConfig(converted.yaml, converted.file, env), text, containerPilot: { version: converted.version, notes: converted.notes } };
 }

@@ -31,6 +31,9 @@ const FORBIDDEN: Array<[string, RegExp]> = [
   ['prom-client', /node_modules\/prom-client\//],
   ['liquidjs', /node_modules\/liquidjs\//],
   ['lz4 (backup codec)', /node_modules\/lz4-napi\//],
+  // The configs here are JSON: plain JSON of Pilotfish's shape is told apart without the converter.
+  ['the ContainerPilot converter', /(^|\/)src\/migrate\/(?!detect\.ts$)/],
+  ['JSON5, the converter parser', /node_modules\/json5\//],
 ];
 
 // Node 22.15+ and 24: synchronous hooks that see both import() and require().
