@@ -36,6 +36,8 @@ export class Reaper {
   #timer: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #scheduled = false;
+  /** When the last pass ran (performance.now()). */
+  #lastPass = -Infinity;
   #total = 0;
   readonly #onSpawn = (message: unknown): void => {
     const child = (message as { process?: ChildProcess }).process;
@@ -84,8 +86,10 @@ export class Reaper {
   }
 
   /**
-   * Coalesce a burst of SIGCHLD into one pass: a storm of orphans dying one by one costs one
-   * pass per `delayMs`, not one per signal.
+   * Coalesce a burst of SIGCHLD into one pass: a storm of orphans dying one by one costs at most
+   * one pass per `delayMs`, not one per signal. The first signal after a quiet spell is served at
+   * once (a crowd of zombies re-parented together is not kept waiting); the ones that follow
+   * within `delayMs` of a pass wait for the next.
    */
   schedule(delayMs = 0): void {
     if (this.#scheduled) return;
@@ -94,12 +98,14 @@ export class Reaper {
       this.#scheduled = false;
       this.reap();
     };
-    if (delayMs > 0) setTimeout(pass, delayMs);
+    const wait = this.#lastPass + delayMs - performance.now();
+    if (wait > 0) setTimeout(pass, Math.ceil(wait));
     else setImmediate(pass);
   }
 
   /** One pass: reap every exited child of ours that no ChildProcess owns. Returns how many. */
   reap(): number {
+    this.#lastPass = performance.now();
     let count = 0;
     let more = false;
     for (;;) {
