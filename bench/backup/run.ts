@@ -31,6 +31,12 @@ const { values: opts } = parseArgs({
 });
 const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = join(ROOT, 'dist/cli/main.js');
+/**
+ * Node's flags as the images' launcher gives them (Dockerfile): Node 24's V8 lets the young
+ * generation grow far larger than Node 22's did, which cost a 100,000-file backup about 145 MiB of
+ * peak RSS (bench/backup/README.md).
+ */
+const NODE_FLAGS = ['--max-semi-space-size=16'];
 const DIR = opts.dir;
 const CONC = Number(opts.concurrency);
 const BUCKET = need('PILOTFISH_TEST_BUCKET');
@@ -88,13 +94,13 @@ function pilotfishConfig(name: string, src: string | Record<string, unknown>): s
 }
 
 async function pfBackup(config: string): Promise<Measured & { uploaded: number; files: number }> {
-  const m = await measure([process.execPath, CLI, 'backup', '--config', config, '--json']);
+  const m = await measure([process.execPath, ...NODE_FLAGS, CLI, 'backup', '--config', config, '--json']);
   const r = JSON.parse(m.stdout) as { stats: { uploadedBytes: number; files: number } };
   return { ...m, uploaded: r.stats.uploadedBytes, files: r.stats.files };
 }
 
 function pfRestore(config: string): Promise<Measured> {
-  return measure([process.execPath, CLI, 'restore', '--config', config, '--json']);
+  return measure([process.execPath, ...NODE_FLAGS, CLI, 'restore', '--config', config, '--json']);
 }
 
 /** `restic 0.18.1` (from `restic version`), for the tables' headings. */
