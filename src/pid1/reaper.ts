@@ -19,6 +19,9 @@ export interface ReaperOptions {
   onReaped?: (count: number) => void;
 }
 
+/** A monotonic clock in ms (the global `performance` would load perf_hooks at start). */
+const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
 /** The most zombies one pass reaps before it yields to the event loop (a storm stays fair). */
 const PASS_MAX = 1024;
 /** How long a SIGCHLD waits for others before the pass it asks for (an orphan's exit is not urgent). */
@@ -36,7 +39,7 @@ export class Reaper {
   #timer: NodeJS.Timeout | undefined;
   #retry: NodeJS.Timeout | undefined;
   #scheduled = false;
-  /** When the last pass ran (performance.now()). */
+  /** When the last pass ran (ms, monotonic). */
   #lastPass = -Infinity;
   #total = 0;
   readonly #onSpawn = (message: unknown): void => {
@@ -98,14 +101,14 @@ export class Reaper {
       this.#scheduled = false;
       this.reap();
     };
-    const wait = this.#lastPass + delayMs - performance.now();
+    const wait = this.#lastPass + delayMs - nowMs();
     if (wait > 0) setTimeout(pass, Math.ceil(wait));
     else setImmediate(pass);
   }
 
   /** One pass: reap every exited child of ours that no ChildProcess owns. Returns how many. */
   reap(): number {
-    this.#lastPass = performance.now();
+    this.#lastPass = nowMs();
     let count = 0;
     let more = false;
     for (;;) {
