@@ -9,7 +9,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import * as v from 'valibot';
 import { toPlain, type Positions } from './document.js';
 import { ConfigError, type ConfigIssue } from './errors.js';
-import { knownKeys, nearest } from './suggest.js';
+import { didYouMean, knownKeys } from './suggest.js';
 
 export type { Positions } from './document.js';
 
@@ -181,8 +181,7 @@ function describe<T>(issue: Issue, base: ReadonlyArray<string | number>, where: 
     const unknown =
       parent !== null && typeof parent === 'object' && valid.length > 0 ? Object.keys(parent).filter((k) => !valid.includes(k)) : [String(issue.input)];
     return unknown.map((k) => {
-      const guess = nearest(k, valid);
-      const hint = guess ? ` (did you mean "${guess}"?)` : valid.length ? ` (valid keys: ${valid.join(', ')})` : '';
+      const hint = didYouMean(k, valid) || (valid.length ? ` (valid keys: ${valid.join(', ')})` : '');
       return where.issue(at, `unknown key "${k}"${hint}`, k);
     });
   }

@@ -68,6 +68,12 @@ export function distance(a: string, b: string): number {
   return row[y.length] as number;
 }
 
+/** ` (did you mean "x"?)` when a candidate is near enough to `word` to be its typo, else ''. */
+export function didYouMean(word: unknown, candidates: readonly string[]): string {
+  const guess = typeof word === 'string' ? nearest(word, candidates) : undefined;
+  return guess ? ` (did you mean "${guess}"?)` : '';
+}
+
 /** The nearest candidate, if it is near enough to be a plausible typo. */
 export function nearest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

@@ -12,7 +12,7 @@ import * as v from 'valibot';
 import { DURATION_PATTERN, durationProblem, parseDuration } from '../kernel/duration.js';
 import { EVENT_CODES } from '../kernel/events.js';
 import { stringProblem } from './limits.js';
-import { nearest } from './suggest.js';
+import { didYouMean } from './suggest.js';
 
 /** A problem a {@link refine} check found, at `path` below the value it checked. */
 export interface Problem {
@@ -65,13 +65,9 @@ export function record<K extends v.GenericSchema<string, string | number | symbo
   return notAList(v.record(key, value));
 }
 
-/** One of fixed words; a typo gets "did you mean", a long list is not spelled out. */
+/** One of fixed words (`message`, else the list of them); a typo gets "did you mean". */
 export function oneOf<const T extends readonly string[]>(options: T, message?: string) {
-  return v.picklist(options, (issue) => {
-    if (message) return message;
-    const guess = typeof issue.input === 'string' ? nearest(issue.input, options) : undefined;
-    return `expected one of ${options.join(', ')}${guess ? ` (did you mean "${guess}"?)` : ''}`;
-  });
+  return v.picklist(options, (issue) => `${message ?? `expected one of ${options.join(', ')}`}${didYouMean(issue.input, options)}`);
 }
 
 const durationMessage = (issue: v.BaseIssue<unknown>) => durationProblem(issue.input) ?? 'expected a duration';

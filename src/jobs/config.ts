@@ -1,7 +1,7 @@
 /** `jobs:` — the job schema (validation) beside the job runtime (job.ts). */
 import * as v from 'valibot';
 import { execProblem } from '../config/limits.js';
-import { nearest } from '../config/suggest.js';
+import { didYouMean } from '../config/suggest.js';
 import {
   boolLike,
   command,
@@ -67,9 +67,8 @@ const restartCount = v.pipe(
     if (text === 'unlimited' || text === 'never') return text;
     const n = typeof text === 'number' ? text : /^\d{1,10}$/.test(text) ? Number(text) : NaN;
     if (Number.isInteger(n) && n >= 0 && n <= 1_000_000_000) return n;
-    const guess = typeof text === 'string' ? nearest(text, RESTART_WORDS) : undefined;
     addIssue({
-      message: `${RESTART_ERROR} (from 0 to 1000000000); got ${JSON.stringify(typeof text === 'string' && text.length > 40 ? `${text.slice(0, 40)}…` : text)}${guess ? ` (did you mean "${guess}"?)` : ''}`,
+      message: `${RESTART_ERROR} (from 0 to 1000000000); got ${JSON.stringify(typeof text === 'string' && text.length > 40 ? `${text.slice(0, 40)}…` : text)}${didYouMean(text, RESTART_WORDS)}`,
     });
     return NEVER;
   }),

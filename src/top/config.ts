@@ -5,7 +5,7 @@
  */
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import { parseWith, readConfigText, type ConfigSpec, type Positions } from '../config/load.js';
-import { nearest } from '../config/suggest.js';
+import { didYouMean } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
 import { containerPilotFile, seemsContainerPilot } from '../migrate/detect.js';
@@ -61,8 +61,7 @@ export function crossCheck(config: Config, where: Positions): ConfigIssue[] {
   for (const extra of eventSources(config)) sources.add(extra);
   const checkSource = (source: string, path: PropertyKey[]): void => {
     if (sources.has(source)) return;
-    const guess = nearest(source, [...sources]);
-    issues.push(where.issue(path, `unknown event source "${source}"${guess ? ` (did you mean "${guess}"?)` : ''}`));
+    issues.push(where.issue(path, `unknown event source "${source}"${didYouMean(source, [...sources])}`));
   };
   config.jobs.forEach((job, i) => {
     if (job.when?.source !== undefined) checkSource(job.when.source, ['jobs', i, 'when', 'source']);
@@ -76,11 +75,10 @@ export function crossCheck(config: Config, where: Positions): ConfigIssue[] {
   const vaultSecrets = new Set(config.vault?.secrets.map((s) => s.name) ?? []);
   const checkVaultSecret = (name: string | undefined, path: PropertyKey[]): void => {
     if (name === undefined || vaultSecrets.has(name)) return;
-    const guess = nearest(name, [...vaultSecrets]);
     issues.push(
       where.issue(
         path,
-        config.vault ? `unknown vault secret "${name}"${guess ? ` (did you mean "${guess}"?)` : ''}` : `"${name}" needs a vault: section that reads it`,
+        config.vault ? `unknown vault secret "${name}"${didYouMean(name, [...vaultSecrets])}` : `"${name}" needs a vault: section that reads it`,
       ),
     );
   };

@@ -126,6 +126,19 @@ backup:
     ]);
   });
 
+  it('names the word a typo in a list of fixed words meant, with or without a message of its own', () => {
+    const out = issues(`jobs:
+  - name: a
+    exec: [x]
+    stopSignal: SIGTREM
+    logging: rwa
+    when: {source: pilotfish, once: startpu}
+`);
+    expect(out.find((l) => l.includes('stopSignal'))).toMatch(/: jobs\[0\]\.stopSignal: expected a signal name: SIGHUP, .* \(did you mean "SIGTERM"\?\)$/);
+    expect(out.find((l) => l.includes('logging'))).toMatch(/: jobs\[0\]\.logging: expected one of wrapped, raw \(did you mean "raw"\?\)$/);
+    expect(out.find((l) => l.includes('once'))).toMatch(/: jobs\[0\]\.when\.once: expected an event: .* \(did you mean "startup"\?\)$/);
+  });
+
   it('rejects YAML syntax errors with a position', () => {
     const out = issues('jobs:\n  - name: [unclosed\n');
     expect(out[0]).toMatch(/^test\.yaml:\d+:\d+: /);
