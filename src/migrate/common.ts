@@ -4,8 +4,9 @@
  */
 import { interpolate } from '../config/interpolate.js';
 
-export type Obj = Record<string, unknown>;
-export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObj, type Obj } from './detect.js';
+
+export { isObj, type Obj };
 
 export interface Context {
   env: Readonly<Record<string, string | undefined>>;

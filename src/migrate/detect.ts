@@ -24,8 +24,9 @@ export const V3_KEYS = ['consul', 'logging', 'jobs', 'watches', 'telemetry', 'co
 /** Keys only ContainerPilot 2 has. */
 export const V2_ONLY = V2_KEYS.filter((k) => !V3_KEYS.includes(k));
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A JSON object (not an array, not null). Here, below the converter, which shares it (common.ts). */
+export type Obj = Record<string, unknown>;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Comments and blank space before a JSON5 object's first brace. */
 export const LEADING = /^(?:\s+|\/\/[^\n]*\n?|\/\*[\s\S]*?\*\/)*/;

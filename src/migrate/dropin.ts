@@ -7,7 +7,6 @@ import { ConfigError } from '../config/errors.js';
 import { MigrateError, migrate } from './containerpilot.js';
 
 export { isContainerPilot } from './containerpilot.js';
-export { containerPilotFile } from './detect.js';
 
 export interface Converted {
   yaml: string;

@@ -24,7 +24,7 @@ const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
 
 /** The most zombies one pass reaps before it yields to the event loop (a storm stays fair). */
 const PASS_MAX = 1024;
-/** How long a SIGCHLD waits for others before the pass it asks for (an orphan's exit is not urgent). */
+/** The least time between passes that SIGCHLDs ask for (an orphan's exit is not urgent). */
 const SIGCHLD_COALESCE_MS = 10;
 /** When a zombie libuv owns is first in line, look again this soon (libuv reaps it meanwhile). */
 const OWNED_RETRY_MS = 5;
