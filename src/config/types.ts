@@ -5,8 +5,8 @@
  * - A default is an *input* value: valibot runs it through the schema like anything the user
  *   wrote (`v.optional(duration, '10s')`, never the milliseconds).
  * - Descriptions for the JSON Schema and the docs: `v.pipe(schema, v.description('…'))`.
- * - A check across fields is {@link refine}: it runs only on a value with no problem of its own,
- *   and reports each problem at the key it is about.
+ * - A check across fields is {@link refine}: it runs once every part of the value has the right
+ *   type, and reports each problem at the key it is about.
  */
 import * as v from 'valibot';
 import { DURATION_PATTERN, durationProblem, parseDuration } from '../kernel/duration.js';
@@ -21,7 +21,7 @@ export interface Problem {
 }
 
 /** Path items for an issue at `keys` below `input` (only the keys are read back: config/load.ts). */
-export function pathAt(input: unknown, keys: ReadonlyArray<string | number>): [v.IssuePathItem, ...v.IssuePathItem[]] | undefined {
+function pathAt(input: unknown, keys: ReadonlyArray<string | number>): [v.IssuePathItem, ...v.IssuePathItem[]] | undefined {
   if (keys.length === 0) return undefined;
   return keys.map((key) => ({ type: 'unknown', origin: 'value', input, key, value: undefined })) as unknown as [v.IssuePathItem, ...v.IssuePathItem[]];
 }
