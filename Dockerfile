@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # The Pilotfish distribution image: Node 24 (the official slim image) with Pilotfish in
-# /opt/pilotfish (one esbuild bundle plus its two native modules, koffi and lz4-napi) and
+# /opt/pilotfish (the Rolldown bundle, the reaper's addon, and koffi and lz4-napi) and
 # `pilotfish` on the PATH. Every example image copies Pilotfish, and Node where its base has
 # none, from this one image:
 #
@@ -18,7 +18,7 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 # npm can exit 0 after a failed fetch: check that what it installs is there.
 RUN npm ci --no-audit --no-fund \
- && test -f node_modules/esbuild/package.json \
+ && test -f node_modules/rolldown/package.json \
  && test -n "$(ls node_modules/@koromix/ | grep '^koffi-linux-')" \
  && test -n "$(ls node_modules/@antoniomuso/ | grep '^lz4-napi-linux-')"
 COPY tsconfig.json tsconfig.build.json ./
@@ -27,7 +27,10 @@ COPY src src
 # The launcher gives Node one V8 flag: Node 24 lets the young generation grow far larger than
 # Node 22 did, which cost a 100,000-file backup 395 instead of 250 MiB of peak RSS; 16 MiB
 # semi-spaces (Node 22's size) bring it back to 265 MiB, and faster (bench/backup/README.md).
-RUN node scripts/build.mjs \
+# The build runs under the same flag: the code cache it fills is kept per set of Node flags
+# (src/cli/launcher.cts). The build image has a C compiler: the reaper's addon is built too.
+RUN node --max-semi-space-size=16 scripts/build.mjs \
+ && test -f dist/native/pid1.node \
  && mkdir -p /opt/pilotfish/node_modules/@koromix /opt/pilotfish/node_modules/@antoniomuso \
  && cp -r dist package.json /opt/pilotfish/ \
  && rm -f /opt/pilotfish/dist/cli/*.map \

@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The launcher is CommonJS (src/cli/launcher.cts): `import x = require()` is how TypeScript writes its imports.
+    files: ['**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Tests read JSON answers of real servers loosely, and assert types the checker already knows.
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-unnecessary-type-assertion': 'off' },

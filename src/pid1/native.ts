@@ -1,10 +1,14 @@
 /**
  * The libc calls Node does not offer: a look at the next zombie child without reaping it
  * (waitid with WNOWAIT), waitpid(pid, WNOHANG) for one given pid, and
- * prctl(PR_SET_CHILD_SUBREAPER). Bound through koffi, which ships prebuilt binaries, so
- * `npm ci` needs no compiler. Loaded lazily: a failure to load degrades to a warning.
+ * prctl(PR_SET_CHILD_SUBREAPER). Through Pilotfish's own small addon (native.c, which the build
+ * compiles into dist/native/pid1.node when there is a C compiler), else through koffi, which
+ * ships prebuilt binaries for every platform: the addon costs a start under 0.5 MiB, koffi about
+ * 7 MiB (bench/startup/README.md). Loaded lazily: a failure to load both degrades to a warning.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { PilotfishError } from '../kernel/errors.js';
 
 const P_ALL = 0;
@@ -32,41 +36,91 @@ export interface Native {
 
 let native: Native | undefined;
 
-export function loadNative(): Native {
-  if (native) return native;
+/** The build's addon, beside the bundle (dist/native/pid1.node); none when running from source. */
+export const ADDON = fileURLToPath(new URL('../native/pid1.node', import.meta.url));
+
+interface Addon {
+  nextZombie(): number;
+  reap(pid: number): number;
+  setSubreaper(): boolean;
+  isSubreaper(): boolean;
+}
+
+function fromAddon(require: NodeJS.Require, file: string): Native | undefined {
+  // An addon that does not load (another libc, another CPU) leaves koffi to do it.
+  if (!existsSync(file)) return undefined;
   try {
-    const require = createRequire(import.meta.url);
-    const koffi = require('koffi') as typeof import('koffi');
-    const libc = koffi.load('libc.so.6');
-    const waitid = libc.func('int waitid(int idtype, int id, int32_t *info, int options)');
-    // The status goes straight into an Int32Array (an _Out_ array costs a conversion per call).
-    const waitpid = libc.func('int waitpid(int pid, int *status, int options)');
-    const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
-    const prctlGet = libc.func('int prctl(int option, _Out_ int *value, unsigned long a3, unsigned long a4, unsigned long a5)');
-    // Plain typed arrays: Buffer's checked readInt32LE/writeInt32LE cost about 1 µs a call here,
-    // as much as the system call (bench/reaper).
-    const info = new Int32Array(SIGINFO_SIZE / 4);
-    const status = new Int32Array(1);
-    native = {
-      nextZombie() {
-        info[SI_PID_OFFSET / 4] = 0; // WNOHANG with no zombie leaves si_pid as it was
-        if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) return -1;
-        return info[SI_PID_OFFSET / 4] as number;
-      },
+    const addon = require(file) as Partial<Addon>;
+    if (
+      typeof addon.nextZombie !== 'function' ||
+      typeof addon.reap !== 'function' ||
+      typeof addon.setSubreaper !== 'function' ||
+      typeof addon.isSubreaper !== 'function'
+    )
+      return undefined;
+    return {
+      nextZombie: addon.nextZombie,
       reap(pid) {
-        return (waitpid(pid, status, WNOHANG) as number) === pid ? (status[0] as number) : null;
+        const status = (addon.reap as Addon['reap'])(pid);
+        return status < 0 ? null : status;
       },
-      setSubreaper: () => (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number) === 0,
-      isSubreaper() {
-        const value = [0];
-        return (prctlGet(PR_GET_CHILD_SUBREAPER, value, 0, 0, 0) as number) === 0 && value[0] === 1;
-      },
+      setSubreaper: addon.setSubreaper,
+      isSubreaper: addon.isSubreaper,
     };
-    return native;
+  } catch {
+    return undefined;
+  }
+}
+
+function fromKoffi(require: NodeJS.Require): Native {
+  const koffi = require('koffi') as typeof import('koffi');
+  const libc = koffi.load('libc.so.6');
+  const waitid = libc.func('int waitid(int idtype, int id, int32_t *info, int options)');
+  // The status goes straight into an Int32Array (an _Out_ array costs a conversion per call).
+  const waitpid = libc.func('int waitpid(int pid, int *status, int options)');
+  const prctl = libc.func('int prctl(int option, unsigned long a2, unsigned long a3, unsigned long a4, unsigned long a5)');
+  const prctlGet = libc.func('int prctl(int option, _Out_ int *value, unsigned long a3, unsigned long a4, unsigned long a5)');
+  // Plain typed arrays: Buffer's checked readInt32LE/writeInt32LE cost about 1 µs a call here,
+  // as much as the system call (bench/reaper).
+  const info = new Int32Array(SIGINFO_SIZE / 4);
+  const status = new Int32Array(1);
+  return {
+    nextZombie() {
+      info[SI_PID_OFFSET / 4] = 0; // WNOHANG with no zombie leaves si_pid as it was
+      if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) return -1;
+      return info[SI_PID_OFFSET / 4] as number;
+    },
+    reap(pid) {
+      return (waitpid(pid, status, WNOHANG) as number) === pid ? (status[0] as number) : null;
+    },
+    setSubreaper: () => (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number) === 0,
+    isSubreaper() {
+      const value = [0];
+      return (prctlGet(PR_GET_CHILD_SUBREAPER, value, 0, 0, 0) as number) === 0 && value[0] === 1;
+    },
+  };
+}
+
+/**
+ * The native calls: the addon when it loads, else koffi. For tests: `koffi` skips the addon,
+ * `addon` names another addon file; either way the result is not kept.
+ */
+export function loadNative(options: { koffi?: boolean; addon?: string } = {}): Native {
+  const plain = !options.koffi && options.addon === undefined;
+  if (native && plain) return native;
+  const require = createRequire(import.meta.url);
+  try {
+    const loaded = (options.koffi ? undefined : fromAddon(require, options.addon ?? ADDON)) ?? fromKoffi(require);
+    if (plain) native = loaded;
+    return loaded;
   } catch (cause) {
-    throw new PilotfishError('PF_NATIVE_UNAVAILABLE', 'cannot load libc through koffi; orphans will not be reaped', {
-      cause,
-    });
+    throw new PilotfishError(
+      'PF_NATIVE_UNAVAILABLE',
+      'cannot load the native helper (dist/native/pid1.node) nor libc through koffi; orphans will not be reaped',
+      {
+        cause,
+      },
+    );
   }
 }
 

@@ -1,26 +1,23 @@
-// dist/ is minified by esbuild, which renames classes: the metric helpers must still recognise
+// dist/ is minified by Rolldown, which renames classes: the metric helpers must still recognise
 // a metric they created before (get-or-create), or a subsystem's second error would throw.
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { build } from 'rolldown';
 import { describe, expect, it } from 'vitest';
 
 describe('metric helpers in a minified bundle', () => {
   it('get-or-create works when class names are mangled', async () => {
     const out = await build({
-      entryPoints: [resolve(import.meta.dirname, '../../src/telemetry/metrics.ts')],
-      bundle: true,
-      minify: true,
-      format: 'esm',
+      input: resolve(import.meta.dirname, '../../src/telemetry/metrics.ts'),
       platform: 'node',
       write: false,
-      banner: { js: "import{createRequire as __r}from'node:module';const require=__r(import.meta.url);" },
       logLevel: 'silent',
+      output: { format: 'esm', minify: true },
     });
     const file = join(mkdtempSync(join(tmpdir(), 'pf-bundle-')), 'metrics.mjs');
-    writeFileSync(file, out.outputFiles[0]?.text ?? '');
+    writeFileSync(file, out.output[0].code);
     const m = (await import(pathToFileURL(file).href)) as typeof import('../../src/telemetry/metrics.js');
     const sink = m.prometheusSink();
     const errors = { kind: 'counter', name: 'pilotfish_vault_errors_total', help: 'x', labels: ['operation'] } as const;

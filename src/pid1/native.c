@@ -1,0 +1,91 @@
+/*
+ * The libc calls the reaper needs and Node does not offer, as a Node-API addon: a look at the
+ * next zombie child without reaping it (waitid with WNOWAIT), waitpid(pid, WNOHANG) for one given
+ * pid, and prctl(PR_SET_CHILD_SUBREAPER) / PR_GET_CHILD_SUBREAPER.
+ *
+ * Why not only koffi (src/pid1/native.ts falls back to it): loading koffi costs a start about
+ * 7 MiB of memory and several milliseconds (bench/startup/README.md); this addon costs under
+ * 0.5 MiB. Node-API is ABI-stable, so the addon built once works with any Node >= 22. The few
+ * Node-API declarations it uses are written out below (they are the stable C ABI of
+ * node_api.h), so building it needs only a C compiler and libc's headers: scripts/build.mjs
+ * runs `cc` and goes on without it when there is none.
+ */
+#define _GNU_SOURCE
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+typedef struct napi_env__ *napi_env;
+typedef struct napi_value__ *napi_value;
+typedef struct napi_callback_info__ *napi_callback_info;
+typedef int napi_status; /* napi_ok is 0 */
+typedef napi_value (*napi_callback)(napi_env env, napi_callback_info info);
+
+extern napi_status napi_create_function(napi_env env, const char *name, size_t length, napi_callback cb, void *data, napi_value *result);
+extern napi_status napi_set_named_property(napi_env env, napi_value object, const char *name, napi_value value);
+extern napi_status napi_create_int32(napi_env env, int32_t value, napi_value *result);
+extern napi_status napi_get_boolean(napi_env env, int value, napi_value *result);
+extern napi_status napi_get_cb_info(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *this_arg, void **data);
+extern napi_status napi_get_value_int32(napi_env env, napi_value value, int32_t *result);
+
+static napi_value int32(napi_env env, int32_t value) {
+  napi_value result = NULL;
+  napi_create_int32(env, value, &result);
+  return result;
+}
+
+static napi_value boolean(napi_env env, int value) {
+  napi_value result = NULL;
+  napi_get_boolean(env, value, &result);
+  return result;
+}
+
+/* nextZombie(): the pid of a zombie child not reaped yet (left unreaped); 0 if none, -1 if we have no children. */
+static napi_value next_zombie(napi_env env, napi_callback_info info) {
+  (void)info;
+  siginfo_t si;
+  memset(&si, 0, sizeof si);
+  if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0) return int32(env, -1);
+  return int32(env, si.si_pid);
+}
+
+/* reap(pid): its raw wait status if it was a zombie child and is now reaped, else -1. */
+static napi_value reap(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t pid = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &pid) != 0 || pid <= 0)
+    return int32(env, -1);
+  int status = 0;
+  return int32(env, waitpid(pid, &status, WNOHANG) == pid ? status : -1);
+}
+
+static napi_value set_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  return boolean(env, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0);
+}
+
+static napi_value is_subreaper(napi_env env, napi_callback_info info) {
+  (void)info;
+  int value = 0;
+  return boolean(env, prctl(PR_GET_CHILD_SUBREAPER, &value, 0, 0, 0) == 0 && value == 1);
+}
+
+static void define(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+  napi_value fn = NULL;
+  if (napi_create_function(env, name, strlen(name), cb, NULL, &fn) == 0) napi_set_named_property(env, exports, name, fn);
+}
+
+__attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
+  define(env, exports, "nextZombie", next_zombie);
+  define(env, exports, "reap", reap);
+  define(env, exports, "setSubreaper", set_subreaper);
+  define(env, exports, "isSubreaper", is_subreaper);
+  return exports;
+}
+
+/* The Node-API version this addon is written against (8: Node >= 12.22). */
+__attribute__((visibility("default"))) int32_t node_api_module_get_api_version_v1(void) { return 8; }
