@@ -26,20 +26,30 @@ import { join, resolve } from 'node:path';
 const OUT = 'dist/cli';
 /** What every `run` loads: these files and all they import statically. */
 const RUN_PATH = ['src/cli/main.ts', 'src/cli/commands/run.ts', 'src/control/subsystem.ts'].map((f) => resolve(f));
+/**
+ * The restore's worker threads load their own entry. What it shares with the run path must stay
+ * out of the bundle's file: a worker that required it would run the whole CLI again.
+ */
+const WORKER = [resolve('src/backup/workers/restore-worker.ts')];
 
-/** The static import closure of RUN_PATH, from the bundler's module graph (computed once). */
+/** The static import closure of some files, from the bundler's module graph. */
+function closure(roots, ctx) {
+  const seen = new Set();
+  const todo = [...roots];
+  while (todo.length > 0) {
+    const next = todo.pop();
+    const info = seen.has(next) ? null : ctx.getModuleInfo(next);
+    if (!info) continue;
+    seen.add(next);
+    todo.push(...info.importedIds);
+  }
+  return seen;
+}
 let runPath;
 function onRunPath(id, ctx) {
   if (!runPath) {
-    runPath = new Set([RUNTIME_MODULE_ID]);
-    const todo = [...RUN_PATH];
-    while (todo.length > 0) {
-      const next = todo.pop();
-      const info = runPath.has(next) ? null : ctx.getModuleInfo(next);
-      if (!info) continue;
-      runPath.add(next);
-      todo.push(...info.importedIds);
-    }
+    const worker = closure(WORKER, ctx);
+    runPath = new Set([RUNTIME_MODULE_ID, ...[...closure(RUN_PATH, ctx)].filter((m) => !worker.has(m))]);
   }
   return runPath.has(id);
 }
@@ -54,6 +64,9 @@ const { output } = await build({
   ...common,
   // backup-worker: the restore's worker threads (src/backup/workers/pool.ts starts them).
   input: { pilotfish: 'src/cli/main.ts', 'backup-worker': 'src/backup/workers/restore-worker.ts' },
+  // The run path's group takes only its own modules (includeDependenciesRecursively: false, which
+  // needs this): what it shares with the worker goes to a chunk of its own.
+  preserveEntrySignatures: 'allow-extension',
   // src/cli/commands.ts imports each command on demand; commands that share code import each
   // other statically, which Rolldown reports and handles.
   onLog(level, log, handler) {
@@ -69,7 +82,7 @@ const { output } = await build({
     entryFileNames: (chunk) => (chunk.name === 'pilotfish' ? '[name]-[hash].js' : '[name].js'),
     chunkFileNames: '[name]-[hash].js',
     // Into the bundle's own file: the run path. The rest splits by where it is imported.
-    codeSplitting: { groups: [{ name: (id, ctx) => (onRunPath(id, ctx) ? 'pilotfish' : null), debugName: 'run path' }] },
+    codeSplitting: { groups: [{ name: (id, ctx) => (onRunPath(id, ctx) ? 'pilotfish' : null), debugName: 'run path', includeDependenciesRecursively: false }] },
   },
 });
 const bundle = output.find((o) => o.type === 'chunk' && o.isEntry && o.name === 'pilotfish')?.fileName;
