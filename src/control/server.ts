@@ -2,11 +2,16 @@
  * The control server: HTTP/JSON over a unix socket. The socket is created under a strict umask
  * and then given its configured mode and group, so it is never briefly open to others. A stale
  * socket (nothing answers on it) is replaced; a live one is never taken over.
+ *
+ * The socket listens as a plain `net` server; Node's HTTP server, which is most of the cost of
+ * the control plane at start (about 1.3 MiB and 2 ms, bench/startup/README.md), is loaded when
+ * the first connection comes, and takes each connection the cap lets in.
  */
 import { chmod, chown, lstat, unlink } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { createRequire } from 'node:module';
+import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { ControlError, type ControlRoutes, type Method } from '../subsystem/routes.js';
@@ -170,37 +175,45 @@ async function handle(routes: ControlRoutes, log: Logger, req: IncomingMessage, 
 export async function startControlServer(options: ControlServerOptions): Promise<ControlServer> {
   const { socket, routes, log } = options;
   await clearStale(socket);
-  const refused = new WeakSet<Socket>();
-  const server: Server = createServer(
-    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000, keepAliveTimeout: 1000 },
-    (req, res) => {
-      const socket = req.socket;
-      if (refused.has(socket)) return; // already answered 503
-      busy.set(socket, (busy.get(socket) ?? 0) + 1);
-      res.once('close', () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
-      void handle(routes, log, req, res);
-    },
-  );
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (refused.has(socket) || !socket.writable) return void socket.destroy();
-    const status =
-      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? '408 Request Timeout'
-        : err.code === 'HPE_HEADER_OVERFLOW'
-          ? '431 Request Header Fields Too Large'
-          : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
-    socket.destroySoon();
-  });
+  const busy = new WeakMap<Socket, number>();
+  /** Node's HTTP server, made at the first connection; it never listens itself. */
+  let http: Server | undefined;
+  const httpServer = (): Server => {
+    if (http) return http;
+    const { createServer } = createRequire(import.meta.url)('node:http') as typeof import('node:http');
+    http = createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1000, keepAliveTimeout: 1000 },
+      (req, res) => {
+        const socket = req.socket;
+        busy.set(socket, (busy.get(socket) ?? 0) + 1);
+        res.once('close', () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
+        void handle(routes, log, req, res);
+      },
+    );
+    http.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable) return void socket.destroy();
+      const status =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+      socket.destroySoon();
+    });
+    // What a listening HTTP server does for itself: track its connections, so that the header and
+    // request timeouts are enforced and closeAllConnections() reaches every one.
+    http.emit('listening');
+    return http;
+  };
+  const server = createNetServer();
   // Connections: at most `cap` at once (more get a 503 and are closed), idle ones closed.
   const cap = options.maxConnections ?? connectionCap();
-  const busy = new WeakMap<Socket, number>();
   const open = new Set<Socket>();
   let refusedCount = 0;
   let lastCapLog = 0;
   server.on('connection', (socket: Socket) => {
     if (open.size >= cap) {
-      refused.add(socket);
       refusedCount++;
       const now = Date.now();
       if (now - lastCapLog >= CAP_LOG_EVERY_MS) {
@@ -213,6 +226,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       // Answer and half-close; read (and drop) what the client still sends, so it gets the
       // answer rather than a broken pipe; gone when the client closes, or after a second.
       socket.on('error', () => undefined);
+      socket.on('data', () => undefined);
       socket.end(BUSY_REPLY);
       socket.once('end', () => socket.destroy());
       setTimeout(() => socket.destroy(), 1000).unref();
@@ -223,6 +237,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     socket.setTimeout(IDLE_TIMEOUT_MS, () => {
       if ((busy.get(socket) ?? 0) === 0) socket.destroy();
     });
+    httpServer().emit('connection', socket);
   });
   // Created owner-only, then opened up to the configured mode: never briefly world-accessible.
   const umask = process.umask(0o177);
@@ -255,8 +270,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
       );
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeAllConnections();
+        http?.closeAllConnections();
+        for (const socket of open) socket.destroy();
       });
+      http?.close();
       if (ours) await unlink(socket).catch(() => undefined);
     },
   };
