@@ -51,6 +51,21 @@ describeWithPodman('containers: the quickstart image', () => {
     expect(health.Log?.at(-1)?.Output.trim()).toBe('healthy');
   }, 180_000);
 
+  // The build filled the code cache under the launcher's flags (Dockerfile): a cache made under
+  // other flags would be refused and, the directory not being the user's, never rewritten.
+  it("the image's code cache is the one its launcher takes: a run leaves it as it is", async () => {
+    const script = [
+      'cp -a /opt/pilotfish/dist/.compile-cache /tmp/cc',
+      'printf "logging: {level: warn}\\njobs:\\n  - {name: app, main: true, exec: [/bin/true]}\\n" > /tmp/p.yaml',
+      'PILOTFISH_COMPILE_CACHE=/tmp/cc pilotfish run --config /tmp/p.yaml',
+      'cd /tmp/cc && ls *.code && md5sum *.code | cut -c1-32 && cd /opt/pilotfish/dist/.compile-cache && md5sum *.code | cut -c1-32',
+    ].join(' && ');
+    const out = (await podman(['run', '--rm', '--user', '0', '--entrypoint', 'sh', image, '-c', script], 60_000)).split('\n');
+    expect(out, 'one cache file, the same after the run').toHaveLength(3);
+    expect(out[0]).toMatch(/^pilotfish-[\w.-]+\.code$/);
+    expect(out[1]).toBe(out[2]);
+  }, 120_000);
+
   it(`podman stop runs preStop, stops the app, runs postStop and exits 0 within the grace (${GRACE_S} s)`, async () => {
     const id = await run();
     await waitHealth(id, 'healthy');
