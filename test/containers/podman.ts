@@ -148,13 +148,18 @@ export async function pidOf(id: string, needle: string): Promise<number | undefi
   return line ? Number(line.split(' ')[0]) : undefined;
 }
 
-/** Processes in the container in state Z (zombies), as "pid ppid comm". */
+/**
+ * Processes in the container in state Z (zombies) that PID 1 has to reap, as "pid ppid comm".
+ * A process with parent 0 came in through `podman exec` (the HEALTHCHECK's `pilotfish health`,
+ * a test's own exec): its parent is conmon, outside the container, which reaps it; one that has
+ * just exited is a zombie for a moment, and not PID 1's.
+ */
 export async function zombies(id: string): Promise<string[]> {
   const out = await podman(['exec', id, 'sh', '-c', 'for s in /proc/[0-9]*/stat; do cat $s 2>/dev/null; echo; done']);
   return out
     .split('\n')
     .map((l) => /^(\d+) \((.*)\) (\S) (\d+)/.exec(l))
-    .filter((m): m is RegExpExecArray => m !== null && m[3] === 'Z')
+    .filter((m): m is RegExpExecArray => m !== null && m[3] === 'Z' && m[4] !== '0')
     .map((m) => `${m[1]} ${m[4]} ${m[2]}`);
 }
 
