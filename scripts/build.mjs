@@ -98,15 +98,16 @@ chmodSync(join(OUT, 'main.js'), 0o755);
 
 // The reaper's addon: `cc` (or $CC), with libc's headers; none is no error (src/pid1/native.ts).
 mkdirSync('dist/native', { recursive: true });
+const cc = process.env.CC || 'cc';
 try {
   const tmp = `dist/native/pid1.node.${process.pid}.tmp`;
-  execFileSync(process.env.CC || 'cc', ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', '-fvisibility=hidden', '-o', tmp, 'src/pid1/native.c'], {
+  execFileSync(cc, ['-O2', '-Wall', '-Werror', '-shared', '-fPIC', '-fvisibility=hidden', '-o', tmp, 'src/pid1/native.c'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   renameSync(tmp, 'dist/native/pid1.node');
 } catch (error) {
   rmSync('dist/native/pid1.node', { force: true });
-  const why = error.code === 'ENOENT' ? 'no C compiler (cc)' : String(error.stderr ?? error.message).trim();
+  const why = error.code === 'ENOENT' ? `no C compiler: ${cc} not found` : String(error.stderr ?? error.message).trim();
   process.stderr.write(`build: dist/native/pid1.node not built (${why}); Pilotfish uses koffi instead\n`);
 }
 
