@@ -202,7 +202,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
       socket.destroySoon();
     });
     // What a listening HTTP server does for itself: track its connections, so that the header and
-    // request timeouts are enforced and closeAllConnections() reaches every one.
+    // request timeouts are enforced.
     http.emit('listening');
     return http;
   };
@@ -270,10 +270,10 @@ export async function startControlServer(options: ControlServerOptions): Promise
       );
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        http?.closeAllConnections();
+        // Every connection the HTTP server has came through `open`.
         for (const socket of open) socket.destroy();
       });
-      http?.close();
+      http?.close(); // its connection-checking timer
       if (ours) await unlink(socket).catch(() => undefined);
     },
   };
