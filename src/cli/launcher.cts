@@ -12,9 +12,9 @@
  * later goes there too), or in $PILOTFISH_COMPILE_CACHE; "off" turns both off. Its file name
  * carries the bundle's content hash (in the bundle's name), the Node version, the CPU
  * architecture and the flags Node runs with: V8 itself checks only the source's length and its
- * own flags, so a cache is never offered to a bundle it was not made from. The build fills it with one `run`; a `run` that finds
- * none, or one V8 refuses (another Node, other V8 flags), writes a fresh one as it exits, when it
- * can. Everything here is an optimisation: on any failure the bundle runs without a cache.
+ * own flags, so a cache is never offered to a bundle it was not made from. The build fills it
+ * with one `run`; a `run` that finds none, or one V8 refuses (another Node, other V8 flags),
+ * writes a fresh one as it exits, when it can. Everything here is an optimisation: on any failure the bundle runs without a cache.
  *
  * Built on its own (scripts/build.mjs) and never imported: it imports nothing of Pilotfish.
  */

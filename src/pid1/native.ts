@@ -39,33 +39,25 @@ let native: Native | undefined;
 /** The build's addon, beside the bundle (dist/native/pid1.node); none when running from source. */
 export const ADDON = fileURLToPath(new URL('../native/pid1.node', import.meta.url));
 
-interface Addon {
-  nextZombie(): number;
-  reap(pid: number): number;
-  setSubreaper(): boolean;
-  isSubreaper(): boolean;
-}
+/** The addon's functions: those of {@link Native}, but reap() answers -1 where Native says null. */
+type Addon = Omit<Native, 'reap'> & { reap(pid: number): number };
+const ADDON_FUNCTIONS = ['nextZombie', 'reap', 'setSubreaper', 'isSubreaper'] as const;
 
 function fromAddon(require: NodeJS.Require, file: string): Native | undefined {
   // An addon that does not load (another libc, another CPU) leaves koffi to do it.
   if (!existsSync(file)) return undefined;
   try {
     const addon = require(file) as Partial<Addon>;
-    if (
-      typeof addon.nextZombie !== 'function' ||
-      typeof addon.reap !== 'function' ||
-      typeof addon.setSubreaper !== 'function' ||
-      typeof addon.isSubreaper !== 'function'
-    )
-      return undefined;
+    if (!ADDON_FUNCTIONS.every((name) => typeof addon[name] === 'function')) return undefined;
+    const { nextZombie, reap, setSubreaper, isSubreaper } = addon as Addon;
     return {
-      nextZombie: addon.nextZombie,
+      nextZombie,
       reap(pid) {
-        const status = (addon.reap as Addon['reap'])(pid);
+        const status = reap(pid);
         return status < 0 ? null : status;
       },
-      setSubreaper: addon.setSubreaper,
-      isSubreaper: addon.isSubreaper,
+      setSubreaper,
+      isSubreaper,
     };
   } catch {
     return undefined;
