@@ -3,7 +3,7 @@
  * namespace (`unshare --pid --fork --mount-proc`) and inside a network namespace.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
@@ -14,6 +14,13 @@ import { waitFor } from './wait.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const CLI = join(ROOT, 'dist/cli/main.js');
 export const FIXTURES = join(ROOT, 'test/fixtures');
+/** The reaper's addon the build compiles (scripts/build.mjs), when there was a C compiler. */
+export const ADDON = join(ROOT, 'dist/native/pid1.node');
+
+/** The file name of the bundle a launcher runs (its name is in the launcher: scripts/build.mjs). */
+export function bundleOf(launcher = CLI): string | undefined {
+  return /pilotfish-[\w-]+\.js/.exec(readFileSync(launcher, 'utf8'))?.[0];
+}
 
 export interface LogLine {
   level: string;

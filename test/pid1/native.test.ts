@@ -6,9 +6,8 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/pilotfish.js';
+import { ADDON, ROOT } from '../helpers/pilotfish.js';
 
-const ADDON = join(ROOT, 'dist/native/pid1.node');
 const PROBE = join(ROOT, 'test/fixtures/native-probe.ts');
 
 function probe(which: string): Record<string, unknown> {

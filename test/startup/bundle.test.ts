@@ -4,10 +4,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../helpers/pilotfish.js';
+import { bundleOf, ROOT } from '../helpers/pilotfish.js';
 
 const CLI_DIR = join(ROOT, 'dist/cli');
-const bundle = /pilotfish-[\w-]+\.js/.exec(readFileSync(join(CLI_DIR, 'main.js'), 'utf8'))?.[0];
+const bundle = bundleOf();
 
 describe('dist/cli', () => {
   it('the launcher names its bundle, CommonJS, ASCII only', () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CLI, ROOT } from '../helpers/pilotfish.js';
+import { ADDON, bundleOf, CLI, ROOT } from '../helpers/pilotfish.js';
 
 /**
  * Code a minimal run must not load: a subsystem's runtime or a client library only it uses. A
@@ -36,7 +36,7 @@ const FORBIDDEN: Array<[string, RegExp]> = [
   ['JSON5, the converter parser', /node_modules\/json5\//],
   // The reaper's calls go through the build's small addon (dist/native/pid1.node); koffi, which
   // costs a start about 7 MiB, only where the addon could not be built.
-  ...(existsSync(join(ROOT, 'dist/native/pid1.node')) || process.env.CI ? ([['koffi', /node_modules\/(koffi|@koromix)\//]] as Array<[string, RegExp]>) : []),
+  ...(existsSync(ADDON) || process.env.CI ? ([['koffi', /node_modules\/(koffi|@koromix)\//]] as Array<[string, RegExp]>) : []),
 ];
 
 // Node 22.15+ and 24: synchronous hooks that see both import() and require().
@@ -79,7 +79,7 @@ function sourcesOf(urls: string[]): string[] {
     const files = [path];
     // The launcher (dist/cli/main.js) reads the bundle itself, unseen by the hook: its name is in it.
     if (path.endsWith('main.js')) {
-      const bundle = /pilotfish-[\w-]+\.js/.exec(readFileSync(path, 'utf8'))?.[0];
+      const bundle = bundleOf(path);
       if (bundle) files.push(join(path, '..', bundle));
     }
     for (const file of files) {
