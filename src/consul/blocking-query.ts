@@ -11,6 +11,7 @@
 import type { Logger } from '../kernel/logger.js';
 import { backoff, blockingRead, reasonOf, RequestContext, type ConsulClient } from './client.js';
 import { delay, RateLimiter } from '../kernel/backoff.js';
+import { isoTime } from '../kernel/time.js';
 
 export type Query =
   | { kind: 'service'; service: string; tag?: string; datacenter?: string }
@@ -121,7 +122,7 @@ export class BlockingQuery {
   }
 
   status(): Record<string, unknown> {
-    return { index: this.#index, updates: this.#updates, errors: this.#errors, lastContact: this.#lastOk ? new Date(this.#lastOk).toISOString() : null };
+    return { index: this.#index, updates: this.#updates, errors: this.#errors, lastContact: this.#lastOk ? isoTime(this.#lastOk) : null };
   }
 
   async #loop(): Promise<void> {

@@ -6,6 +6,7 @@
 import { GLOBAL_SOURCE, type BusEvent, type EventBus, type EventCode } from '../kernel/events.js';
 import { errorMessage } from '../kernel/errors.js';
 import { nextDelay } from '../kernel/backoff.js';
+import { isoTime } from '../kernel/time.js';
 import type { Logger } from '../kernel/logger.js';
 import { toArgv } from './command.js';
 import type { JobConfig } from './config.js';
@@ -305,7 +306,7 @@ export class Job {
     this.#lastExit = {
       code: exit.code,
       signal: exit.signal,
-      at: new Date().toISOString(),
+      at: isoTime(Date.now()),
       ...(exit.spawnError ? { error: exit.spawnError } : {}),
     };
     const fields = { job: this.name, pid: proc?.pid, code: exit.code, signal: exit.signal ?? undefined };

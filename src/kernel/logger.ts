@@ -1,5 +1,6 @@
 import pino, { type Logger, type LevelWithSilent } from 'pino';
 import { redactor } from './redact.js';
+import { isoTime } from './time.js';
 
 export type { Logger } from 'pino';
 export type LogFormat = 'json' | 'text';
@@ -16,7 +17,7 @@ function toText(line: string): string {
   try {
     const o = JSON.parse(line) as Record<string, unknown>;
     const { time, level, msg, component, job, pid, ...rest } = o;
-    const when = new Date(typeof time === 'number' ? time : Date.now()).toISOString();
+    const when = isoTime(typeof time === 'number' ? time : Date.now());
     const who = [component, job, pid].filter((v) => v !== undefined).join(' ');
     const extra = Object.entries(rest)
       .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
