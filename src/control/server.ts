@@ -7,14 +7,17 @@
  * the control plane at start (about 1.3 MiB and 2 ms, bench/startup/README.md), is loaded when
  * the first connection comes, and takes each connection the cap lets in.
  */
-import { chmod, chown, lstat, unlink } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { readFileSync } from 'node:fs';
+// Callback fs, promisified: node:fs/promises costs every start its readline and stream modules.
+import { chmod as chmodCb, chown as chownCb, lstat as lstatCb, readFileSync, unlink as unlinkCb } from 'node:fs';
+import { promisify } from 'node:util';
 import { createRequire } from 'node:module';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { ControlError, type ControlRoutes, type Method } from '../subsystem/routes.js';
+
+const [chmod, chown, lstat, unlink] = [promisify(chmodCb), promisify(chownCb), promisify(lstatCb), promisify(unlinkCb)];
 
 export interface ControlServerOptions {
   socket: string;
