@@ -59,7 +59,37 @@ mkdirSync(OUT, { recursive: true });
 // hashes, so a stale chunk is never loaded by a fresh launcher.
 writeFileSync(join(OUT, 'package.json'), '{ "type": "commonjs" }\n');
 
-const common = { platform: 'node', logLevel: 'warn', external: ['koffi', 'lz4-napi'] };
+/**
+ * pino, as Pilotfish uses it (src/kernel/logger.ts: one synchronous destination on a descriptor,
+ * no transports), without three built-ins its module loads at the top for features it never
+ * uses here: worker_threads (transports run in a worker; pino reads `isMainThread` only to flush
+ * an asynchronous destination at exit), thread-stream with it, and assert (sonic-boom calls it
+ * once, when a destination is closed). Together about 0.9 MiB and a millisecond of every start
+ * (bench/startup/README.md). assert stays real, loaded when it is called; a transport is refused
+ * with an error that says why.
+ */
+const PINO = /[\\/]node_modules[\\/]pino[\\/]/;
+const SONIC_BOOM = /[\\/]node_modules[\\/]sonic-boom[\\/]/;
+const VIRTUAL = {
+  '\0pino:main-thread': 'module.exports = { isMainThread: true };\n',
+  '\0pino:no-transport':
+    "module.exports = function transport() { throw new Error('pino transports are not part of the Pilotfish build (scripts/build.mjs)'); };\n",
+  '\0lazy:assert': "module.exports = function assert(value, message) { if (!value) require('node:assert')(value, message); };\n",
+};
+const pinoWithoutThreads = {
+  name: 'pino-without-threads',
+  resolveId(source, importer) {
+    if (importer && PINO.test(importer) && (source === 'worker_threads' || source === 'node:worker_threads')) return '\0pino:main-thread';
+    if (importer && PINO.test(importer) && /^\.\/(lib\/)?transport(\.js)?$/.test(source)) return '\0pino:no-transport';
+    if (importer && SONIC_BOOM.test(importer) && (source === 'assert' || source === 'node:assert')) return '\0lazy:assert';
+    return null;
+  },
+  load(id) {
+    return VIRTUAL[id] ?? null;
+  },
+};
+
+const common = { platform: 'node', logLevel: 'warn', external: ['koffi', 'lz4-napi'], plugins: [pinoWithoutThreads] };
 const { output } = await build({
   ...common,
   // backup-worker: the restore's worker threads (src/backup/workers/pool.ts starts them).

@@ -122,6 +122,24 @@ describe('a minimal run', () => {
     expect(unwanted).toEqual([]);
   });
 
+  // Built-ins Pilotfish's own run path could load but needs not: node:fs/promises (its readline
+  // and streams; callback fs serves), and what pino's module loads for transports and closing a
+  // destination (worker_threads, assert; scripts/build.mjs leaves them out of the bundle).
+  // Recorded by a CommonJS preload: the ES-module hook of the other tests loads readline itself.
+  it('loads neither fs/promises and readline nor worker_threads and assert', () => {
+    const file = join(dir, 'plain.json');
+    const record = `${file}.builtins`;
+    const preload = join(dir, 'record-builtins.cjs');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, process.moduleLoadList.join('\\n')));\n`);
+    writeFileSync(file, JSON.stringify({ logging: { level: 'warn' }, control: { socket: join(dir, 'plain.sock') }, jobs: [{ name: 'app', main: true, exec: ['/bin/true'] }] }));
+    const run = spawnSync(process.execPath, ['--require', preload, CLI, 'run', '--config', file], { encoding: 'utf8', timeout: 60_000 });
+    expect(run.status, run.stderr).toBe(0);
+    const builtins = readFileSync(record, 'utf8').split('\n');
+    expect(builtins).toContain('NativeModule child_process');
+    const unwanted = builtins.filter((m) => /^NativeModule (fs\/promises|readline|internal\/readline\/interface|worker_threads|assert)$/.test(m));
+    expect(unwanted).toEqual([]);
+  });
+
   it.skipIf(!hasSyncHooks)('is seen by the hook: a config with a template loads the templates subsystem and liquidjs', () => {
     const run = loadedBy({
       logging: { level: 'warn' },
