@@ -131,7 +131,10 @@ describe('a minimal run', () => {
     const record = `${file}.builtins`;
     const preload = join(dir, 'record-builtins.cjs');
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, process.moduleLoadList.join('\\n')));\n`);
-    writeFileSync(file, JSON.stringify({ logging: { level: 'warn' }, control: { socket: join(dir, 'plain.sock') }, jobs: [{ name: 'app', main: true, exec: ['/bin/true'] }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({ logging: { level: 'warn' }, control: { socket: join(dir, 'plain.sock') }, jobs: [{ name: 'app', main: true, exec: ['/bin/true'] }] }),
+    );
     const run = spawnSync(process.execPath, ['--require', preload, CLI, 'run', '--config', file], { encoding: 'utf8', timeout: 60_000 });
     expect(run.status, run.stderr).toBe(0);
     const builtins = readFileSync(record, 'utf8').split('\n');
