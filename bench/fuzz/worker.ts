@@ -10,13 +10,13 @@ interface Job {
   seed: number;
 }
 
-process.on('message', (job: Job) => {
+process.on('message', async (job: Job) => {
   const seeds = corpus();
   for (let i = job.from; i < job.to; i++) {
     process.send?.({ type: 'start', i });
     const c = makeCase(seeds, job.seed * 1_000_003 + i);
     const started = performance.now();
-    const outcome = check(c.bytes);
+    const outcome = await check(c.bytes);
     const ms = performance.now() - started;
     process.send?.({
       type: 'done',

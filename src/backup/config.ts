@@ -8,8 +8,7 @@ import * as v from 'valibot';
 import { boolLike, command, duration, eventCode, intLike, name, nonEmpty, oneOf, strictObject } from '../config/types.js';
 import { vaultKeySchema } from '../config/secret-refs.js';
 
-/** The event source name backup events are published under. */
-export const BACKUP_SOURCE = 'backup';
+export { BACKUP_SOURCE } from '../kernel/events.js';
 
 const absPath = v.pipe(nonEmpty, v.check(isAbsolute, 'expected an absolute path'));
 

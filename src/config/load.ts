@@ -22,7 +22,8 @@ const MAX_ISSUES = 200;
 
 /** What a config is checked against: a schema and cross-checks. */
 export interface ConfigSpec<T> {
-  schema: v.GenericSchema<unknown, T>;
+  /** The schema of a config with these top-level keys (a config's sections may each bring their own). */
+  schema(keys: string[]): v.GenericSchema<unknown, T> | Promise<v.GenericSchema<unknown, T>>;
   crossCheck?(config: T, where: Positions): ConfigIssue[];
 }
 
@@ -126,7 +127,7 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return b.length;
 }
 
-export function parseWith<T>(spec: ConfigSpec<T>, text: string, file: string, env: NodeJS.ProcessEnv = process.env): T {
+export async function parseWith<T>(spec: ConfigSpec<T>, text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const lines = new LineCounter();
   // uniqueKeys off: toPlain finds duplicates in linear time (the parser's own check is quadratic).
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: false, strict: true });
@@ -149,9 +150,10 @@ export function parseWith<T>(spec: ConfigSpec<T>, text: string, file: string, en
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([{ file, line: 1, column: 1, path: '', message: 'the config must be a mapping of keys' }]);
   }
-  const result = v.safeParse(spec.schema, raw, { message: plainMessage });
+  const schema = await spec.schema(Object.keys(raw as object));
+  const result = v.safeParse(schema, raw, { message: plainMessage });
   if (!result.success) {
-    for (const issue of result.issues) issues.push(...describe(issue, [], where, spec));
+    for (const issue of result.issues) issues.push(...describe(issue, [], where, schema));
     throw new ConfigError(cap(sortIssues(issues)));
   }
   issues.push(...(spec.crossCheck?.(result.output, where) ?? []));
@@ -173,13 +175,13 @@ function keysOf(issue: Issue, base: ReadonlyArray<string | number>): Array<strin
   return [...base, ...(issue.path ?? []).map((p) => p.key as string | number)];
 }
 
-function describe<T>(issue: Issue, base: ReadonlyArray<string | number>, where: Positions, spec: ConfigSpec<T>): ConfigIssue[] {
+function describe(issue: Issue, base: ReadonlyArray<string | number>, where: Positions, schema: v.GenericSchema): ConfigIssue[] {
   const path = keysOf(issue, base);
   if (issue.kind === 'schema' && issue.expected === 'never' && (issue.type === 'strict_object' || issue.type === 'object')) {
     // valibot names the first unknown key of a mapping; every one of them is reported.
     const at = path.slice(0, -1);
     const parent = issue.path?.at(-1)?.input;
-    const valid = knownKeys(spec.schema, at);
+    const valid = knownKeys(schema, at);
     const unknown =
       parent !== null && typeof parent === 'object' && valid.length > 0 ? Object.keys(parent).filter((k) => !valid.includes(k)) : [String(issue.input)];
     return unknown.map((k) => {
@@ -192,7 +194,7 @@ function describe<T>(issue: Issue, base: ReadonlyArray<string | number>, where: 
     // What the alternatives the value had the right shape for say is wrong with it says best what
     // is wrong; an alternative of another type ("expected number, got string") says nothing.
     const fitting = issue.issues.filter((inner) => !wrongShape(inner));
-    if (fitting.length > 0) return fitting.flatMap((inner) => describe(inner, path, where, spec));
+    if (fitting.length > 0) return fitting.flatMap((inner) => describe(inner, path, where, schema));
   }
   return [where.issue(path, issue.message)];
 }

@@ -40,6 +40,8 @@ export type EventCode = (typeof EVENT_CODES)[number];
 export const GLOBAL_SOURCE = 'pilotfish';
 /** The election's events (elected, demoted): published by the election, read by backup's primaryOnly. */
 export const ELECTION_SOURCE = 'election';
+/** Backup's events (restored, backedUp, backupFailed). */
+export const BACKUP_SOURCE = 'backup';
 
 export interface BusEvent {
   readonly code: EventCode;

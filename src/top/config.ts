@@ -1,5 +1,6 @@
 /**
- * The whole config: read the file, check it against the composed schema (./schema.ts), then the
+ * The whole config: read the file, check it against the schema of the sections it has
+ * (./sections.ts), then the
  * rules that span several sections (unique names, known event sources, sections that need
  * another). Only the top knows every section, so only it can check across them.
  */
@@ -9,7 +10,8 @@ import { didYouMean } from '../config/suggest.js';
 import { GLOBAL_SOURCE } from '../kernel/events.js';
 import { FORWARDABLE } from '../pid1/config.js';
 import { containerPilotFile, seemsContainerPilot } from '../migrate/detect.js';
-import { configSchema, eventSources, type Config } from './schema.js';
+import type { Config } from './schema.js';
+import { eventSources, schemaFor } from './sections.js';
 
 export interface LoadedConfig {
   file: string;
@@ -35,14 +37,15 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   // converter: a YAML config, or a Pilotfish config in JSON, never loads it.
   const named = file === containerPilotFile(env);
   const seems = seemsContainerPilot(text, named);
-  if (seems === false) return { file, config: parseConfig(text, file, env), text };
+  if (seems === false) return { file, config: await parseConfig(text, file, env), text };
   const { fromContainerPilot, isContainerPilot } = await import('../migrate/dropin.js');
-  if (seems === undefined && !isContainerPilot(text, named)) return { file, config: parseConfig(text, file, env), text };
+  if (seems === undefined && !isContainerPilot(text, named)) return { file, config: await parseConfig(text, file, env), text };
   const converted = fromContainerPilot(text, inline ? '$CONTAINERPILOT' : file, env, options.app);
-  return { file, config: parseConfig(converted.yaml, converted.file, env), text, containerPilot: { version: converted.version, notes: converted.notes } };
+  return { file, config: await parseConfig(converted.yaml, converted.file, env), text, containerPilot: { version: converted.version, notes: converted.notes } };
 }
 
-export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+/** Parse and validate a config's text; only the schemas of the sections it has are loaded. */
+export async function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
   return parseWith(SPEC, text, file, env);
 }
 
@@ -152,4 +155,4 @@ function whenCycles(config: Config, where: Positions): ConfigIssue[] {
   return issues;
 }
 
-const SPEC: ConfigSpec<Config> = { schema: configSchema, crossCheck };
+const SPEC: ConfigSpec<Config> = { schema: schemaFor, crossCheck };

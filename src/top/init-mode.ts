@@ -27,7 +27,8 @@ import { setForegroundSpawn } from '../jobs/foreground.js';
 import { constants } from 'node:os';
 import * as v from 'valibot';
 import { jobSchema } from '../jobs/config.js';
-import { configSchema, type Config } from './schema.js';
+import type { Config } from './schema.js';
+import { coreSchema } from './sections.js';
 
 /** The name of the one job of init mode. */
 export const INIT_JOB = 'main';
@@ -102,7 +103,7 @@ export function initSignalRoutes(): SignalRoutes {
 /** The config init mode runs: one main job, raw output, no control socket. */
 export function initConfig(command: string[], env: NodeJS.ProcessEnv = process.env): Config {
   const { SIGTERM: _t, SIGINT: _i, ...signals } = initSignalRoutes();
-  return v.parse(configSchema, {
+  return v.parse(coreSchema(), {
     logging: { level: initLevel(env), format: 'text' },
     control: { enabled: false },
     signals,

@@ -3,9 +3,9 @@ import { ConfigError } from '../../src/config/errors.js';
 import { parseConfig } from '../../src/top/config.js';
 import { jsonSchema } from '../../src/top/json-schema.js';
 
-function issues(text: string, env: NodeJS.ProcessEnv = {}): string[] {
+async function issues(text: string, env: NodeJS.ProcessEnv = {}): Promise<string[]> {
   try {
-    parseConfig(text, 'test.yaml', env);
+    await parseConfig(text, 'test.yaml', env);
   } catch (error) {
     if (error instanceof ConfigError) return error.message.split('\n');
     throw error;
@@ -14,15 +14,15 @@ function issues(text: string, env: NodeJS.ProcessEnv = {}): string[] {
 }
 
 describe('config', () => {
-  it('parses a minimal config with defaults', () => {
-    const config = parseConfig('jobs:\n  - name: app\n    exec: sleep 1\n', 'x.yaml', {});
+  it('parses a minimal config with defaults', async () => {
+    const config = await parseConfig('jobs:\n  - name: app\n    exec: sleep 1\n', 'x.yaml', {});
     expect(config.stopTimeout).toBe(10_000);
     expect(config.logging).toEqual({ level: 'info', format: 'json' });
     expect(config.jobs[0]).toMatchObject({ name: 'app', exec: 'sleep 1', stopSignal: 'SIGTERM', main: false, restarts: { max: 0 } });
   });
 
-  it('parses durations in every accepted form', () => {
-    const config = parseConfig(
+  it('parses durations in every accepted form', async () => {
+    const config = await parseConfig(
       `stopTimeout: 1m
 jobs:
   - name: a
@@ -38,13 +38,13 @@ jobs:
     expect(config.jobs[0]?.health).toMatchObject({ interval: 5000, timeout: 1500 });
   });
 
-  it('accepts JSON', () => {
-    const config = parseConfig('{"jobs": [{"name": "a", "exec": ["true"], "main": true}]}', 'x.json', {});
+  it('accepts JSON', async () => {
+    const config = await parseConfig('{"jobs": [{"name": "a", "exec": ["true"], "main": true}]}', 'x.json', {});
     expect(config.jobs[0]?.main).toBe(true);
   });
 
-  it('interpolates ${VAR} and ${VAR:-default} in values, never in keys', () => {
-    const config = parseConfig(
+  it('interpolates ${VAR} and ${VAR:-default} in values, never in keys', async () => {
+    const config = await parseConfig(
       `jobs:
   - name: \${NAME}
     exec: [echo, "\${GREETING:-hello}", "$$HOME"]
@@ -57,8 +57,8 @@ jobs:
     expect(config.jobs[0]).toMatchObject({ name: 'web', exec: ['echo', 'hello', '$HOME'], env: { PORT: '8080' }, port: 8080 });
   });
 
-  it('names file, line, column and key path, with a suggestion for a typo', () => {
-    const out = issues(`logging:
+  it('names file, line, column and key path, with a suggestion for a typo', async () => {
+    const out = await issues(`logging:
   level: debugg
 jobs:
   - name: app
@@ -74,15 +74,15 @@ jobs:
     ]);
   });
 
-  it('reports an unset variable with its position', () => {
-    expect(issues('jobs:\n  - name: a\n    exec: ${NOPE}\n')).toEqual([
+  it('reports an unset variable with its position', async () => {
+    expect(await issues('jobs:\n  - name: a\n    exec: ${NOPE}\n')).toEqual([
       'test.yaml:3:11: jobs[0].exec: environment variable NOPE is not set; give a default with ${NOPE:-value}',
     ]);
   });
 
-  it('reports missing keys, duplicates, two mains and unknown sources', () => {
-    expect(issues('jobs:\n  - exec: [x]\n')).toEqual(['test.yaml:2:5: jobs[0].name: missing required key']);
-    const out = issues(`jobs:
+  it('reports missing keys, duplicates, two mains and unknown sources', async () => {
+    expect(await issues('jobs:\n  - exec: [x]\n')).toEqual(['test.yaml:2:5: jobs[0].name: missing required key']);
+    const out = await issues(`jobs:
   - name: app
     exec: [x]
     main: true
@@ -96,8 +96,8 @@ jobs:
     expect(out).toContain('test.yaml:8:20: jobs[1].when.source: unknown event source "ap" (did you mean "app"?)');
   });
 
-  it('checks the backup triggers against the other sections', () => {
-    const out = issues(`jobs:
+  it('checks the backup triggers against the other sections', async () => {
+    const out = await issues(`jobs:
   - name: app
     exec: [x]
 backup:
@@ -112,7 +112,7 @@ backup:
       'test.yaml:9:23: backup.triggers.events[0].source: unknown event source "ap" (did you mean "app"?)',
     ]);
     expect(
-      issues(`jobs: [{name: app, exec: [x]}]
+      await issues(`jobs: [{name: app, exec: [x]}]
 vault:
   secrets: [{name: backup-key, path: secret/k}]
 backup:
@@ -126,8 +126,8 @@ backup:
     ]);
   });
 
-  it('names the word a typo in a list of fixed words meant, with or without a message of its own', () => {
-    const out = issues(`jobs:
+  it('names the word a typo in a list of fixed words meant, with or without a message of its own', async () => {
+    const out = await issues(`jobs:
   - name: a
     exec: [x]
     stopSignal: SIGTREM
@@ -139,13 +139,13 @@ backup:
     expect(out.find((l) => l.includes('once'))).toMatch(/: jobs\[0\]\.when\.once: expected an event: .* \(did you mean "startup"\?\)$/);
   });
 
-  it('rejects YAML syntax errors with a position', () => {
-    const out = issues('jobs:\n  - name: [unclosed\n');
+  it('rejects YAML syntax errors with a position', async () => {
+    const out = await issues('jobs:\n  - name: [unclosed\n');
     expect(out[0]).toMatch(/^test\.yaml:\d+:\d+: /);
   });
 
-  it('rejects inconsistent when clauses', () => {
-    const out = issues(`jobs:
+  it('rejects inconsistent when clauses', async () => {
+    const out = await issues(`jobs:
   - name: a
     exec: [x]
     when: {interval: 5s, source: pilotfish}
@@ -153,7 +153,7 @@ backup:
     expect(out[0]).toMatch(/jobs\[0\]\.when: set exactly one of source, interval or all/);
   });
 
-  it('generates a draft-07 JSON Schema that rejects unknown keys', () => {
+  it('generates a draft-07 JSON Schema that rejects unknown keys', async () => {
     const schema = jsonSchema() as { $schema: string; additionalProperties: boolean; properties: Record<string, unknown> };
     expect(schema.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(schema.additionalProperties).toBe(false);

@@ -5,7 +5,7 @@ import { planReload } from '../../src/top/reload.js';
 import { ControlError, ControlRoutes } from '../../src/subsystem/routes.js';
 
 describe('ControlRoutes', () => {
-  it('matches params, tells 404 from 405, and removes routes', () => {
+  it('matches params, tells 404 from 405, and removes routes', async () => {
     const routes = new ControlRoutes();
     const remove = routes.add('POST', '/v1/jobs/:name/stop', (req) => req.params.name);
     const m = routes.match('POST', '/v1/jobs/web%2D1/stop');
@@ -17,7 +17,7 @@ describe('ControlRoutes', () => {
     expect(() => routes.match('POST', '/v1/jobs/x/stop')).toThrow(ControlError);
   });
 
-  it('reserved routes say what is not configured until someone adds them', () => {
+  it('reserved routes say what is not configured until someone adds them', async () => {
     const routes = new ControlRoutes();
     routes.reserve('POST', '/v1/backup', 'backup', 'add a backup: section');
     expect(() => routes.match('POST', '/v1/backup')).toThrow('backup is not configured: add a backup: section');
@@ -28,9 +28,9 @@ describe('ControlRoutes', () => {
 
 describe('planReload', () => {
   const parse = (yaml: string) => parseConfig(yaml, 'x.yaml', {});
-  it('ignores formatting and equivalent spellings, sees real changes', () => {
-    const before = parse('jobs:\n  - {name: a, exec: "sleep 1", stopTimeout: 5s, restarts: unlimited}\n  - {name: b, exec: [sleep, "1"]}\n');
-    const after = parse(
+  it('ignores formatting and equivalent spellings, sees real changes', async () => {
+    const before = await parse('jobs:\n  - {name: a, exec: "sleep 1", stopTimeout: 5s, restarts: unlimited}\n  - {name: b, exec: [sleep, "1"]}\n');
+    const after = await parse(
       'jobs:\n  - name: a\n    restarts: unlimited\n    stopTimeout: 5\n    exec: "sleep 1"\n  - {name: b, exec: [sleep, "2"]}\n  - {name: c, exec: "true"}\ntelemetry: {port: 9100}\n',
     );
     expect(planReload(before, after)).toMatchObject({ unchanged: ['a'], removed: [], needsRestart: ['telemetry'] });
@@ -40,9 +40,9 @@ describe('planReload', () => {
     expect(planReload(after, before).removed).toEqual(['c']);
   });
 
-  it('tells "unlimited" from "never" restarts', () => {
-    const a = parse('jobs: [{name: a, exec: "true", restarts: unlimited}]');
-    const b = parse('jobs: [{name: a, exec: "true", restarts: never}]');
+  it('tells "unlimited" from "never" restarts', async () => {
+    const a = await parse('jobs: [{name: a, exec: "true", restarts: unlimited}]');
+    const b = await parse('jobs: [{name: a, exec: "true", restarts: never}]');
     expect(planReload(a, b).changed.map((j) => j.name)).toEqual(['a']);
   });
 });

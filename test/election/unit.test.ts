@@ -16,9 +16,9 @@ const JOBS = `jobs:
     exec: ["true"]
 `;
 
-function rejects(election: string): string {
+async function rejects(election: string): Promise<string> {
   try {
-    parseConfig(`${JOBS}election:\n${election}`, 'x.yaml', {});
+    await parseConfig(`${JOBS}election:\n${election}`, 'x.yaml', {});
   } catch (error) {
     if (error instanceof ConfigError) return error.message;
     throw error;
@@ -27,27 +27,27 @@ function rejects(election: string): string {
 }
 
 describe('election config', () => {
-  it('has safe defaults and accepts election as an event source for hooks', () => {
-    const config = parseConfig(`${JOBS}election: {}\n`, 'x.yaml', {});
+  it('has safe defaults and accepts election as an event source for hooks', async () => {
+    const config = await parseConfig(`${JOBS}election: {}\n`, 'x.yaml', {});
     expect(config.election).toMatchObject({ ttl: 10_000, lockDelay: 1_000, behavior: 'release', watchdog: { margin: 2_000, action: 'demote' } });
     expect(config.election?.checks).toBeUndefined();
   });
 
-  it('refuses a TTL Consul would refuse, and a lock-delay over 60s', () => {
-    expect(rejects('  ttl: 5s\n')).toMatch(/10s to 24h/);
-    expect(rejects('  ttl: 2500ms\n')).toMatch(/10s to 24h|whole seconds/);
-    expect(rejects('  lockDelay: 2m\n')).toMatch(/60s/);
-    expect(rejects('  ttl: 10s\n  watchdog: {margin: 10s}\n')).toMatch(/shorter than the ttl/);
+  it('refuses a TTL Consul would refuse, and a lock-delay over 60s', async () => {
+    expect(await rejects('  ttl: 5s\n')).toMatch(/10s to 24h/);
+    expect(await rejects('  ttl: 2500ms\n')).toMatch(/10s to 24h|whole seconds/);
+    expect(await rejects('  lockDelay: 2m\n')).toMatch(/60s/);
+    expect(await rejects('  ttl: 10s\n  watchdog: {margin: 10s}\n')).toMatch(/shorter than the ttl/);
   });
 
-  it('takes a rank command with defaults', () => {
-    const config = parseConfig(`${JOBS}election:\n  rank: {exec: "print-rank"}\n`, 'x.yaml', {});
+  it('takes a rank command with defaults', async () => {
+    const config = await parseConfig(`${JOBS}election:\n  rank: {exec: "print-rank"}\n`, 'x.yaml', {});
     expect(config.election?.rank).toMatchObject({ exec: 'print-rank', timeout: 5_000, interval: 2_000, maxWait: 20_000 });
-    expect(rejects('  rank: {exec: x, every: 1s}\n')).toMatch(/every/);
+    expect(await rejects('  rank: {exec: x, every: 1s}\n')).toMatch(/every/);
   });
 
-  it('rejects hooks on the election source when there is no election section', () => {
-    expect(() => parseConfig(JOBS, 'x.yaml', {})).toThrow(/election/);
+  it('rejects hooks on the election source when there is no election section', async () => {
+    await expect(parseConfig(JOBS, 'x.yaml', {})).rejects.toThrow(/election/);
   });
 });
 
@@ -58,7 +58,7 @@ describe('rank verdict', () => {
   const fresh = (id: string, rank: number): CandidateEntry => ({ id, rank, modifyIndex: 101 });
   const stale = (id: string, rank: number): CandidateEntry => ({ id, rank, modifyIndex: 50 });
 
-  it('lets only the highest rank run; ties go to the smaller id', () => {
+  it('lets only the highest rank run; ties go to the smaller id', async () => {
     const all = [fresh('a', 5), fresh('b', 9), fresh('c', 7)];
     expect(verdict('b', all).go).toBe(true);
     expect(verdict('a', all)).toEqual({ go: false, reason: 'b ranks higher (9 vs 5)' });
@@ -68,13 +68,13 @@ describe('rank verdict', () => {
     expect(verdict('b', tie).reason).toBe('a ranks higher (9 vs 9)');
   });
 
-  it('does not run before its own rank is published for this vacancy', () => {
+  it('does not run before its own rank is published for this vacancy', async () => {
     expect(verdict('a', []).go).toBe(false);
     expect(verdict('a', [stale('a', 9)]).go).toBe(false);
     expect(verdict('a', [stale('a', 9)], 60_000).go).toBe(false); // even after maxWait
   });
 
-  it('waits for a candidate that has not published since the key became free, up to maxWait', () => {
+  it('waits for a candidate that has not published since the key became free, up to maxWait', async () => {
     // b's rank of 3 is from before the vacancy: it may have moved past a's 5 since.
     expect(verdict('a', [fresh('a', 5), stale('b', 3)])).toEqual({ go: false, reason: 'waiting for b to publish a fresh rank' });
     expect(verdict('a', [fresh('a', 5), stale('b', 3)], 20_000).go).toBe(true);
@@ -82,7 +82,7 @@ describe('rank verdict', () => {
     expect(verdict('a', [fresh('a', 5), stale('b', 8)]).reason).toBe('b ranks higher (8 vs 5)');
   });
 
-  it('waits for a higher-ranked candidate that does not take the key only up to maxWait', () => {
+  it('waits for a higher-ranked candidate that does not take the key only up to maxWait', async () => {
     expect(verdict('a', [fresh('a', 5), fresh('b', 8)], 19_999).go).toBe(false);
     expect(verdict('a', [fresh('a', 5), fresh('b', 8)], 20_000).go).toBe(true);
   });

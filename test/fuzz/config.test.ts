@@ -17,7 +17,7 @@ const CLI_SAMPLE = 24;
 const CASE_LIMIT_MS = 5_000;
 
 describe('config fuzzing', () => {
-  it(`${CASES} mutated configs: each valid or a config error, none slow`, () => {
+  it(`${CASES} mutated configs: each valid or a config error, none slow`, async () => {
     const seeds = corpus();
     expect(seeds.length).toBeGreaterThanOrEqual(10);
     const internal: string[] = [];
@@ -26,7 +26,7 @@ describe('config fuzzing', () => {
     for (let i = 0; i < CASES; i++) {
       const c = makeCase(seeds, SEED * 1_000_003 + i);
       const started = performance.now();
-      const outcome = check(c.bytes);
+      const outcome = await check(c.bytes);
       const ms = performance.now() - started;
       outcomes[outcome.kind === 'refused' ? outcome.code : outcome.kind] = (outcomes[outcome.kind === 'refused' ? outcome.code : outcome.kind] ?? 0) + 1;
       if (outcome.kind === 'internal') internal.push(`${c.name}: ${outcome.error.split('\n').slice(0, 4).join(' | ')}`);

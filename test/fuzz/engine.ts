@@ -380,9 +380,9 @@ export type Outcome = { kind: 'valid' } | { kind: 'refused'; code: string } | { 
 export const FUZZ_ENV: NodeJS.ProcessEnv = { A: 'aa', B: 'bee', EMPTY: '', PORT: '8080', HOSTNAME: 'fuzz', HOME: '/root' };
 
 /** Runs the real loader (strict UTF-8, parse, interpolate, validate, cross-checks) in-process. */
-export function check(bytes: Buffer, file = 'fuzz.yaml'): Outcome {
+export async function check(bytes: Buffer, file = 'fuzz.yaml'): Promise<Outcome> {
   try {
-    parseConfig(decodeUtf8(bytes, file), file, FUZZ_ENV);
+    await parseConfig(decodeUtf8(bytes, file), file, FUZZ_ENV);
     return { kind: 'valid' };
   } catch (error) {
     if (error instanceof ConfigError && error.code.startsWith('PF_CONFIG_')) return { kind: 'refused', code: error.code };

@@ -32,17 +32,17 @@ const AGENT = {
 const NO_AGENT = { CONSUL: 'consul.example', MODE: 'replica' };
 const ENVS = { 'with a Consul agent': AGENT, 'without an agent': NO_AGENT, 'with nothing set (CONSUL unset too)': {} } as const;
 
-const load = (name: string, env: Record<string, string>, app?: string[]) => {
+const load = async (name: string, env: Record<string, string>, app?: string[]) => {
   const r = migrate(fixture(name), { file: name, env, ...(app ? { app } : {}) });
-  return { ...r, parsed: parseConfig(r.yaml, `${name}.yaml`, env) };
+  return { ...r, parsed: await parseConfig(r.yaml, `${name}.yaml`, env) };
 };
 
 describe('the corpus migrates to valid configs', () => {
   for (const name of CORPUS)
     for (const [label, env] of Object.entries(ENVS))
-      it(`${name} ${label}`, () => {
+      it(`${name} ${label}`, async () => {
         expect(isContainerPilot(fixture(name))).toBe(true);
-        const { parsed, version } = load(name, env, ['/bin/app']);
+        const { parsed, version } = await load(name, env, ['/bin/app']);
         expect(version).toBe(name.startsWith('v2') ? 2 : 3);
         expect(parsed.jobs.length).toBeGreaterThan(0);
       });
@@ -58,9 +58,9 @@ describe('nothing is lost: every job, service, backend, task, coprocess and hook
   const list = (v: unknown): Entry[] => (Array.isArray(v) ? (v as Entry[]) : []);
   for (const name of CORPUS)
     for (const [label, env] of Object.entries(ENVS))
-      it(`${name} ${label}`, () => {
+      it(`${name} ${label}`, async () => {
         const cp = asContainerPilot(name, env);
-        const { parsed } = load(name, env, ['/bin/app']);
+        const { parsed } = await load(name, env, ['/bin/app']);
         const jobs = new Set(parsed.jobs.map((j) => j.name));
         const watched = new Set(parsed.watches.map((w) => w.service));
         const execs = parsed.jobs.map((j) => JSON.stringify(j.exec));
@@ -85,22 +85,23 @@ describe('nothing is lost: every job, service, backend, task, coprocess and hook
       });
 });
 
+const everyField = await load('v3/every-field.json5', { PORT: '9999' });
 describe('ContainerPilot 3, every field', () => {
-  const { parsed: c, notes, yaml } = load('v3/every-field.json5', { PORT: '9999' });
+  const { parsed: c, notes, yaml } = everyField;
   const job = (name: string) => c.jobs.find((j) => j.name === name);
 
-  it('keeps simple templates as ${VAR} (unset renders empty, as in ContainerPilot)', () => {
+  it('keeps simple templates as ${VAR} (unset renders empty, as in ContainerPilot)', async () => {
     expect(yaml).toContain('address: http://${CONSUL:-consul}:8500');
     expect(yaml).toContain('token: ${CONSUL_HTTP_TOKEN:-}');
     expect(c.consul?.address).toBe('http://consul:8500');
     expect(c.consul?.token).toBe('');
     expect(job('app')?.port).toBe(9999);
-    expect(parseConfig(yaml, 'x', {}).jobs.find((j) => j.name === 'app')?.port).toBe(8080);
+    expect((await parseConfig(yaml, 'x', {})).jobs.find((j) => j.name === 'app')?.port).toBe(8080);
     expect(job('app')?.exec).toEqual(['/usr/local/bin/app', '--port', '9999', '--name', '']);
     expect(job('setup')?.exec).toEqual(['/usr/local/bin/setup.sh', '']);
   });
 
-  it('maps jobs key by key', () => {
+  it('maps jobs key by key', async () => {
     expect(c.stopTimeout).toBe(7000);
     expect(c.logging).toEqual({ level: 'info', format: 'json' });
     expect(c.control.socket).toBe('/var/run/containerpilot.socket');
@@ -139,13 +140,13 @@ describe('ContainerPilot 3, every field', () => {
     ]);
   });
 
-  it('registers telemetry as ContainerPilot did, and keeps the metrics Pilotfish has', () => {
+  it('registers telemetry as ContainerPilot did, and keeps the metrics Pilotfish has', async () => {
     expect(c.telemetry).toMatchObject({ port: 9090, interface: 'eth0' });
     expect(c.telemetry?.metrics.map((m) => m.name)).toEqual(['requests_total', 'idle']);
     expect(job('containerpilot')).toMatchObject({ port: 9090, tags: ['metrics'], health: { exec: 'true', interval: 5000, ttl: 15_000 } });
   });
 
-  it('notes true differences only', () => {
+  it('notes true differences only', async () => {
     const expected = [
       /^consul\.tls: .*CONSUL_CACERT/,
       /^jobs\[2\]\.exec: a job with no process/,
@@ -165,8 +166,8 @@ describe('ContainerPilot 3, every field', () => {
 });
 
 describe('ContainerPilot 3, templates with control flow', () => {
-  it('decides if/range for the environment, names the variables (not their values), keeps simple ones as ${VAR}', () => {
-    const agent = load('v3/templates.json5', AGENT);
+  it('decides if/range for the environment, names the variables (not their values), keeps simple ones as ${VAR}', async () => {
+    const agent = await load('v3/templates.json5', AGENT);
     expect(agent.parsed.consul?.address).toBe('localhost:8500');
     expect(agent.parsed.jobs.map((j) => j.name)).toEqual(['consul-agent', 'app', 'worker-1', 'extra', 'uses-default-dollar', 'backup']);
     const app = agent.parsed.jobs[1];
@@ -187,23 +188,23 @@ describe('ContainerPilot 3, templates with control flow', () => {
     ).toBe(true);
     expect(agent.notes.join('\n')).not.toContain('consul.example'); // values never reach a note
 
-    const remote = load('v3/templates.json5', NO_AGENT);
+    const remote = await load('v3/templates.json5', NO_AGENT);
     expect(remote.parsed.consul?.address).toBe('consul.example:8500');
     expect(remote.parsed.jobs.map((j) => j.name)).toEqual(['app', 'uses-default-dollar']);
     expect(remote.parsed.jobs[0]?.when).toMatchObject({ source: 'primary', once: 'healthy' });
     expect(remote.parsed.jobs[0]?.restarts.max).toBe(Infinity);
     expect(remote.parsed.watches.map((w) => w.service)).toEqual(['primary']);
     expect(remote.yaml).toContain('port: ${PORT:-8080}');
-    expect(parseConfig(remote.yaml, 'x', { ...NO_AGENT, PORT: '81' }).jobs[0]?.port).toBe(81);
+    expect((await parseConfig(remote.yaml, 'x', { ...NO_AGENT, PORT: '81' })).jobs[0]?.port).toBe(81);
   });
 
-  it('renders the whole config when a template stands for a key', () => {
+  it('renders the whole config when a template stands for a key', async () => {
     const r = migrate('{ jobs: [{ name: "a", exec: "x", {{ .KEY | default "port" }}: 80, health: { exec: "true", interval: 1, ttl: 2 } }] }', { env: {} });
     expect(r.notes[0]).toMatch(/the whole config was rendered for the environment/);
     expect(r.config.jobs).toMatchObject([{ port: 80 }]);
   });
 
-  it('refuses what ContainerPilot refused, naming file and line', () => {
+  it('refuses what ContainerPilot refused, naming file and line', async () => {
     expect(() => migrate('{\n  jobs: [{ name: "a", exec: "{{ .A | nope }}" }]\n}', { file: 'cp.json5', env: {} })).toThrow(
       /^cp\.json5:2: template: function "nope" not defined$/,
     );
@@ -213,8 +214,8 @@ describe('ContainerPilot 3, templates with control flow', () => {
 });
 
 describe('ContainerPilot 2', () => {
-  it('maps every construct to its v3-era job, with the app from the command line as main', () => {
-    const { parsed: c, notes } = load('v2/every-field.json', {}, ['/usr/local/bin/app', '--serve']);
+  it('maps every construct to its v3-era job, with the app from the command line as main', async () => {
+    const { parsed: c, notes } = await load('v2/every-field.json', {}, ['/usr/local/bin/app', '--serve']);
     const job = (name: string) => c.jobs.find((j) => j.name === name);
     expect(c.jobs.map((j) => j.name)).toEqual([
       'preStart',
@@ -285,8 +286,8 @@ describe('ContainerPilot 2', () => {
     expect(notes.some((n) => n.startsWith('app:'))).toBe(false);
   });
 
-  it('without an app, the main job is a stand-in, and says so', () => {
-    const { parsed, notes } = load('v2/templates.json', NO_AGENT);
+  it('without an app, the main job is a stand-in, and says so', async () => {
+    const { parsed, notes } = await load('v2/templates.json', NO_AGENT);
     expect(parsed.jobs.find((j) => j.main)).toMatchObject({
       name: 'nginx',
       exec: ['/bin/sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait; done"],
@@ -295,11 +296,11 @@ describe('ContainerPilot 2', () => {
     expect(notes.some((n) => n.startsWith('app: ContainerPilot 2 ran the app given on its command line'))).toBe(true);
   });
 
-  it('names Pilotfish refuses are renamed, and the events they are the source of follow', () => {
+  it('names Pilotfish refuses are renamed, and the events they are the source of follow', async () => {
     const r = migrate('{ jobs: [{ name: "set up!", exec: "/bin/s" }, { name: "app", exec: "/bin/a", when: { source: "set up!", once: "exitSuccess" } }] }', {
       env: {},
     });
-    const c = parseConfig(r.yaml, 'x', {});
+    const c = await parseConfig(r.yaml, 'x', {});
     expect(c.jobs.map((j) => j.name)).toEqual(['set-up', 'app']);
     expect(c.jobs[1]?.when).toMatchObject({ source: 'set-up', once: 'exitSuccess' });
     expect(r.notes).toContain(
@@ -307,7 +308,7 @@ describe('ContainerPilot 2', () => {
     );
   });
 
-  it('stopTimeout -1 kills at once; onStart alone is preStart', () => {
+  it('stopTimeout -1 kills at once; onStart alone is preStart', async () => {
     const c = migrate('{"consul": "c:8500", "onStart": "/bin/setup", "stopTimeout": -1}', { env: {}, app: ['app'] }).config as {
       jobs: Array<{ name: string }>;
       stopTimeout: unknown;

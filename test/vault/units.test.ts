@@ -20,7 +20,7 @@ import { fingerprint, readPath, registerValues } from '../../src/vault/secrets.j
 const job = (over: Record<string, unknown>) => valibot.parse(jobSchema, { name: 'app', exec: 'true', ...over });
 
 describe('vault config', () => {
-  it('defaults: token auth from $VAULT_TOKEN, renew at 2/3, refresh 60s, fail fast', () => {
+  it('defaults: token auth from $VAULT_TOKEN, renew at 2/3, refresh 60s, fail fast', async () => {
     const v = valibot.parse(vaultSchema, {});
     expect(v.auth).toEqual({ token: { env: 'VAULT_TOKEN' } });
     expect(v.renewAt).toBeCloseTo(2 / 3);
@@ -28,13 +28,13 @@ describe('vault config', () => {
     expect(v.startup.failFast).toBe(true);
   });
 
-  it('refresh is configurable per secret and globally', () => {
+  it('refresh is configurable per secret and globally', async () => {
     const v = valibot.parse(vaultSchema, { refresh: '5s', secrets: [{ name: 'db', path: 'secret/db', refresh: '250ms' }] });
     expect(v.refresh).toBe(5000);
     expect(v.secrets[0]?.refresh).toBe(250);
   });
 
-  it('refuses two auth methods, a wrapped secret_id without its file, and unknown file secrets', () => {
+  it('refuses two auth methods, a wrapped secret_id without its file, and unknown file secrets', async () => {
     expect(valibot.safeParse(vaultSchema, { auth: { token: {}, approle: { roleId: 'x' } } }).success).toBe(false);
     expect(valibot.safeParse(vaultSchema, { auth: { approle: { roleId: 'x', wrapped: true } } }).success).toBe(false);
     expect(valibot.safeParse(vaultSchema, { auth: { approle: { roleId: 'x', roleIdFile: '/r' } } }).success).toBe(false);
@@ -43,14 +43,14 @@ describe('vault config', () => {
     expect(JSON.stringify(bad.issues)).toContain('unknown secret \\"dbb\\"');
   });
 
-  it('a job maps variables to name#field, and reacts by signal or restart', () => {
+  it('a job maps variables to name#field, and reacts by signal or restart', async () => {
     expect(job({ secrets: { DB_PASSWORD: 'db#password' }, onSecretChange: { signal: 'SIGHUP' } }).secrets).toEqual({ DB_PASSWORD: 'db#password' });
     expect(valibot.safeParse(jobSchema, { name: 'a', exec: 'x', secrets: { DB: 'db' } }).success).toBe(false);
     expect(valibot.safeParse(jobSchema, { name: 'a', exec: 'x', onSecretChange: { restart: true } }).success).toBe(true);
     expect(valibot.safeParse(jobSchema, { name: 'a', exec: 'x', onSecretChange: { signal: 'SIGNOPE' } }).success).toBe(false);
   });
 
-  it('secret names are event sources for when:', () => {
+  it('secret names are event sources for when:', async () => {
     const yaml = `
 vault:
   secrets: [{name: db, path: secret/app/db}]
@@ -58,40 +58,40 @@ jobs:
   - {name: app, exec: "true"}
   - {name: on-rotate, exec: "true", when: {source: db, each: changed}}
 `;
-    expect(() => parseConfig(yaml, 'x.yaml', {})).not.toThrow();
-    expect(() => parseConfig(yaml.replace('source: db', 'source: dbx'), 'x.yaml', {})).toThrow(/unknown event source "dbx"/);
+    await expect(parseConfig(yaml, 'x.yaml', {})).resolves.toBeDefined();
+    await expect(parseConfig(yaml.replace('source: db', 'source: dbx'), 'x.yaml', {})).rejects.toThrow(/unknown event source "dbx"/);
   });
 });
 
 describe('secret paths', () => {
   const s = (o: Record<string, unknown>) => valibot.parse(secretSchema, { name: 'x', ...o });
-  it('kv2 reads <mount>/data/<key>, with a pinned version', () => {
+  it('kv2 reads <mount>/data/<key>, with a pinned version', async () => {
     expect(readPath(s({ path: 'secret/app/db' }))).toBe('secret/data/app/db');
     expect(readPath(s({ path: 'secret/data/app/db' }))).toBe('secret/data/app/db');
     expect(readPath(s({ path: 'secret/app/db', version: 3 }))).toBe('secret/data/app/db?version=3');
     expect(readPath(s({ path: 'team/kv/app', mount: 'team/kv' }))).toBe('team/kv/data/app');
   });
-  it('kv1 and generic read the path as is', () => {
+  it('kv1 and generic read the path as is', async () => {
     expect(readPath(s({ path: 'kv1/app', engine: 'kv1' }))).toBe('kv1/app');
     expect(readPath(s({ path: 'database/creds/app', engine: 'generic' }))).toBe('database/creds/app');
   });
-  it('version is for kv2 only', () => {
+  it('version is for kv2 only', async () => {
     expect(valibot.safeParse(secretSchema, { name: 'x', path: 'kv1/a', engine: 'kv1', version: 2 }).success).toBe(false);
   });
 });
 
 describe('change detection and backoff', () => {
-  it('fingerprints ignore key order', () => {
+  it('fingerprints ignore key order', async () => {
     expect(fingerprint({ a: 1, b: { c: 2, d: 3 } })).toBe(fingerprint({ b: { d: 3, c: 2 }, a: 1 }));
     expect(fingerprint({ a: 1 })).not.toBe(fingerprint({ a: 2 }));
   });
-  it('backoff grows to its max', () => {
+  it('backoff grows to its max', async () => {
     const b = { initial: 100, max: 1000, factor: 2 };
     expect(nextDelay(0, b)).toBeLessThanOrEqual(120);
     expect(nextDelay(20, b)).toBeGreaterThanOrEqual(800);
     expect(nextDelay(20, b)).toBeLessThanOrEqual(1200);
   });
-  it('rate-limited warnings say how many were kept quiet', () => {
+  it('rate-limited warnings say how many were kept quiet', async () => {
     const r = new RateLimiter(1000);
     expect(r.allow('k', 0)).toBe(0);
     expect(r.allow('k', 10)).toBeUndefined();
@@ -106,14 +106,14 @@ describe('delivery', () => {
   const data: Record<string, Record<string, unknown>> = { db: { user: 'app', password: 'pw-123456' }, api: { key: 'k-987654' } };
   const get = (n: string) => data[n];
 
-  it('a job gets only its own variables', () => {
+  it('a job gets only its own variables', async () => {
     const a = job({ secrets: { DB_PASSWORD: 'db#password' } });
     const b = job({ name: 'b' });
     expect(jobEnv(a, get)).toEqual({ DB_PASSWORD: 'pw-123456' });
     expect(jobEnv(b, get)).toEqual({});
   });
 
-  it('unknown names and missing fields are named, never valued', () => {
+  it('unknown names and missing fields are named, never valued', async () => {
     expect(() => checkReferences([job({ secrets: { X: 'nope#f' } })], new Set(['db']))).toThrow(/secrets.X refers to "nope"/);
     const problems = checkFields([job({ secrets: { X: 'db#passwd' } })], get, () => 'secret/data/db');
     expect(problems.join()).toMatch(/field "passwd" of secret db \(secret\/data\/db\), which has fields: user, password/);
@@ -124,21 +124,21 @@ describe('delivery', () => {
     const refs = templateReferences([{ name: 'conf', data: { a: 'key:x', pw: 'secret:dbx#password' } }]);
     expect(refs).toEqual([['conf', 'pw', 'dbx']]);
     expect(() => checkReferences([], new Set(['db']), refs)).toThrow(/template conf: data.pw refers to secret "dbx"/);
-    const config = parseConfig('jobs: [{name: app, exec: "true", secrets: {X: "db#x"}}]', 'x.yaml', {});
+    const config = await parseConfig('jobs: [{name: app, exec: "true", secrets: {X: "db#x"}}]', 'x.yaml', {});
     expect(wanted(config).vault).toBe(true);
     const sub = createVault(config, { templateSources: new TemplateSourceRegistry(), metrics: NO_METRICS });
     await expect(sub.start({} as never)).rejects.toThrow(/job app has secrets: but there is no vault: section/);
-    expect(wanted(parseConfig('jobs: [{name: app, exec: "true"}]', 'x.yaml', {})).vault).toBe(false);
+    expect(wanted(await parseConfig('jobs: [{name: app, exec: "true"}]', 'x.yaml', {})).vault).toBe(false);
   });
 
-  it('dependent jobs: by env mapping or by file', () => {
+  it('dependent jobs: by env mapping or by file', async () => {
     const jobs = [job({ secrets: { X: 'db#user' } }), job({ name: 'files' }), job({ name: 'other' })];
     const files = [{ secret: 'db', path: '/x', mode: '0600', job: 'files' }];
     expect(dependentJobs('db', jobs, files).map((j) => j.name)).toEqual(['app', 'files']);
     expect(dependentJobs('api', jobs, files)).toEqual([]);
   });
 
-  it('the template source gives a field or the whole secret, now and on change', () => {
+  it('the template source gives a field or the whole secret, now and on change', async () => {
     const src = new SecretTemplateSource(new Set(['db']), get);
     const seen: unknown[] = [];
     const off = src.subscribe('db#password', (v) => seen.push(v));
@@ -176,7 +176,7 @@ describe('files and redaction', () => {
     expect(fileOwner({ secret: 'db', path, mode: '0600' }, jobs)).toBeUndefined();
   });
 
-  it('every string inside a secret is registered with the redactor', () => {
+  it('every string inside a secret is registered with the redactor', async () => {
     const value = `canary-${Math.random().toString(36).slice(2)}`;
     registerValues({ nested: { list: ['x', value] } });
     expect(redactor.scrub(`{"msg":"got ${value}"}`)).toBe('{"msg":"got [REDACTED]"}');
