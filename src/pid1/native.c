@@ -1,7 +1,9 @@
 /*
  * The libc calls the reaper needs and Node does not offer, as a Node-API addon: a look at the
  * next zombie child without reaping it (waitid with WNOWAIT), waitpid(pid, WNOHANG) for one given
- * pid, and prctl(PR_SET_CHILD_SUBREAPER) / PR_GET_CHILD_SUBREAPER.
+ * pid, the two in a loop that reaps a whole pass in one call (reapBatch: a pass of 1,024 zombies
+ * from JavaScript cost 2,048 calls across the boundary and a loop V8 had to compile while the
+ * zombies waited), and prctl(PR_SET_CHILD_SUBREAPER) / PR_GET_CHILD_SUBREAPER.
  *
  * Why not only koffi (src/pid1/native.ts falls back to it): loading koffi costs a start about
  * 7 MiB of memory and several milliseconds (bench/startup/README.md); this addon costs under
@@ -30,6 +32,9 @@ extern napi_status napi_create_int32(napi_env env, int32_t value, napi_value *re
 extern napi_status napi_get_boolean(napi_env env, int value, napi_value *result);
 extern napi_status napi_get_cb_info(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv, napi_value *this_arg, void **data);
 extern napi_status napi_get_value_int32(napi_env env, napi_value value, int32_t *result);
+extern napi_status napi_get_typedarray_info(napi_env env, napi_value typedarray, int *type, size_t *length, void **data, napi_value *arraybuffer,
+                                            size_t *byte_offset);
+#define NAPI_INT32_ARRAY 5 /* napi_int32_array in napi_typedarray_type */
 
 static napi_value int32(napi_env env, int32_t value) {
   napi_value result = NULL;
@@ -63,6 +68,46 @@ static napi_value reap(napi_env env, napi_callback_info info) {
   return int32(env, waitpid(pid, &status, WNOHANG) == pid ? status : -1);
 }
 
+/* An Int32Array argument's elements and length; 0 if it is not one. */
+static int int32_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
+  int type = -1;
+  void *raw = NULL;
+  if (napi_get_typedarray_info(env, value, &type, length, &raw, NULL, NULL) != 0 || type != NAPI_INT32_ARRAY) return 0;
+  *data = raw;
+  return 1;
+}
+
+/*
+ * reapBatch(owned, out): reap zombie children one after another, as nextZombie() and reap() would,
+ * but in one call: stop at a zombie whose pid is in `owned` (Int32Array: libuv reaps those), when
+ * there is none left, or when `out` (Int32Array) is full. Each reaped child's pid and raw wait
+ * status go into `out` in pairs. Returns how many were reaped, or ~count (a negative number) when
+ * it stopped at an owned zombie; ~0 also when the arguments are not Int32Arrays (nothing reaped).
+ */
+static napi_value reap_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t *owned = NULL, *out = NULL;
+  size_t owned_length = 0, out_length = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 2 || !int32_array(env, argv[0], &owned, &owned_length) ||
+      !int32_array(env, argv[1], &out, &out_length))
+    return int32(env, ~0);
+  int32_t count = 0;
+  while ((size_t)count * 2 + 1 < out_length) {
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid <= 0) break;
+    for (size_t i = 0; i < owned_length; i++)
+      if (owned[i] == si.si_pid) return int32(env, ~count);
+    int status = 0;
+    if (waitpid(si.si_pid, &status, WNOHANG) != si.si_pid) break;
+    out[count * 2] = si.si_pid;
+    out[count * 2 + 1] = status;
+    count++;
+  }
+  return int32(env, count);
+}
+
 static napi_value set_subreaper(napi_env env, napi_callback_info info) {
   (void)info;
   return boolean(env, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0);
@@ -82,6 +127,7 @@ static void define(napi_env env, napi_value exports, const char *name, napi_call
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
   define(env, exports, "nextZombie", next_zombie);
   define(env, exports, "reap", reap);
+  define(env, exports, "reapBatch", reap_batch);
   define(env, exports, "setSubreaper", set_subreaper);
   define(env, exports, "isSubreaper", is_subreaper);
   return exports;

@@ -30,6 +30,13 @@ export interface Native {
   nextZombie(): number;
   /** Reap `pid` if it is a zombie child of ours: its raw wait status, or null if it was not reaped. */
   reap(pid: number): number | null;
+  /**
+   * Reap zombie children one after another, as nextZombie() and reap() would, in one call: it
+   * stops at a zombie whose pid is in `owned` (libuv's children: libuv reaps them), when none is
+   * left, or when `out` is full. Each reaped child's pid and raw wait status go into `out` in
+   * pairs. Returns how many were reaped, or ~count (negative) when it stopped at an owned zombie.
+   */
+  reapBatch(owned: Int32Array, out: Int32Array): number;
   setSubreaper(): boolean;
   isSubreaper(): boolean;
 }
@@ -41,7 +48,7 @@ export const ADDON = fileURLToPath(new URL('../native/pid1.node', import.meta.ur
 
 /** The addon's functions: those of {@link Native}, but reap() answers -1 where Native says null. */
 type Addon = Omit<Native, 'reap'> & { reap(pid: number): number };
-const ADDON_FUNCTIONS = ['nextZombie', 'reap', 'setSubreaper', 'isSubreaper'] as const;
+const ADDON_FUNCTIONS = ['nextZombie', 'reap', 'reapBatch', 'setSubreaper', 'isSubreaper'] as const;
 
 function fromAddon(require: NodeJS.Require, file: string): Native | undefined {
   // An addon that does not load (another libc, another CPU) leaves koffi to do it.
@@ -49,13 +56,14 @@ function fromAddon(require: NodeJS.Require, file: string): Native | undefined {
   try {
     const addon = require(file) as Partial<Addon>;
     if (!ADDON_FUNCTIONS.every((name) => typeof addon[name] === 'function')) return undefined;
-    const { nextZombie, reap, setSubreaper, isSubreaper } = addon as Addon;
+    const { nextZombie, reap, reapBatch, setSubreaper, isSubreaper } = addon as Addon;
     return {
       nextZombie,
       reap(pid) {
         const status = reap(pid);
         return status < 0 ? null : status;
       },
+      reapBatch,
       setSubreaper,
       isSubreaper,
     };
@@ -76,14 +84,28 @@ function fromKoffi(require: NodeJS.Require): Native {
   // as much as the system call (bench/reaper).
   const info = new Int32Array(SIGINFO_SIZE / 4);
   const status = new Int32Array(1);
+  const nextZombie = (): number => {
+    info[SI_PID_OFFSET / 4] = 0; // WNOHANG with no zombie leaves si_pid as it was
+    if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) return -1;
+    return info[SI_PID_OFFSET / 4] as number;
+  };
+  const reap = (pid: number): number | null => ((waitpid(pid, status, WNOHANG) as number) === pid ? (status[0] as number) : null);
   return {
-    nextZombie() {
-      info[SI_PID_OFFSET / 4] = 0; // WNOHANG with no zombie leaves si_pid as it was
-      if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) return -1;
-      return info[SI_PID_OFFSET / 4] as number;
-    },
-    reap(pid) {
-      return (waitpid(pid, status, WNOHANG) as number) === pid ? (status[0] as number) : null;
+    nextZombie,
+    reap,
+    reapBatch(owned, out) {
+      let count = 0;
+      while (count * 2 + 1 < out.length) {
+        const pid = nextZombie();
+        if (pid <= 0) break;
+        if (owned.includes(pid)) return ~count;
+        const reaped = reap(pid);
+        if (reaped === null) break;
+        out[count * 2] = pid;
+        out[count * 2 + 1] = reaped;
+        count++;
+      }
+      return count;
     },
     setSubreaper: () => (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) as number) === 0,
     isSubreaper() {

@@ -42,6 +42,8 @@ export class Reaper {
   /** When the last pass ran (ms, monotonic). */
   #lastPass = -Infinity;
   #total = 0;
+  /** What a pass reaped: pid and raw wait status, in pairs. */
+  readonly #out = new Int32Array(PASS_MAX * 2);
   readonly #onSpawn = (message: unknown): void => {
     const child = (message as { process?: ChildProcess }).process;
     if (!child) return;
@@ -109,43 +111,33 @@ export class Reaper {
   /** One pass: reap every exited child of ours that no ChildProcess owns. Returns how many. */
   reap(): number {
     this.#lastPass = nowMs();
-    let count = 0;
-    let more = false;
-    for (;;) {
-      const pid = this.#native.nextZombie();
-      if (pid <= 0) break;
-      if (this.#owned(pid)) {
-        // libuv reaps its own child on the same SIGCHLD; until then it hides the ones behind it.
-        this.#retry ??= setTimeout(() => {
-          this.#retry = undefined;
-          this.reap();
-        }, OWNED_RETRY_MS);
-        break;
-      }
-      const status = this.#native.reap(pid);
-      if (status === null) break;
-      count++;
-      const onExit = this.#adopted.get(pid);
-      if (onExit) {
-        this.#adopted.delete(pid);
+    // The pids libuv still waits for; no ChildProcess can be spawned while the pass runs.
+    const owned: number[] = [];
+    for (const child of this.#live) if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) owned.push(child.pid);
+    const result = this.#native.reapBatch(Int32Array.from(owned), this.#out);
+    const count = result < 0 ? ~result : result;
+    if (result < 0) {
+      // libuv reaps its own child on the same SIGCHLD; until then it hides the ones behind it.
+      this.#retry ??= setTimeout(() => {
+        this.#retry = undefined;
+        this.reap();
+      }, OWNED_RETRY_MS);
+    }
+    if (this.#adopted.size > 0) {
+      const pairs = this.#out.slice(0, count * 2); // a callback may start another pass
+      for (let i = 0; i < pairs.length; i += 2) {
+        const onExit = this.#adopted.get(pairs[i] as number);
+        if (!onExit) continue;
+        this.#adopted.delete(pairs[i] as number);
         if (this.#adopted.size === 0) this.#timer?.unref();
-        onExit(status);
-      }
-      if (count === PASS_MAX) {
-        more = true;
-        break;
+        onExit(pairs[i + 1] as number);
       }
     }
     if (count > 0) {
       this.#total += count;
       this.#onReaped(count);
     }
-    if (more) this.schedule();
+    if (count === PASS_MAX) this.schedule();
     return count;
-  }
-
-  #owned(pid: number): boolean {
-    for (const child of this.#live) if (child.pid === pid && child.exitCode === null && child.signalCode === null) return true;
-    return false;
   }
 }

@@ -15,7 +15,20 @@ function probe(which: string): Record<string, unknown> {
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, unknown>;
 }
 
-const expected = { subreaper: true, isSubreaper: true, zombieWasChild: true, status: 0, reapAgain: null, noZombieLeft: true, notOurs: null };
+const expected = {
+  subreaper: true,
+  isSubreaper: true,
+  zombieWasChild: true,
+  status: 0,
+  reapAgain: null,
+  noZombieLeft: true,
+  notOurs: null,
+  batchStopsAtOwned: true,
+  batchFillsNoMore: 1,
+  batchReapsTheRest: 1,
+  batchReapedBoth: true,
+  batchStatuses: [0, 0],
+};
 
 describe('native calls', () => {
   it('the build made the addon (a C compiler is part of the CI setup)', () => {
