@@ -1,5 +1,5 @@
 /**
- * The whole config schema: every section composed (./sections.ts composes it), statically. The
+ * The whole config schema: every section composed (./compose.ts), statically. The
  * same definition generates the JSON Schema (`pilotfish schema`), gives the config its type and
  * is what the tests validate with; a run validates with the schema of the sections its config
  * has (sections.ts `schemaFor`), composed by the same function.
@@ -11,7 +11,7 @@ import { electionSchema } from '../election/config.js';
 import { templatesSchema } from '../templates/config.js';
 import { telemetrySchema } from '../telemetry/config.js';
 import { vaultSchema } from '../vault/config.js';
-import { compose } from './sections.js';
+import { compose } from './compose.js';
 
 export const configSchema = compose({
   consul: v.optional(consulSchema),

@@ -1,71 +1,14 @@
 /**
- * How the config's sections compose into one schema, and the schema of a given config: the
- * sections every config has (jobs, logging, signals, control) are here, and each other section's
- * schema is loaded only when a config has that section. A run without `backup:` neither loads
+ * The schema of a given config: the sections every config has (./compose.ts) with the schemas
+ * of the on-demand sections it has, each loaded only then. A run without `backup:` neither loads
  * nor builds the backup section's schema: building every section's schema cost each start about
- * 0.5 MiB and 1.5% of its time (bench/startup/README.md). The whole schema, every section
- * composed, is in ./schema.ts, for `pilotfish schema`, the docs, the types and the tests; the two
- * are composed by the one function below, so they cannot differ.
+ * 0.9 MiB and 3% of its time (bench/startup/README.md). The whole schema, every section composed
+ * the same way, is in ./schema.ts, for `pilotfish schema`, the docs, the types and the tests.
  */
 import * as v from 'valibot';
-import { controlSchema } from '../control/config.js';
-import { jobSchema } from '../jobs/config.js';
-import { signalsSchema } from '../pid1/config.js';
-import { duration, oneOf, strictObject } from '../config/types.js';
 import { BACKUP_SOURCE, ELECTION_SOURCE } from '../kernel/events.js';
+import { compose, type Sections } from './compose.js';
 import type { Config } from './schema.js';
-
-export const loggingSchema = v.optional(
-  strictObject({
-    level: v.optional(oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']), 'info'),
-    format: v.optional(oneOf(['json', 'text']), 'json'),
-  }),
-  {},
-);
-
-type S = v.GenericSchema;
-/** The sections loaded on demand, each as the config holds it (optional, or a list that defaults to empty). */
-export interface Sections<
-  Consul extends S = S,
-  Watches extends S = S,
-  Templates extends S = S,
-  Telemetry extends S = S,
-  Backup extends S = S,
-  Election extends S = S,
-  Vault extends S = S,
-> {
-  consul: Consul;
-  watches: Watches;
-  templates: Templates;
-  telemetry: Telemetry;
-  backup: Backup;
-  election: Election;
-  vault: Vault;
-}
-
-/** The config's schema from the schemas of its on-demand sections. */
-export function compose<Consul extends S, Watches extends S, Templates extends S, Telemetry extends S, Backup extends S, Election extends S, Vault extends S>(
-  s: Sections<Consul, Watches, Templates, Telemetry, Backup, Election, Vault>,
-) {
-  return v.pipe(
-    strictObject({
-      $schema: v.optional(v.pipe(v.string(), v.description('Ignored; lets editors find the JSON Schema.'))),
-      logging: loggingSchema,
-      stopTimeout: v.optional(v.pipe(duration, v.description('Default time a job gets to stop before SIGKILL.')), '10s'),
-      signals: signalsSchema,
-      jobs: v.pipe(v.array(jobSchema), v.minLength(1, 'at least one job is needed')),
-      consul: s.consul,
-      watches: s.watches,
-      templates: s.templates,
-      control: controlSchema,
-      telemetry: s.telemetry,
-      backup: s.backup,
-      election: s.election,
-      vault: s.vault,
-    }),
-    v.title('Pilotfish configuration'),
-  );
-}
 
 type Section = keyof Sections;
 
