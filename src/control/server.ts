@@ -8,16 +8,14 @@
  * the first connection comes, and takes each connection the cap lets in.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-// Callback fs, promisified: node:fs/promises costs every start its readline and stream modules.
-import { chmod as chmodCb, chown as chownCb, lstat as lstatCb, readFileSync, unlink as unlinkCb } from 'node:fs';
-import { promisify } from 'node:util';
+// The socket file's metadata calls are synchronous: each takes microseconds, and their
+// asynchronous forms started libuv's thread pool (four threads) in a run that needs none.
+import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';
 import { PilotfishError, errorMessage } from '../kernel/errors.js';
 import type { Logger } from '../kernel/logger.js';
 import { ControlError, type ControlRoutes, type Method } from '../subsystem/routes.js';
-
-const [chmod, chown, lstat, unlink] = [promisify(chmodCb), promisify(chownCb), promisify(lstatCb), promisify(unlinkCb)];
 
 export interface ControlServerOptions {
   socket: string;
@@ -83,7 +81,7 @@ function answers(socket: string): Promise<boolean> {
 async function clearStale(socket: string): Promise<void> {
   let isSocket: boolean;
   try {
-    isSocket = (await lstat(socket)).isSocket();
+    isSocket = lstatSync(socket).isSocket();
   } catch {
     return; // nothing there
   }
@@ -93,7 +91,7 @@ async function clearStale(socket: string): Promise<void> {
   if (await answers(socket)) {
     throw new PilotfishError('PF_CONTROL_SOCKET', `another process (a running Pilotfish?) answers on ${socket}; stop it or set control.socket to another path`);
   }
-  await unlink(socket);
+  unlinkSync(socket);
 }
 
 const BUSY_BODY = `${JSON.stringify({ error: { code: 'PF_CONTROL_BUSY', message: 'too many connections to the control socket; try again' } })}\n`;
@@ -257,9 +255,9 @@ export async function startControlServer(options: ControlServerOptions): Promise
   } finally {
     process.umask(umask);
   }
-  if (options.gid !== undefined) await chown(socket, -1, options.gid);
-  await chmod(socket, options.mode);
-  const ino = (await lstat(socket)).ino;
+  if (options.gid !== undefined) chownSync(socket, -1, options.gid);
+  chmodSync(socket, options.mode);
+  const ino = lstatSync(socket).ino;
   server.on('error', (err) => log.error({ err }, 'control socket error'));
   log.info({ socket, mode: `0${options.mode.toString(8)}` }, 'control socket listening');
   return {
@@ -267,17 +265,20 @@ export async function startControlServer(options: ControlServerOptions): Promise
     async close() {
       // Closing unlinks the socket; if it is still there and still ours, remove it. A socket
       // another Pilotfish has put at the same path since is left alone.
-      const ours = await lstat(socket).then(
-        (st) => st.ino === ino,
-        () => false,
-      );
+      const ours = lstatSync(socket, { throwIfNoEntry: false })?.ino === ino;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Every connection the HTTP server has came through `open`.
         for (const socket of open) socket.destroy();
       });
       http?.close(); // its connection-checking timer
-      if (ours) await unlink(socket).catch(() => undefined);
+      if (ours) {
+        try {
+          unlinkSync(socket);
+        } catch {
+          // gone meanwhile
+        }
+      }
     },
   };
 }
