@@ -3,11 +3,11 @@
  * validation → cross-checks. Every problem is reported with file, line, column and key path.
  * Which schema and which cross-checks is the caller's (the top composes them from every concern).
  */
-// Synchronous reads: a start has nothing else to do while its config is read, and a reload reads
-// at most MAX_CONFIG_BYTES of a regular file. node:fs/promises loaded readline and streams with it,
-// and any asynchronous call started libuv's thread pool (four threads) in a run that needs none
-// (bench/startup/README.md).
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+// Callback fs, promisified: node:fs/promises loads readline and streams with it, about 0.9 MiB of
+// every start (bench/startup/README.md). Asynchronous, not synchronous: a reload reads while jobs
+// run, and a read that hangs (a config on a network file system) must not stop PID 1.
+import { close, constants, fstat, open, read } from 'node:fs';
+import { promisify } from 'node:util';
 import { LineCounter, parseDocument } from 'yaml';
 import * as v from 'valibot';
 import { toPlain, type Positions } from './document.js';
@@ -41,7 +41,7 @@ export async function readConfigText(file: string): Promise<string> {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading does not wait for a writer.
-    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = await promisify(open)(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason =
@@ -49,7 +49,7 @@ export async function readConfigText(file: string): Promise<string> {
     throw readError(file, `cannot read config: ${reason}`, cause);
   }
   try {
-    const st = fstatSync(fd);
+    const st = await promisify(fstat)(fd);
     if (!st.isFile()) {
       const what = st.isDirectory()
         ? 'a directory'
@@ -66,7 +66,7 @@ export async function readConfigText(file: string): Promise<string> {
     const bytes = Buffer.alloc(Math.min(st.size + 1, MAX_CONFIG_BYTES + 1));
     let filled = 0;
     for (;;) {
-      const bytesRead = readSync(fd, bytes, filled, bytes.length - filled, filled);
+      const { bytesRead } = await promisify(read)(fd, bytes, filled, bytes.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled === bytes.length) break;
@@ -77,11 +77,7 @@ export async function readConfigText(file: string): Promise<string> {
     if (error instanceof ConfigError) throw error;
     throw readError(file, `cannot read config: ${(error as Error).message}`, error);
   } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // nothing to do
-    }
+    await promisify(close)(fd).catch(() => undefined);
   }
 }
 
