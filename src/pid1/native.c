@@ -1,9 +1,9 @@
 /*
- * The libc calls the reaper needs and Node does not offer, as a Node-API addon: a look at the
- * next zombie child without reaping it (waitid with WNOWAIT), waitpid(pid, WNOHANG) for one given
- * pid, the two in a loop that reaps a whole pass in one call (reapBatch: a pass of 1,024 zombies
- * from JavaScript cost 2,048 calls across the boundary and a loop V8 had to compile while the
- * zombies waited), and prctl(PR_SET_CHILD_SUBREAPER) / PR_GET_CHILD_SUBREAPER.
+ * The libc calls the reaper needs and Node does not offer, as a Node-API addon: a whole pass of
+ * the reaper in one call (reapBatch: waitid with WNOWAIT to see the next zombie without reaping
+ * it, then waitpid on that pid; a pass of 1,024 zombies driven from JavaScript cost 2,048 calls
+ * across the boundary and a loop V8 had to compile while the zombies waited), and
+ * prctl(PR_SET_CHILD_SUBREAPER) / PR_GET_CHILD_SUBREAPER.
  *
  * Why not only koffi (src/pid1/native.ts falls back to it): loading koffi costs a start about
  * 7 MiB of memory and several milliseconds (bench/startup/README.md); this addon costs under
@@ -48,26 +48,6 @@ static napi_value boolean(napi_env env, int value) {
   return result;
 }
 
-/* nextZombie(): the pid of a zombie child not reaped yet (left unreaped); 0 if none, -1 if we have no children. */
-static napi_value next_zombie(napi_env env, napi_callback_info info) {
-  (void)info;
-  siginfo_t si;
-  memset(&si, 0, sizeof si);
-  if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0) return int32(env, -1);
-  return int32(env, si.si_pid);
-}
-
-/* reap(pid): its raw wait status if it was a zombie child and is now reaped, else -1. */
-static napi_value reap(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t pid = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != 0 || argc < 1 || napi_get_value_int32(env, argv[0], &pid) != 0 || pid <= 0)
-    return int32(env, -1);
-  int status = 0;
-  return int32(env, waitpid(pid, &status, WNOHANG) == pid ? status : -1);
-}
-
 /* An Int32Array argument's elements and length; 0 if it is not one. */
 static int int32_array(napi_env env, napi_value value, int32_t **data, size_t *length) {
   int type = -1;
@@ -78,9 +58,10 @@ static int int32_array(napi_env env, napi_value value, int32_t **data, size_t *l
 }
 
 /*
- * reapBatch(owned, out): reap zombie children one after another, as nextZombie() and reap() would,
- * but in one call: stop at a zombie whose pid is in `owned` (Int32Array: libuv reaps those), when
- * there is none left, or when `out` (Int32Array) is full. Each reaped child's pid and raw wait
+ * reapBatch(owned, out): reap zombie children one after another, in one call: look at the next
+ * zombie without reaping it (waitid with WNOWAIT), stop if its pid is in `owned` (Int32Array:
+ * libuv reaps those), else reap that pid (waitpid); stop when there is none left, or when `out`
+ * (Int32Array) is full. Each reaped child's pid and raw wait
  * status go into `out` in pairs. Returns how many were reaped, or ~count (a negative number) when
  * it stopped at an owned zombie; ~0 also when the arguments are not Int32Arrays (nothing reaped).
  */
@@ -125,8 +106,6 @@ static void define(napi_env env, napi_value exports, const char *name, napi_call
 }
 
 __attribute__((visibility("default"))) napi_value napi_register_module_v1(napi_env env, napi_value exports) {
-  define(env, exports, "nextZombie", next_zombie);
-  define(env, exports, "reap", reap);
   define(env, exports, "reapBatch", reap_batch);
   define(env, exports, "setSubreaper", set_subreaper);
   define(env, exports, "isSubreaper", is_subreaper);

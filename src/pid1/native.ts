@@ -1,6 +1,6 @@
 /**
- * The libc calls Node does not offer: a look at the next zombie child without reaping it
- * (waitid with WNOWAIT), waitpid(pid, WNOHANG) for one given pid, and
+ * The libc calls Node does not offer: a reaper's pass (waitid with WNOWAIT to see the next
+ * zombie child without reaping it, waitpid(pid, WNOHANG) to reap it), and
  * prctl(PR_SET_CHILD_SUBREAPER). Through Pilotfish's own small addon (native.c, which the build
  * compiles into dist/native/pid1.node when there is a C compiler), else through koffi, which
  * ships prebuilt binaries for every platform: the addon costs a start under 0.5 MiB, koffi about
@@ -24,16 +24,9 @@ const SI_PID_OFFSET =
 
 export interface Native {
   /**
-   * The pid of a child of ours (of any thread) that has exited and is not reaped yet, without
-   * reaping it; 0 when there is none, -1 when we have no children at all.
-   */
-  nextZombie(): number;
-  /** Reap `pid` if it is a zombie child of ours: its raw wait status, or null if it was not reaped. */
-  reap(pid: number): number | null;
-  /**
-   * Reap zombie children one after another, as nextZombie() and reap() would, in one call: it
-   * stops at a zombie whose pid is in `owned` (libuv's children: libuv reaps them), when none is
-   * left, or when `out` is full. Each reaped child's pid and raw wait status go into `out` in
+   * Reap zombie children of ours (of any thread) one after another, in one call: each is seen
+   * first without being reaped, and the pass stops at one whose pid is in `owned` (libuv's
+   * children: libuv reaps them), when none is left, or when `out` is full. Each reaped child's pid and raw wait status go into `out` in
    * pairs. Returns how many were reaped, or ~count (negative) when it stopped at an owned zombie.
    */
   reapBatch(owned: Int32Array, out: Int32Array): number;
@@ -46,27 +39,16 @@ let native: Native | undefined;
 /** The build's addon, beside the bundle (dist/native/pid1.node); none when running from source. */
 export const ADDON = fileURLToPath(new URL('../native/pid1.node', import.meta.url));
 
-/** The addon's functions: those of {@link Native}, but reap() answers -1 where Native says null. */
-type Addon = Omit<Native, 'reap'> & { reap(pid: number): number };
-const ADDON_FUNCTIONS = ['nextZombie', 'reap', 'reapBatch', 'setSubreaper', 'isSubreaper'] as const;
+const ADDON_FUNCTIONS = ['reapBatch', 'setSubreaper', 'isSubreaper'] as const;
 
 function fromAddon(require: NodeJS.Require, file: string): Native | undefined {
   // An addon that does not load (another libc, another CPU) leaves koffi to do it.
   if (!existsSync(file)) return undefined;
   try {
-    const addon = require(file) as Partial<Addon>;
+    const addon = require(file) as Partial<Native>;
     if (!ADDON_FUNCTIONS.every((name) => typeof addon[name] === 'function')) return undefined;
-    const { nextZombie, reap, reapBatch, setSubreaper, isSubreaper } = addon as Addon;
-    return {
-      nextZombie,
-      reap(pid) {
-        const status = reap(pid);
-        return status < 0 ? null : status;
-      },
-      reapBatch,
-      setSubreaper,
-      isSubreaper,
-    };
+    const { reapBatch, setSubreaper, isSubreaper } = addon as Native;
+    return { reapBatch, setSubreaper, isSubreaper };
   } catch {
     return undefined;
   }
@@ -84,25 +66,19 @@ function fromKoffi(require: NodeJS.Require): Native {
   // as much as the system call (bench/reaper).
   const info = new Int32Array(SIGINFO_SIZE / 4);
   const status = new Int32Array(1);
-  const nextZombie = (): number => {
-    info[SI_PID_OFFSET / 4] = 0; // WNOHANG with no zombie leaves si_pid as it was
-    if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) return -1;
-    return info[SI_PID_OFFSET / 4] as number;
-  };
-  const reap = (pid: number): number | null => ((waitpid(pid, status, WNOHANG) as number) === pid ? (status[0] as number) : null);
   return {
-    nextZombie,
-    reap,
+    // The loop of native.c, call for call.
     reapBatch(owned, out) {
       let count = 0;
       while (count * 2 + 1 < out.length) {
-        const pid = nextZombie();
+        info[SI_PID_OFFSET / 4] = 0; // WNOHANG with no zombie leaves si_pid as it was
+        if ((waitid(P_ALL, 0, info, WEXITED | WNOHANG | WNOWAIT) as number) !== 0) break;
+        const pid = info[SI_PID_OFFSET / 4] as number;
         if (pid <= 0) break;
         if (owned.includes(pid)) return ~count;
-        const reaped = reap(pid);
-        if (reaped === null) break;
+        if ((waitpid(pid, status, WNOHANG) as number) !== pid) break;
         out[count * 2] = pid;
-        out[count * 2 + 1] = reaped;
+        out[count * 2 + 1] = status[0] as number;
         count++;
       }
       return count;
