@@ -16,6 +16,8 @@ import { didYouMean, knownKeys } from './suggest.js';
 
 export type { Positions } from './document.js';
 
+const [openFile, fstatFile, readBytes, closeFile] = [promisify(open), promisify(fstat), promisify(read), promisify(close)];
+
 /** The largest config file read; anything bigger is refused before it is read. */
 export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 /** The most issues one error lists. */
@@ -41,7 +43,7 @@ export async function readConfigText(file: string): Promise<string> {
   let fd: number;
   try {
     // O_NONBLOCK: opening a FIFO for reading does not wait for a writer.
-    fd = await promisify(open)(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    fd = await openFile(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     const reason =
@@ -49,7 +51,7 @@ export async function readConfigText(file: string): Promise<string> {
     throw readError(file, `cannot read config: ${reason}`, cause);
   }
   try {
-    const st = await promisify(fstat)(fd);
+    const st = await fstatFile(fd);
     if (!st.isFile()) {
       const what = st.isDirectory()
         ? 'a directory'
@@ -66,7 +68,7 @@ export async function readConfigText(file: string): Promise<string> {
     const bytes = Buffer.alloc(Math.min(st.size + 1, MAX_CONFIG_BYTES + 1));
     let filled = 0;
     for (;;) {
-      const { bytesRead } = await promisify(read)(fd, bytes, filled, bytes.length - filled, filled);
+      const { bytesRead } = await readBytes(fd, bytes, filled, bytes.length - filled, filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
       if (filled === bytes.length) break;
@@ -77,7 +79,7 @@ export async function readConfigText(file: string): Promise<string> {
     if (error instanceof ConfigError) throw error;
     throw readError(file, `cannot read config: ${(error as Error).message}`, error);
   } finally {
-    await promisify(close)(fd).catch(() => undefined);
+    await closeFile(fd).catch(() => undefined);
   }
 }
 

@@ -8,8 +8,7 @@
  * the first connection comes, and takes each connection the cap lets in.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-// The socket file's metadata calls are synchronous: each takes microseconds, and their
-// asynchronous forms started libuv's thread pool (four threads) in a run that needs none.
+// The socket file's metadata calls are synchronous: each takes microseconds on a local socket.
 import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect, createServer as createNetServer, type Socket } from 'node:net';

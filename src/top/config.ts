@@ -1,8 +1,7 @@
 /**
  * The whole config: read the file, check it against the schema of the sections it has
- * (./sections.ts), then the
- * rules that span several sections (unique names, known event sources, sections that need
- * another). Only the top knows every section, so only it can check across them.
+ * (./sections.ts), then the rules that span several sections (unique names, known event sources,
+ * sections that need another). Only the top knows every section, so only it can check across them.
  */
 import { ConfigError, type ConfigIssue } from '../config/errors.js';
 import { parseWith, readConfigText, type ConfigSpec, type Positions } from '../config/load.js';
